@@ -1,0 +1,80 @@
+# Capsule: plain GNU make. Targets: all check asan bench demo fuzz clean.
+# B is the build directory; `make asan` builds into build-asan with sanitizers.
+
+B        ?= build
+CC       ?= gcc
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
+VERSION  := 0.1.0
+SAN      ?=
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DCAPSULE_VERSION='"$(VERSION)"' \
+            -fno-strict-aliasing -pthread $(SAN)
+LDFLAGS  += -pthread $(SAN)
+LDLIBS   := -ljansson -lseccomp -lcap -luring -lz -llzma -llz4 -lzstd -lbz2 -larchive
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/cli/main.c,$(SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
+
+.PHONY: all check check-fast asan bench demo fuzz clean deps guests unit
+all: $(B)/capsule $(B)/capsule-runtime guests unit
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libcapsule.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/capsule: $(B)/obj/src/cli/main.o $(B)/libcapsule.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/capsule-runtime: $(B)/capsule
+	ln -sf capsule $@
+
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libcapsule.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libcapsule.a $(LDFLAGS) $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+# Test guests (freestanding, built by guest/guest.mk into $(B)/guest/).
+include guest/guest.mk
+
+deps:
+	@scripts/deps
+
+check: deps all
+	@B=$(B) tests/run
+
+# The fast suites only (no nested-QEMU Linux boots).
+check-fast: deps all
+	@B=$(B) tests/run --fast
+
+# ASan + UBSan build of everything, then the fast suites against it.
+asan: deps
+	$(MAKE) B=build-asan CC=clang SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		CFLAGS="-O1 -g" all
+	@B=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/run --fast
+
+bench: deps all
+	@B=$(B) bench/run
+
+demo: deps all
+	@B=$(B) scripts/demo
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: deps
+	@B=$(B) tests/fuzz/run $(FUZZ_SRCS)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

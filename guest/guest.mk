@@ -1,0 +1,2 @@
+# placeholder until the guest runtime lands
+guests:

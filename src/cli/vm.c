@@ -1,0 +1,6 @@
+#include "commands.h"
+int cmd_vm(int argc, char **argv, cap_err *err)
+{
+	(void)argc; (void)argv;
+	return cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm: not built yet");
+}
