@@ -1,0 +1,131 @@
+/* Entry, interrupt stubs and the ring-3 round trip of the test-guest runtime.
+ * Every vCPU enters at _start with RDI = vCPU index, RSI = zero page, RDX = vCPU count and the same
+ * RSP (0x8ff0) on all of them, so nothing may be pushed before switching to this vCPU's stack. */
+
+#include "rt.h"
+
+/* The note that tells the VMM this is a Capsule test guest (see docs/test-guests.md). */
+	.section .note.capsule, "a"
+	.balign 4
+	.long 8			/* n_namesz, including the NUL */
+	.long 4			/* n_descsz */
+	.long 1			/* n_type */
+	.asciz "Capsule"
+	.balign 4
+	.long 1			/* desc: contract version 1 */
+
+	.section .text.entry, "ax"
+	.code64
+	.globl _start
+_start:
+	cmp	$RT_MAX_CPUS, %rdi
+	jae	9f
+	mov	%rdi, %rax
+	inc	%rax
+	shl	$RT_KSTACK_SHIFT, %rax
+	lea	rt_kstacks(%rax), %rsp
+	xor	%ebp, %ebp
+	call	rt_main		/* (cpu, zero page, ncpus); never returns */
+9:	cli			/* a vCPU beyond RT_MAX_CPUS has no stack: park it */
+	hlt
+	jmp	9b
+
+	.text
+/* Exception stubs: push a dummy error code where the CPU pushes none, then the vector. */
+.macro isr_noerr vec
+	.balign 16
+	push	$0
+	push	$\vec
+	jmp	isr_common
+.endm
+.macro isr_err vec
+	.balign 16
+	push	$\vec
+	jmp	isr_common
+.endm
+
+	.balign 16
+	.globl rt_isr_stubs
+rt_isr_stubs:
+	isr_noerr 0
+	isr_noerr 1
+	isr_noerr 2
+	isr_noerr 3
+	isr_noerr 4
+	isr_noerr 5
+	isr_noerr 6
+	isr_noerr 7
+	isr_err 8
+	isr_noerr 9
+	isr_err 10
+	isr_err 11
+	isr_err 12
+	isr_err 13
+	isr_err 14
+	isr_noerr 15
+	isr_noerr 16
+	isr_err 17
+	isr_noerr 18
+	isr_noerr 19
+	isr_noerr 20
+	isr_err 21
+	isr_noerr 22
+	isr_noerr 23
+	isr_noerr 24
+	isr_noerr 25
+	isr_noerr 26
+	isr_noerr 27
+	isr_noerr 28
+	isr_err 29
+	isr_err 30
+	isr_noerr 31
+
+/* Stack now: vector, error, RIP, CS, RFLAGS, RSP, SS. The handler prints and ends the VM. */
+isr_common:
+	mov	%rsp, %rdi
+	and	$-16, %rsp
+	call	rt_exception
+1:	cli
+	hlt
+	jmp	1b
+
+/* long rt_user_enter(fn, arg, &tss.rsp0, user stack top)
+ * Saves the callee-saved registers, records the resulting (16-byte aligned) RSP as RSP0 and irets
+ * to ring 3. The int $0x80 that ends the user function makes the CPU push its 5-word frame right
+ * below that RSP0, so rt_user_return only has to drop it and unwind. */
+	.globl rt_user_enter
+rt_user_enter:
+	push	%rbp
+	push	%rbx
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	push	$0		/* pad: 7 pushes after the call make RSP 16-byte aligned */
+	mov	%rsp, (%rdx)
+	push	$RT_USER_DS	/* SS */
+	push	%rcx		/* RSP */
+	push	$0x2		/* RFLAGS: IF=0, IOPL=0 */
+	push	$RT_USER_CS	/* CS */
+	push	$rt_user_trampoline
+	iretq
+
+rt_user_trampoline:		/* ring 3: rax = fn(arg); int $0x80 */
+	mov	%rdi, %rax
+	mov	%rsi, %rdi
+	call	*%rax
+	int	$0x80
+	ud2
+
+	.globl rt_user_return
+rt_user_return:			/* vector 0x80, ring 0, on RSP0; rax holds the result */
+	add	$48, %rsp	/* the 5-word interrupt frame and the pad */
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%rbx
+	pop	%rbp
+	ret
+
+	.section .note.GNU-stack, "", @progbits
