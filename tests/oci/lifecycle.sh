@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# OCI lifecycle: create/start/state/kill/delete, run exit codes, exec, pause/resume, list, ps.
+source "$(dirname "$0")/common.bash"
+oci_require
+
+# --- create -> created -> start -> running -> kill -> stopped -> delete
+new_bundle life -- sleep 60
+ct_create life "$BUNDLE"
+if [ $RC -ne 0 ]; then
+	fail oci-create "exit $RC: $(head -c 300 "$TMPD/life.create")"
+else
+	st=$(rt state life 2>&1)
+	status=$(jq -r .status <<<"$st" 2>/dev/null)
+	pid=$(jq -r .pid <<<"$st" 2>/dev/null)
+	if [ "$status" != created ]; then
+		fail oci-create "state status '$status', want created: $st"
+	elif ! [[ "$pid" =~ ^[0-9]+$ ]] || [ "$pid" -le 0 ] || [ ! -d "/proc/$pid" ]; then
+		fail oci-create "state pid '$pid' is not a live process"
+	elif [ "$(jq -r .id <<<"$st")" != life ] || [ "$(jq -r .bundle <<<"$st")" != "$BUNDLE" ] ||
+	     [ -z "$(jq -r '.ociVersion // empty' <<<"$st")" ]; then
+		fail oci-create "state JSON lacks id/bundle/ociVersion: $st"
+	else
+		pass oci-create
+	fi
+	# The container process must not have run its args yet: it is not sleep.
+	if [ -n "$pid" ] && grep -q sleep "/proc/$pid/cmdline" 2>/dev/null; then
+		fail oci-create-not-started "process already runs its args before start"
+	else
+		pass oci-create-not-started
+	fi
+
+	if ! rt start life >"$TMPD/start.out" 2>&1; then
+		fail oci-start "exit status: $(head -c 300 "$TMPD/start.out")"
+	elif ! wait_status life running 20; then
+		fail oci-start "status $(ct_state life), want running"
+	elif [ "$(ct_pid life)" != "$pid" ] || ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q '^sleep 60'; then
+		fail oci-start "pid $(ct_pid life) (was $pid) does not run 'sleep 60'"
+	else
+		pass oci-start
+	fi
+
+	rt kill life KILL >"$TMPD/kill.out" 2>&1
+	if ! wait_status life stopped; then
+		fail oci-kill "status $(ct_state life) after kill KILL, want stopped"
+	elif ! gone "$pid"; then
+		fail oci-kill "process $pid still alive"
+	else
+		pass oci-kill
+	fi
+
+	if ! rt delete life >"$TMPD/delete.out" 2>&1; then
+		fail oci-delete "exit status: $(head -c 300 "$TMPD/delete.out")"
+	elif rt state life >/dev/null 2>&1; then
+		fail oci-delete "state still answers after delete"
+	elif [ -n "$(leftovers life "$BUNDLE")" ]; then
+		fail oci-delete "left behind: $(leftovers life "$BUNDLE")"
+	else
+		pass oci-delete
+	fi
+fi
+
+# --- run: the container's exit status is run's exit status
+new_bundle ex0 -- true
+ct_run run0 ex0 "$BUNDLE"
+[ $RC -eq 0 ] && pass oci-run-exit-0 || fail oci-run-exit-0 "exit $RC: $(said)"
+
+new_bundle ex7 -- sh -c 'echo out; echo err >&2; exit 7'
+ct_run run7 ex7 "$BUNDLE"
+if [ $RC -ne 7 ]; then
+	fail oci-run-exit-7 "exit $RC, want 7: $(said)"
+elif ! grep -qx out "$OUT" || ! grep -qx err "$OUT"; then
+	fail oci-run-exit-7 "stdout/stderr not passed through: $(said)"
+elif [ -e "$ROOT/ex7" ]; then
+	fail oci-run-exit-7 "run left its state dir behind"
+else
+	pass oci-run-exit-7
+fi
+
+# A container killed by a signal: run exits 128 + signal, as a shell reports it.
+new_bundle exsig -- sleep 60
+track exsig
+timeout -k 5 30 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" exsig >"$TMPD/exsig.out" 2>&1 </dev/null &
+runpid=$!
+if wait_status exsig running 100; then
+	rt kill exsig KILL >/dev/null 2>&1
+	wait $runpid
+	rc=$?
+	[ $rc -eq 137 ] && pass oci-run-exit-signal ||
+		fail oci-run-exit-signal "exit $rc, want 137: $(head -c 300 "$TMPD/exsig.out")"
+else
+	kill $runpid 2>/dev/null; wait $runpid
+	fail oci-run-exit-signal "container never running: $(head -c 300 "$TMPD/exsig.out")"
+fi
+
+new_bundle exmissing -- /bin/no-such-binary
+track exmissing
+if expect_rt_error oci-run-missing-binary 'no-such-binary' rt run --bundle "$BUNDLE" exmissing &&
+   [ -n "$(leftovers exmissing "$BUNDLE")" ]; then
+	echo "# note: oci-run-missing-binary left: $(leftovers exmissing "$BUNDLE")"
+fi
+
+# --- exec into a running container
+new_bundle exe -- sleep 60
+ct_create exe "$BUNDLE"
+rt start exe >/dev/null 2>&1
+if ! wait_status exe running 30; then
+	fail oci-exec "container did not reach running: $(head -c 300 "$TMPD/exe.create")"
+else
+	out=$(timeout 20 "$RUNTIME" --root "$ROOT" exec exe sh -c 'echo pid=$$; cat /proc/1/cmdline | tr "\0" " "; echo; hostname' 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		fail oci-exec "exit $rc: $out"
+	elif ! grep -q '^sleep 60' <<<"$out" || grep -qx 'pid=1' <<<"$out"; then
+		fail oci-exec "exec did not join the container's pid namespace: $out"
+	elif ! grep -qx capsule <<<"$out"; then
+		fail oci-exec "exec did not join the uts namespace (hostname): $out"
+	else
+		pass oci-exec
+	fi
+
+	timeout 20 "$RUNTIME" --root "$ROOT" exec exe sh -c 'exit 5' >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 5 ] && pass oci-exec-exit-code || fail oci-exec-exit-code "exit $rc, want 5"
+
+	# exec --process FILE with env, cwd and user from the file.
+	cat >"$TMPD/proc.json" <<-'EOF'
+	{ "terminal": false, "user": { "uid": 1, "gid": 1 }, "cwd": "/tmp",
+	  "env": [ "PATH=/bin:/usr/bin", "FOO=bar" ],
+	  "args": [ "sh", "-c", "echo $FOO $(pwd) $(id -u):$(id -g)" ] }
+	EOF
+	out=$(timeout 20 "$RUNTIME" --root "$ROOT" exec --process "$TMPD/proc.json" exe 2>&1)
+	[ "$out" = "bar /tmp 1:1" ] && pass oci-exec-process-file ||
+		fail oci-exec-process-file "got '$out', want 'bar /tmp 1:1'"
+
+	# exec --detach --pid-file: the pid file names a process inside the container.
+	rm -f "$TMPD/exec.pid"
+	timeout 20 "$RUNTIME" --root "$ROOT" exec --detach --pid-file "$TMPD/exec.pid" exe sleep 30 >/dev/null 2>&1
+	epid=$(cat "$TMPD/exec.pid" 2>/dev/null)
+	if [[ "$epid" =~ ^[0-9]+$ ]] && [ "$(ns_inode "$epid" pid)" = "$(ns_inode "$(ct_pid exe)" pid)" ]; then
+		pass oci-exec-detach
+	else
+		fail oci-exec-detach "pid file '$epid' does not name a process in the container"
+	fi
+
+	# ps lists both the init and the exec'd process.
+	ps=$(timeout 20 "$RUNTIME" --root "$ROOT" ps --format json exe 2>&1)
+	if jq -e --argjson a "$(ct_pid exe)" --argjson b "${epid:-0}" 'index($a) != null and index($b) != null' \
+		<<<"$ps" >/dev/null 2>&1; then
+		pass oci-ps
+	else
+		fail oci-ps "ps --format json gave '$ps', want pids $(ct_pid exe) and $epid"
+	fi
+
+	# list shows the container with its status.
+	list=$(timeout 20 "$RUNTIME" --root "$ROOT" list --format json 2>&1)
+	if jq -e '.[] | select(.id == "exe" and .status == "running")' <<<"$list" >/dev/null 2>&1; then
+		pass oci-list
+	else
+		fail oci-list "list --format json: $list"
+	fi
+
+	# pause / resume: status paused, the process frozen, then running again.
+	if ! rt pause exe >"$TMPD/pause.out" 2>&1; then
+		fail oci-pause "exit: $(head -c 300 "$TMPD/pause.out")"
+	elif [ "$(ct_state exe)" != paused ]; then
+		fail oci-pause "status $(ct_state exe), want paused"
+	elif ! rt resume exe >"$TMPD/resume.out" 2>&1 || [ "$(ct_state exe)" != running ]; then
+		fail oci-pause "resume: status $(ct_state exe): $(head -c 300 "$TMPD/resume.out")"
+	else
+		pass oci-pause
+	fi
+
+	# kill by name (TERM): sleep as pid 1 ignores TERM without a handler, so use KILL by name
+	# for init and check TERM by number against the exec'd process.
+	kill -0 "$epid" 2>/dev/null && rt kill --all exe 15 >/dev/null 2>&1
+	rt kill exe SIGKILL >/dev/null 2>&1
+	if wait_status exe stopped; then
+		pass oci-kill-by-name
+	else
+		fail oci-kill-by-name "status $(ct_state exe) after kill SIGKILL"
+	fi
+	# delete --force on a running container.
+	new_bundle force -- sleep 60
+	ct_create force "$BUNDLE"
+	rt start force >/dev/null 2>&1
+	fpid=$(ct_pid force)
+	if rt delete --force force >/dev/null 2>&1 && ! rt state force >/dev/null 2>&1 &&
+	   [ -z "$(leftovers force "$BUNDLE")" ] && gone "$fpid"; then
+		pass oci-delete-force
+	else
+		fail oci-delete-force "container or process $fpid survived; left: $(leftovers force "$BUNDLE")"
+	fi
+	rt delete exe >/dev/null 2>&1
+fi
