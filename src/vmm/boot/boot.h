@@ -4,6 +4,7 @@
 #define CAPSULE_VMM_BOOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../../lib/error.h"
@@ -22,7 +23,11 @@ struct boot_config {
 	int ncpus;                  /* for the MP table */
 	bool guest_decompress;      /* bzImage: let its own decompressor run in the guest instead of
 	                               decompressing on the host (slower; for measurement) */
+	bool pvh;                   /* ELF with a PVH note: enter through it (BOOT_ENTRY_PVH) */
 };
+
+/* APIC IDs are 8 bits and the IOAPIC takes the ID after the last CPU (0xFF is broadcast). */
+#define BOOT_MAX_CPUS 254
 
 struct boot_info {
 	enum boot_entry_kind kind;
@@ -37,5 +42,14 @@ struct boot_info {
 /* Load kernel (+initrd, cmdline) and write zero page, e820, MP table, GDT, IDT and
  * identity page tables. On failure fills err with one clear sentence naming the file. */
 int boot_load(struct guest_mem *m, const struct boot_config *cfg, struct boot_info *out, cap_err *err);
+
+/* Same, with the kernel already in memory (cfg->kernel_path only names it in errors; the initrd,
+ * if any, is still read from cfg->initrd_path). Never trusts img: fuzzed directly. */
+int boot_load_image(struct guest_mem *m, const uint8_t *img, size_t len, const struct boot_config *cfg,
+		    struct boot_info *out, cap_err *err);
+
+/* The ELF vmlinux inside a bzImage, decompressed on the host (`capsule vm extract-kernel`).
+ * On success *elf is malloc'ed: the caller frees it. */
+int bzimage_extract_elf(const char *path, uint8_t **elf, size_t *len, cap_err *err);
 
 #endif
