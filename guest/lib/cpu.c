@@ -1,6 +1,7 @@
 /* Per-vCPU descriptor tables, exceptions and the ring-3 round trip.
- * Each vCPU gets its own GDT and TSS (a TSS is marked busy by ltr, so two vCPUs cannot share one);
- * the IDT is shared. All of it is built lazily, on a vCPU's first rt_user_call, so guests that never
+ * Each vCPU gets its own GDT and TSS (a TSS is marked busy by ltr, so two vCPUs cannot share one;
+ * its RSP0 is where exceptions from ring 3 land); the IDT is shared. Ring 3 comes back through a
+ * deliberate #UD (see entry.S for why not int $0x80 or syscall). All of it is built lazily, on a vCPU's first rt_user_call, so guests that never
  * leave ring 0 pay nothing for it in the slow emulated ring 0. */
 #include "rt.h"
 
@@ -38,7 +39,7 @@ static uint8_t ustacks[RT_MAX_CPUS][USTACK_SIZE] __attribute__((aligned(4096)));
 static struct percpu percpu[RT_MAX_CPUS];
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
-extern char rt_isr_stubs[], rt_user_return[];
+extern char rt_isr_stubs[];
 extern char __image_start[], __image_end[];
 long rt_user_enter(rt_user_fn fn, long arg, void *rsp0, void *ustack_top);
 
@@ -102,7 +103,6 @@ static void cpu_init(unsigned cpu)
 	/* Every vCPU writes the same IDT contents; a concurrent writer only rewrites equal values. */
 	for (v = 0; v < 32; v++)
 		set_gate(v, rt_isr_stubs + 16 * v, 0);
-	set_gate(RT_USER_VECTOR, rt_user_return, 3);
 
 	open_image_to_user();
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));

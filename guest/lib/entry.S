@@ -80,19 +80,28 @@ rt_isr_stubs:
 	isr_err 30
 	isr_noerr 31
 
-/* Stack now: vector, error, RIP, CS, RFLAGS, RSP, SS. The handler prints and ends the VM. */
+/* Stack now: vector, error, RIP, CS, RFLAGS, RSP, SS. A #UD from ring 3 at rt_user_exit is the end
+ * of a user call (see below); anything else is printed by rt_exception, which ends the VM. */
 isr_common:
-	mov	%rsp, %rdi
+	cmpq	$6, (%rsp)
+	jne	1f
+	cmpq	$rt_user_exit, 16(%rsp)
+	jne	1f
+	testb	$3, 24(%rsp)
+	jnz	rt_user_return
+1:	mov	%rsp, %rdi
 	and	$-16, %rsp
 	call	rt_exception
-1:	cli
+2:	cli
 	hlt
-	jmp	1b
+	jmp	2b
 
 /* long rt_user_enter(fn, arg, &tss.rsp0, user stack top)
- * Saves the callee-saved registers, records the resulting (16-byte aligned) RSP as RSP0 and irets
- * to ring 3. The int $0x80 that ends the user function makes the CPU push its 5-word frame right
- * below that RSP0, so rt_user_return only has to drop it and unwind. */
+ * Saves the callee-saved registers, makes the resulting (16-byte aligned) RSP this vCPU's RSP0 and
+ * irets to ring 3. Coming back is the catch: on this KVM `int $0x80` from ring 3 raises #UD and
+ * `syscall` reaches LSTAR still at CPL 3, while exceptions are delivered properly. So the user side
+ * ends with ud2 at rt_user_exit; its #UD lands at RSP0, right below the saved registers, and
+ * rt_user_return drops the frame and unwinds. */
 	.globl rt_user_enter
 rt_user_enter:
 	push	%rbp
@@ -101,7 +110,7 @@ rt_user_enter:
 	push	%r13
 	push	%r14
 	push	%r15
-	push	$0		/* pad: 7 pushes after the call make RSP 16-byte aligned */
+	push	$0		/* pad: 7 pushes after the call leave RSP 16-byte aligned */
 	mov	%rsp, (%rdx)
 	push	$RT_USER_DS	/* SS */
 	push	%rcx		/* RSP */
@@ -110,16 +119,16 @@ rt_user_enter:
 	push	$rt_user_trampoline
 	iretq
 
-rt_user_trampoline:		/* ring 3: rax = fn(arg); int $0x80 */
+rt_user_trampoline:		/* ring 3: rax = fn(arg), then trap back */
 	mov	%rdi, %rax
 	mov	%rsi, %rdi
 	call	*%rax
-	int	$0x80
+	.globl rt_user_exit
+rt_user_exit:
 	ud2
 
-	.globl rt_user_return
-rt_user_return:			/* vector 0x80, ring 0, on RSP0; rax holds the result */
-	add	$48, %rsp	/* the 5-word interrupt frame and the pad */
+rt_user_return:			/* ring 0 on RSP0; rax holds the result */
+	add	$64, %rsp	/* vector, error, the CPU's 5-word frame, the pad */
 	pop	%r15
 	pop	%r14
 	pop	%r13

@@ -11,7 +11,8 @@
 
 #define RT_MAX_CPUS 64		/* vCPUs beyond this are parked at entry (no stack for them) */
 #define RT_KSTACK_SHIFT 13	/* 8 KiB ring-0 stack per vCPU */
-#define RT_USTACK_SIZE 4096	/* ring-3 stack per vCPU */
+#define RT_USTACK_SHIFT 12
+#define RT_USTACK_SIZE (1 << RT_USTACK_SHIFT)	/* ring-3 stack per vCPU */
 
 /* Guest exit statuses the runtime itself uses; 1, 2 and 4 belong to the VMM. */
 #define RT_EXIT_FAIL 11		/* a test's own check failed */
@@ -25,7 +26,6 @@
 #define RT_USER_DS (0x28 | 3)
 #define RT_TSS_SEL 0x30
 
-#define RT_USER_VECTOR 0x80	/* int $0x80 from ring 3 returns to rt_user_call's caller */
 
 #ifndef __ASSEMBLER__
 #include <stdarg.h>
