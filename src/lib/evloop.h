@@ -1,0 +1,36 @@
+/* A small epoll loop. The VMM runs one on its I/O thread (virtio queues, TAP, sockets) and
+ * one on the main thread (console input, signals, VM exit). Handlers run on the loop's thread. */
+#ifndef CAPSULE_LIB_EVLOOP_H
+#define CAPSULE_LIB_EVLOOP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef void (*evloop_fn)(void *opaque, uint32_t events);
+
+struct evloop_handler;
+
+struct evloop {
+	int epfd;
+	int wake_fd;               /* eventfd: evloop_stop() from any thread */
+	volatile int stopping;
+	pthread_t thread;
+	bool has_thread;
+	struct evloop_handler *handlers; /* owned, freed by evloop_free */
+};
+
+int evloop_init(struct evloop *l);
+/* Watch fd for events (EPOLLIN...). Safe from any thread; handlers are freed by evloop_free. */
+int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *opaque);
+/* Stop watching fd. Call it from the loop's own thread, or once the loop has stopped. */
+int evloop_del(struct evloop *l, int fd);
+/* Run until evloop_stop(); returns 0 or -errno. */
+int evloop_run(struct evloop *l);
+void evloop_stop(struct evloop *l);
+/* Run the loop on a new thread named name. */
+int evloop_start_thread(struct evloop *l, const char *name);
+/* Stop (if running), join the thread, close fds and free handlers. */
+void evloop_free(struct evloop *l);
+
+#endif

@@ -1,0 +1,18 @@
+/* CPUID normalisation: what each vCPU sees, derived from KVM_GET_SUPPORTED_CPUID. */
+#ifndef CAPSULE_VMM_CPUID_H
+#define CAPSULE_VMM_CPUID_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct kvm_cpuid2;
+
+struct cpuid_policy {
+	int ncpus;          /* one core per vCPU, one thread per core, one socket */
+	bool hide_cx16;     /* kvm_pvm's emulator cannot run lock cmpxchg16b */
+};
+
+/* Rewrite `c` in place for vCPU `index` (APIC ID = index). Pure: unit-testable. */
+void cpuid_normalise(struct kvm_cpuid2 *c, int index, const struct cpuid_policy *p);
+
+#endif

@@ -1,0 +1,172 @@
+#include "legacy.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../lib/log.h"
+#include "../boot/layout.h"
+#include "../vm.h"
+
+/* ---- i8042 ---------------------------------------------------------------------------
+ * Linux probes the controller with a handful of commands and spins (with timeouts of
+ * hundreds of ms) until the output buffer fills, so every command it sends at boot gets
+ * an answer. There is no keyboard or mouse behind it: AUX tests fail, so Linux skips
+ * the mouse without waiting for interrupts. */
+#define I8042_STATUS_OBF 0x01
+#define I8042_STATUS_SYS 0x04
+#define I8042_STATUS_CMD 0x08
+#define I8042_STATUS_AUXDATA 0x20
+
+struct i8042 {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	uint8_t ctr;          /* controller configuration ("command byte") */
+	uint8_t pending_cmd;  /* command waiting for its data byte (0x60, 0xD3, 0xD4) */
+	uint8_t out[8];
+	int nout;
+	bool out_aux;
+};
+
+static void i8042_push(struct i8042 *k, uint8_t v, bool aux)
+{
+	if (k->nout < (int)sizeof(k->out))
+		k->out[k->nout++] = v;
+	k->out_aux = aux;
+}
+
+static void i8042_command(struct i8042 *k, uint8_t cmd)
+{
+	switch (cmd) {
+	case 0x20: i8042_push(k, k->ctr, false); break;            /* read CTR */
+	case 0x60: case 0xD3: case 0xD4: k->pending_cmd = cmd; break; /* data byte follows */
+	case 0xA7: k->ctr |= 0x20; break;                          /* disable AUX */
+	case 0xA8: k->ctr &= (uint8_t)~0x20; break;                /* enable AUX */
+	case 0xA9: i8042_push(k, 0x01, false); break;              /* AUX test: clock line stuck low */
+	case 0xAA: i8042_push(k, 0x55, false); break;              /* self-test passed */
+	case 0xAB: i8042_push(k, 0x00, false); break;              /* keyboard interface test ok */
+	case 0xAD: k->ctr |= 0x10; break;
+	case 0xAE: k->ctr &= (uint8_t)~0x10; break;
+	case 0xFE:                                                  /* pulse reset line */
+		cap_debug("i8042: reset requested by the guest");
+		vm_request_stop(k->vm, VM_STOP_REBOOT);
+		break;
+	default: break;
+	}
+}
+
+static void i8042_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct i8042 *k = opaque;
+	uint16_t port = (uint16_t)(PORT_I8042_DATA + off);
+
+	if (len != 1) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&k->lock);
+	if (port == PORT_I8042_CMD) {
+		if (is_write)
+			i8042_command(k, data[0]);
+		else
+			data[0] = I8042_STATUS_SYS | (k->nout ? I8042_STATUS_OBF : 0) |
+				  (k->nout && k->out_aux ? I8042_STATUS_AUXDATA : 0);
+	} else if (port == PORT_I8042_DATA) {
+		if (is_write) {
+			uint8_t cmd = k->pending_cmd;
+			k->pending_cmd = 0;
+			if (cmd == 0x60)
+				k->ctr = data[0];
+			else if (cmd == 0xD3) /* AUX loopback: no mouse port, answer with a mismatch */
+				i8042_push(k, (uint8_t)~data[0], true);
+			else if (cmd == 0xD4)
+				i8042_push(k, 0xFE, true); /* no device on AUX: resend/NAK */
+			else
+				i8042_push(k, 0xFA, false); /* keyboard command: ACK */
+		} else if (k->nout) {
+			data[0] = k->out[0];
+			memmove(k->out, k->out + 1, (size_t)--k->nout);
+		} else {
+			data[0] = 0;
+		}
+	} else if (!is_write) {
+		data[0] = 0xff;
+	}
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void free_plain(void *p)
+{
+	free(p);
+}
+
+int i8042_create(struct vm *vm, cap_err *err)
+{
+	struct i8042 *k = calloc(1, sizeof(*k));
+	if (!k)
+		return cap_errf(err, ENOMEM, "i8042");
+	k->vm = vm;
+	k->ctr = 0x45; /* kbd IRQ on, SYS flag, translate */
+	pthread_mutex_init(&k->lock, NULL);
+	int r = bus_register(&vm->pio, PORT_I8042_DATA, PORT_I8042_CMD - PORT_I8042_DATA + 1, i8042_access, k, "i8042");
+	if (r < 0 || (r = vm_add_device(vm, "i8042", k, free_plain)) < 0) {
+		free(k);
+		return cap_errf(err, -r, "i8042: cannot register ports 0x60-0x64");
+	}
+	return 0;
+}
+
+/* ---- test-exit port (Capsule test guests) ---- */
+static void test_exit_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct vm *vm = opaque;
+	(void)off;
+	if (!is_write) {
+		memset(data, 0, len);
+		return;
+	}
+	uint32_t v = 0;
+	memcpy(&v, data, len > 4 ? 4 : len);
+	pthread_mutex_lock(&vm->lock);
+	if (vm->stop_reason == VM_STOP_NONE)
+		vm->test_exit_status = (int)(v & 0xff);
+	pthread_mutex_unlock(&vm->lock);
+	vm_request_stop(vm, VM_STOP_TEST_EXIT);
+}
+
+int test_exit_create(struct vm *vm, cap_err *err)
+{
+	int r = bus_register(&vm->pio, PORT_TEST_EXIT, 4, test_exit_access, vm, "test-exit");
+	if (r < 0)
+		return cap_errf(err, -r, "test-exit port 0x%x", PORT_TEST_EXIT);
+	return 0;
+}
+
+/* ---- boot timer ---- */
+
+static void boot_timer_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct vm *vm = opaque;
+	if (!is_write) {
+		memset(data, 0, len);
+		return;
+	}
+	if (off != 0 || data[0] != MMIO_BOOT_TIMER_MAGIC || !vm->boot_timer)
+		return;
+	uint64_t now = vm_now_ns();
+	/* One line each, on stderr, so that scripts can grep them apart from the guest console. */
+	fprintf(stderr, "boot: %.1f ms (VM start -> init)\n", (double)(now - vm->t_vm_start_ns) / 1e6);
+	fprintf(stderr, "start: %.2f CPU-ms (process start -> first guest instruction)\n", vm->start_cpu_ms);
+}
+
+int boot_timer_create(struct vm *vm, cap_err *err)
+{
+	int r = bus_register(&vm->mmio, MMIO_BOOT_TIMER_ADDR, 0x1000, boot_timer_access, vm, "boot-timer");
+	if (r < 0)
+		return cap_errf(err, -r, "boot timer at 0x%llx", (unsigned long long)MMIO_BOOT_TIMER_ADDR);
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* Small legacy devices: the i8042 reset line, the test-exit port and the boot timer. */
+#ifndef CAPSULE_VMM_DEVICES_LEGACY_H
+#define CAPSULE_VMM_DEVICES_LEGACY_H
+
+#include "../../lib/error.h"
+
+struct vm;
+
+/* i8042 at 0x60/0x64: enough for Linux's probe and for `reboot` (command 0xFE pulses reset). */
+int i8042_create(struct vm *vm, cap_err *err);
+/* Port 0xF4: a Capsule test guest ends the VM with the value written (test guests only). */
+int test_exit_create(struct vm *vm, cap_err *err);
+/* MMIO 0xD0000000: the guest writes 123 when its init has started (Firecracker's convention). */
+int boot_timer_create(struct vm *vm, cap_err *err);
+
+#endif

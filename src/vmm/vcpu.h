@@ -1,0 +1,40 @@
+/* vCPUs: one thread each, running KVM_RUN and dispatching exits to the buses. */
+#ifndef CAPSULE_VMM_VCPU_H
+#define CAPSULE_VMM_VCPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "../lib/error.h"
+
+struct vm;
+struct boot_info;
+struct kvm_cpuid2;
+struct kvm_run;
+
+struct vcpu {
+	struct vm *vm;
+	int index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+/* Signal used to kick a vCPU thread out of KVM_RUN. */
+#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+
+/* Create vCPU `index`: KVM fd, kvm_run mapping, CPUID, FPU, LAPIC LINT pins. */
+int vcpu_create(struct vcpu *v, struct vm *vm, int index, const struct kvm_cpuid2 *base, bool hide_cx16,
+		cap_err *err);
+/* Registers for the boot entry (BSP; every vCPU for test guests). */
+int vcpu_setup_boot(struct vcpu *v, const struct boot_info *bi, cap_err *err);
+int vcpu_start(struct vcpu *v, cap_err *err);
+/* Make KVM_RUN return and the thread end; then join it. */
+void vcpu_kick(struct vcpu *v);
+void vcpu_join(struct vcpu *v);
+void vcpu_free(struct vcpu *v);
+/* Install the (empty) kick signal handler once per process. */
+void vcpu_install_kick_handler(void);
+
+#endif
