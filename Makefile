@@ -30,7 +30,7 @@ $(B)/obj/%.o: %.c
 
 $(B)/libcapsule.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(B)/capsule: $(B)/obj/src/cli/main.o $(B)/libcapsule.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -40,7 +40,8 @@ $(B)/capsule-runtime: $(B)/capsule
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libcapsule.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libcapsule.a $(LDFLAGS) $(LDLIBS)
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libcapsule.a $(LDFLAGS) $(LDLIBS)
 
 unit: $(UNIT_BINS)
 

@@ -1,6 +1,8 @@
 #include "cpuid.h"
 
 #include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define CPUID_1_ECX_CX16 (1u << 13)
 #define CPUID_1_ECX_X2APIC (1u << 21)
@@ -73,4 +75,35 @@ void cpuid_normalise(struct kvm_cpuid2 *c, int index, const struct cpuid_policy 
 			break;
 		}
 	}
+}
+
+static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index)
+{
+	for (unsigned int i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == index)
+			return &c->entries[i];
+	return NULL;
+}
+
+struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, int index, const struct cpuid_policy *p)
+{
+	const unsigned int extra = 3;
+	struct kvm_cpuid2 *c = malloc(sizeof(*c) + (base->nent + extra) * sizeof(c->entries[0]));
+	if (!c)
+		return NULL;
+	memcpy(c, base, sizeof(*c) + base->nent * sizeof(c->entries[0]));
+
+	struct kvm_cpuid_entry2 *leaf0 = find(c, 0, 0);
+	if (leaf0 && leaf0->eax >= 0xb) {
+		/* Linux reads the core level of leaf 0xB to size its topology: it must be there. */
+		for (uint32_t sub = 0; sub < extra; sub++) {
+			if (find(c, 0xb, sub))
+				continue;
+			c->entries[c->nent++] = (struct kvm_cpuid_entry2){
+				.function = 0xb, .index = sub, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+			};
+		}
+	}
+	cpuid_normalise(c, index, p);
+	return c;
 }

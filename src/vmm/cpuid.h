@@ -15,4 +15,8 @@ struct cpuid_policy {
 /* Rewrite `c` in place for vCPU `index` (APIC ID = index). Pure: unit-testable. */
 void cpuid_normalise(struct kvm_cpuid2 *c, int index, const struct cpuid_policy *p);
 
+/* A malloc'd copy of `base` for vCPU `index`: the topology subleaves KVM left out added
+ * (leaf 0xB subleaves 0-2 when the maximum basic leaf reaches it), then normalised. */
+struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, int index, const struct cpuid_policy *p);
+
 #endif

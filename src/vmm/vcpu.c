@@ -85,13 +85,10 @@ int vcpu_create(struct vcpu *v, struct vm *vm, int index, const struct kvm_cpuid
 		return cap_errf(err, errno, "vCPU %d: mapping kvm_run", index);
 	}
 
-	size_t sz = sizeof(*base) + base->nent * sizeof(base->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
+	struct cpuid_policy pol = { .ncpus = vm->ncpus, .hide_cx16 = hide_cx16 };
+	struct kvm_cpuid2 *c = cpuid_for_vcpu(base, index, &pol);
 	if (!c)
 		return cap_errf(err, ENOMEM, "vCPU %d: CPUID", index);
-	memcpy(c, base, sz);
-	struct cpuid_policy pol = { .ncpus = vm->ncpus, .hide_cx16 = hide_cx16 };
-	cpuid_normalise(c, index, &pol);
 	int r = ioctl(v->fd, KVM_SET_CPUID2, c);
 	free(c);
 	if (r < 0)
