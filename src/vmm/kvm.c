@@ -78,7 +78,7 @@ bool kvm_is_pvm_host(void)
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd, cap_err *err)
 {
 	/* Grow until KVM stops saying E2BIG. */
-	for (int n = 64; n <= 4096; n *= 2) {
+	for (int n = 256; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(struct kvm_cpuid_entry2));
 		if (!c) {
 			cap_errf(err, ENOMEM, "KVM CPUID table");

@@ -163,12 +163,6 @@ int vcpu_setup_boot(struct vcpu *v, const struct boot_info *bi, cap_err *err)
 	return 0;
 }
 
-static double process_cpu_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static const char *exit_name(uint32_t r)
 {
@@ -252,7 +246,7 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	if (v->index == 0 && !atomic_exchange(&vm->first_entry_done, 1))
-		vm->start_cpu_ms = process_cpu_ms();
+		vm->start_cpu_ms = vm_process_cpu_ms();
 	for (;;) {
 		if (vm->state == VM_STOPPED)
 			break;

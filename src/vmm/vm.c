@@ -26,6 +26,13 @@
 /* First GSI handed to devices: 0-4 are PIT, keyboard, cascade, COM2, COM1. */
 #define FIRST_DEVICE_IRQ 5
 
+double vm_process_cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 uint64_t vm_now_ns(void)
 {
 	struct timespec ts;
@@ -93,6 +100,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return cap_errf(err, errno, "KVM_CREATE_PIT2");
 
+	cap_debug("start: KVM VM created at %.2f CPU-ms", vm_process_cpu_ms());
 	r = guest_mem_init(&vm->mem, cfg->memory_mib << 20, err);
 	if (r < 0)
 		return r;
@@ -107,6 +115,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 			return cap_errf(err, errno, "KVM_SET_USER_MEMORY_REGION (slot %d)", i);
 	}
 
+	cap_debug("start: guest memory registered at %.2f CPU-ms", vm_process_cpu_ms());
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0)
 		return cap_errf(err, errno, "eventfd");
@@ -235,6 +244,7 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 	if (r < 0)
 		goto out;
 	vm->test_guest = bi.kind == BOOT_ENTRY_TEST_GUEST;
+	cap_debug("start: kernel loaded at %.2f CPU-ms", vm_process_cpu_ms());
 	cap_info("kernel: %s, entry 0x%llx%s", bi.format, (unsigned long long)bi.entry,
 		 bi.decompress_ms > 0 ? "" : "");
 	if (bi.decompress_ms > 0)
@@ -272,6 +282,7 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 		}
 	}
 
+	cap_debug("start: vCPUs set up at %.2f CPU-ms", vm_process_cpu_ms());
 	vcpu_install_kick_handler();
 	r = evloop_start_thread(&vm->io, "capsule-io");
 	if (r < 0) {

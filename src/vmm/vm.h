@@ -141,5 +141,7 @@ int vm_irqfd(struct vm *vm, int efd, uint32_t gsi);
 int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, bool pio, int efd, bool match, uint64_t datamatch);
 
 uint64_t vm_now_ns(void);
+/* CPU time this process has used so far (all threads, user + kernel). */
+double vm_process_cpu_ms(void);
 
 #endif
