@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# The fast VM suite: boots the freestanding test guests ($B/guest/*.elf, see docs/test-guests.md) with
+# `capsule vm run` and checks what they report, then feeds capsule every bad input the contract names
+# and checks its exit status and its single "capsule: ..." line.
+source "$CAPSULE_ROOT/tests/lib.sh"
+
+G=$(dirname "$CAPSULE")/guest	# the guests built next to the binary under test
+T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets near this
+
+# Every check of this suite, for the SKIP lines when the suite cannot run at all.
+ALL_CHECKS="hello exit_status serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4
+ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4
+err_missing_kernel err_kernel_is_directory err_not_a_kernel err_truncated_elf_header
+err_truncated_elf_segment err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large
+err_memory_below_minimum err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option
+err_no_kernel_option err_kvm_nonexistent err_kvm_devnull"
+
+skip_all() {
+  local c
+  for c in $ALL_CHECKS; do skip "$c" "$1"; done
+  exit 0
+}
+
+if ! have_kvm; then
+  skip_all "/dev/kvm is missing or not usable by $(id -un)"
+fi
+if [ ! -x "$CAPSULE" ]; then
+  skip_all "$CAPSULE is not built (run make)"
+fi
+if "$CAPSULE" vm run --kernel /dev/null 2>&1 | grep -q 'not built yet'; then
+  skip_all "capsule vm run is not built yet"
+fi
+
+# guest NAME: the path of a built guest, or a FAIL (the guests are part of `make all`).
+guest() {
+  if [ -f "$G/$1.elf" ]; then
+    echo "$G/$1.elf"
+  else
+    echo "/missing-guest/$1.elf"
+  fi
+}
+need_guest() {	# need_guest CHECK NAME: FAIL CHECK and return 1 when the guest is not built
+  [ -f "$G/$2.elf" ] && return 0
+  fail "$1" "$G/$2.elf is missing (make guests)"
+  return 1
+}
+
+# vm CHECK TIMEOUT ARGS...: runs capsule vm run ARGS with the timeout; $RC and $OUT as run_capture.
+vm() {
+  local name=$1 t=$2; shift 2
+  run_capture "$name" "$t" "$CAPSULE" vm run "$@"
+}
+
+# expect_rc CHECK WANT: FAIL unless the last run exited with WANT; returns non-zero then.
+expect_rc() {
+  if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
+    fail "$1" "timed out after ${T}s: $(tail -c 300 "$OUT")"
+    return 1
+  fi
+  if [ "$RC" -ne "$2" ]; then
+    fail "$1" "exit status $RC, want $2: $(tail -c 300 "$OUT")"
+    return 1
+  fi
+}
+
+# has CHECK REGEX: FAIL unless the last run's output has a line matching REGEX.
+has() {
+  grep -Eq -- "$2" "$OUT" && return 0
+  fail "$1" "no line matching /$2/ in: $(tail -c 400 "$OUT")"
+  return 1
+}
+
+# --- guests ---------------------------------------------------------------------------------------
+
+if need_guest hello hello; then
+  vm hello $T --kernel "$(guest hello)"
+  expect_rc hello 0 && has hello '^hello from capsule guest$' && pass hello
+fi
+
+if need_guest exit_status exitcode; then
+  vm exit_status $T --kernel "$(guest exitcode)"
+  expect_rc exit_status 42 && has exit_status '^exitcode: exiting with 42$' && pass exit_status
+fi
+
+if need_guest serial_console_none hello; then
+  vm serial_console_none $T --kernel "$(guest hello)" --console none
+  if expect_rc serial_console_none 0; then
+    if grep -q 'hello from capsule guest' "$OUT"; then
+      fail serial_console_none "guest output printed with --console none"
+    else
+      pass serial_console_none
+    fi
+  fi
+fi
+
+if need_guest serial_console_file hello; then
+  vm serial_console_file $T --kernel "$(guest hello)" --console "file:$TMPD/console.txt"
+  if expect_rc serial_console_file 0; then
+    if grep -q 'hello from capsule guest' "$OUT"; then
+      fail serial_console_file "guest output went to stdout, not the file"
+    elif ! grep -qx 'hello from capsule guest' "$TMPD/console.txt" 2>/dev/null; then
+      fail serial_console_file "console file lacks the guest's line: $(head -c 200 "$TMPD/console.txt" 2>&1)"
+    else
+      pass serial_console_file
+    fi
+  fi
+fi
+
+for n in 1 2 4; do
+  c=smp_cpus$n
+  if need_guest $c smp; then
+    vm $c $T --kernel "$(guest smp)" --cpus $n
+    expect_rc $c 0 && has $c "^cpus online: $n\$" && pass $c
+  fi
+done
+
+if need_guest ring3 ring3; then
+  vm ring3 $T --kernel "$(guest ring3)"
+  expect_rc ring3 0 && has ring3 '^ring3: loop of 200000000 iterations at cpl 3$' &&
+    has ring3 '^ring3: back in ring 0, cpl 0 ' && has ring3 '^ring3: ok$' && pass ring3
+fi
+
+if need_guest cmdline cmdline; then
+  printf 'CAPSULE-INITRD-MAGIC-0123' >"$TMPD/initrd.bin"
+  vm cmdline $T --kernel "$(guest cmdline)" --memory 96 --cmdline "capsule.test=1 foo=bar" \
+    --initrd "$TMPD/initrd.bin"
+  if expect_rc cmdline 0; then
+    # The VMM may append its own options (e.g. noxsave); what we passed must come first, intact.
+    has cmdline '^cmdline: \[capsule\.test=1 foo=bar( [^]]*)?\]$' && pass cmdline
+    has initrd '^initrd: 25 bytes at 0x[0-9a-f]+: \[CAPSULE-INITRD-MAGIC-0123\]$' && pass initrd
+    # 96 MiB of RAM: usable RAM tops out at exactly 96 MiB and loses at most the 1 MiB below it.
+    if has memory_e820 '^ram: [0-9]+ KiB usable, top [0-9]+ MiB$'; then
+      read -r kib top < <(sed -n 's/^ram: \([0-9]*\) KiB usable, top \([0-9]*\) MiB$/\1 \2/p' "$OUT")
+      n=$(sed -n 's/^e820: \([0-9]*\) entries$/\1/p' "$OUT")
+      if [ "$top" -ne 96 ]; then
+        fail memory_e820 "top of RAM is $top MiB, want 96"
+      elif [ "$kib" -gt $((96 * 1024)) ] || [ "$kib" -lt $((95 * 1024)) ]; then
+        fail memory_e820 "$kib KiB usable, want between 95 and 96 MiB"
+      elif [ -z "$n" ] || [ "$n" -lt 2 ]; then
+        fail memory_e820 "e820 has '${n:-no}' entries, want the low RAM and the RAM above 1 MiB"
+      else
+        pass memory_e820
+      fi
+    fi
+  else
+    fail initrd "cmdline guest failed (see cmdline)"
+    fail memory_e820 "cmdline guest failed (see cmdline)"
+  fi
+fi
+
+if need_guest cpuid_cx16_hidden cpuid; then
+  vm cpuid $T --kernel "$(guest cpuid)" --cpus 4
+  if expect_rc cpuid_cx16_hidden 0; then
+    has cpuid_cx16_hidden '^cpuid: cx16 0$' && pass cpuid_cx16_hidden
+    # Topology for --cpus 4: four vCPUs with APIC IDs 0-3, leaf 1 counting 4 logical processors,
+    # leaf 0xB reporting 1 thread per core (SMT level) and 4 logical processors at the core level.
+    why=
+    grep -Eq '^cpuid: leaf1 htt 1 logical 4 apic 0$' "$OUT" || why="leaf 1 is not htt 1 logical 4 apic 0"
+    grep -Eq '^cpuid: apic ids 0 1 2 3$' "$OUT" || why="${why:+$why; }APIC IDs are not 0 1 2 3"
+    if grep -q '^cpuid: leaf0xb absent$' "$OUT"; then
+      :	# a CPU without leaf 0xB: leaf 1 is the whole topology
+    else
+      grep -Eq '^cpuid: leaf0xb smt 1 type 1 core 4 type 2 x2apic 0$' "$OUT" ||
+        why="${why:+$why; }leaf 0xB is not 'smt 1 type 1 core 4 type 2 x2apic 0'"
+      grep -Eq '^cpuid: x2apic ids 0 1 2 3$' "$OUT" || why="${why:+$why; }x2APIC IDs are not 0 1 2 3"
+    fi
+    if [ -n "$why" ]; then
+      fail cpuid_topology "$why: $(grep '^cpuid:' "$OUT" | tr '\n' '|')"
+    else
+      pass cpuid_topology
+    fi
+  else
+    fail cpuid_topology "cpuid guest failed (see cpuid_cx16_hidden)"
+  fi
+fi
+
+if need_guest boot_timer boottimer; then
+  vm boot_timer $T --kernel "$(guest boottimer)" --boot-timer
+  expect_rc boot_timer 0 && has boot_timer '^boot: [0-9.]+ ms \(VM start -> init\)$' &&
+    has boot_timer '^start: [0-9.]+ CPU-ms \(process start -> first guest instruction\)$' && pass boot_timer
+  vm boot_timer_off $T --kernel "$(guest boottimer)"
+  if expect_rc boot_timer_off 0; then
+    if grep -Eq '^(boot|start): ' "$OUT"; then
+      fail boot_timer_off "boot-timer lines printed without --boot-timer"
+    else
+      pass boot_timer_off
+    fi
+  fi
+fi
+
+if need_guest fault_status4 fault; then
+  vm fault_status4 $T --kernel "$(guest fault)"
+  expect_rc fault_status4 4 && has fault_status4 '^fault: triple-faulting now$' &&
+    if grep -q '^fault: still alive' "$OUT"; then
+      fail fault_status4 "ud2 with an empty IDT did not stop the vCPU"
+    else
+      pass fault_status4
+    fi
+fi
+
+# --- bad input ------------------------------------------------------------------------------------
+
+hello=$(guest hello)
+
+
+expect_error err_missing_kernel 1 '^capsule: .*/nonexistent/vmlinux' "$CAPSULE" vm run --kernel /nonexistent/vmlinux
+# Root reads any mode-000 file, so "unreadable" is a kernel path that cannot be read: a directory.
+mkdir -p "$TMPD/kernel-dir"
+expect_error err_kernel_is_directory 1 "^capsule: .*kernel-dir" "$CAPSULE" vm run --kernel "$TMPD/kernel-dir"
+expect_error err_not_a_kernel 1 '^capsule: .*/etc/passwd' "$CAPSULE" vm run --kernel /etc/passwd
+
+# An ELF cut inside its program headers, and one whose PT_LOAD data lies past the end of the file.
+head -c 100 "$hello" >"$TMPD/trunc-hdr.elf"
+expect_error err_truncated_elf_header 1 '^capsule: .*trunc-hdr\.elf.*truncated' "$CAPSULE" vm run --kernel "$TMPD/trunc-hdr.elf"
+head -c 4200 "$hello" >"$TMPD/trunc-seg.elf"
+expect_error err_truncated_elf_segment 1 '^capsule: .*trunc-seg\.elf.*truncated' "$CAPSULE" vm run --kernel "$TMPD/trunc-seg.elf"
+
+# put FILE OFFSET BYTES...: writes hex BYTES into FILE at OFFSET.
+put() {
+  local f=$1 off=$2 hex; shift 2
+  hex=$(printf '\\x%s' "$@")
+  printf "$hex" | dd of="$f" bs=1 seek=$((off)) conv=notrunc status=none
+}
+# A synthetic bzImage (boot protocol 2.15, one setup sector) whose payload starts like gzip but is
+# not a valid deflate stream: the header is fine, so capsule must fail in the payload.
+bz=$TMPD/corrupt-bzImage
+head -c 4096 /dev/zero | tr '\0' '\377' >"$bz"
+put "$bz" 0 00 00 00 00
+put "$bz" 0x1f1 01	# setup_sects
+put "$bz" 0x1fe 55 aa	# boot flag
+put "$bz" 0x200 eb 66 48 64 72 53 0f 02	# jump, "HdrS", version 2.15
+put "$bz" 0x211 01	# loadflags: LOADED_HIGH
+put "$bz" 0x230 00 00 20 00 01	# kernel_alignment 2 MiB, relocatable
+put "$bz" 0x248 10 00 00 00 00 02 00 00	# payload_offset 16, payload_length 512
+put "$bz" 0x258 00 00 00 01 00 00 00 00	# pref_address 16 MiB
+put "$bz" 0x260 00 00 00 01	# init_size 16 MiB
+put "$bz" $((1024 + 16)) 1f 8b 08 00 00 00 00 00 00 03	# gzip member header, then 0xff garbage
+expect_error err_corrupt_bzimage_synthetic 1 '^capsule: .*corrupt-bzImage.*payload' "$CAPSULE" vm run --kernel "$bz"
+
+# The same with a real bzImage if scripts/fetch-kernel has run: payload bytes overwritten mid-stream.
+real=${CAPSULE_LINUX_DIR:-$CAPSULE_ROOT/build/linux}/vmlinuz
+if [ -s "$real" ]; then
+  cp "$real" "$TMPD/corrupt-real-bzImage"
+  setup=$(od -An -tu1 -j $((0x1f1)) -N1 "$real" | tr -d ' ')
+  po=$(od -An -tu4 -j $((0x248)) -N4 "$real" | tr -d ' ')
+  pl=$(od -An -tu4 -j $((0x24c)) -N4 "$real" | tr -d ' ')
+  off=$(( (setup + 1) * 512 + po + pl / 2 ))
+  head -c 65536 /dev/zero | dd of="$TMPD/corrupt-real-bzImage" bs=1 seek=$off conv=notrunc status=none
+  expect_error err_corrupt_bzimage_real 1 '^capsule: .*corrupt-real-bzImage.*payload' \
+    "$CAPSULE" vm run --kernel "$TMPD/corrupt-real-bzImage"
+else
+  skip err_corrupt_bzimage_real "no real bzImage at $real (scripts/fetch-kernel fetches one)"
+fi
+
+truncate -s 512M "$TMPD/big-initrd"	# sparse: costs no disk
+expect_error err_initrd_too_large 1 '^capsule: .*initrd.*big-initrd' "$CAPSULE" vm run --kernel "$hello" --memory 64 --initrd "$TMPD/big-initrd"
+
+expect_error err_memory_below_minimum 2 '^capsule: .*memory' "$CAPSULE" vm run --kernel "$hello" --memory 1
+host_mib=$(( $(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo) / 1024 ))
+expect_error err_memory_above_host 2 '^capsule: .*memory' "$CAPSULE" vm run --kernel "$hello" --memory $((host_mib * 4 + 1024))
+expect_error err_cpus_zero 2 '^capsule: .*cpus' "$CAPSULE" vm run --kernel "$hello" --cpus 0
+expect_error err_cpus_huge 2 '^capsule: .*cpus' "$CAPSULE" vm run --kernel "$hello" --cpus 100000
+expect_error err_unknown_option 2 '^capsule: .*--bogus' "$CAPSULE" vm run --kernel "$hello" --bogus
+expect_error err_no_kernel_option 2 '^capsule: .*kernel' "$CAPSULE" vm run
+expect_error err_kvm_nonexistent 1 '^capsule: .*/nonexistent/kvm' env CAPSULE_KVM=/nonexistent/kvm "$CAPSULE" vm run --kernel "$hello"
+expect_error err_kvm_devnull 1 '^capsule: .*/dev/null' env CAPSULE_KVM=/dev/null "$CAPSULE" vm run --kernel "$hello"
