@@ -239,6 +239,7 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 		.cmdline = cmdline,
 		.ncpus = vm->ncpus,
 		.guest_decompress = cfg->guest_decompress,
+		.pvh = cfg->pvh,
 	};
 	r = boot_load(&vm->mem, &bc, &bi, err);
 	if (r < 0)
