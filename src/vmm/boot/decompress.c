@@ -55,6 +55,10 @@ const char *boot_codec_name(enum boot_codec c)
 	}
 }
 
+/* Free output space each codec call gets; the buffer doubles as needed, so this only matters
+ * for small outputs (a real kernel's appended size sizes the buffer up front). */
+#define CHUNK (64u << 10)
+
 struct outbuf {
 	uint8_t *p;
 	size_t len, cap;
@@ -73,7 +77,7 @@ static int ob_reserve(struct outbuf *o, size_t want)
 		return cap_errf(o->err, 0, "kernel %s: %s payload decompresses to more than %zu MiB", o->name,
 				o->codec, boot_decompress_max >> 20);
 	}
-	size_t ncap = o->cap ? o->cap : 1 << 20;
+	size_t ncap = o->cap ? o->cap : CHUNK;
 	while (ncap - o->len < want && ncap < boot_decompress_max)
 		ncap = ncap > boot_decompress_max / 2 ? boot_decompress_max : ncap * 2;
 	if (ncap > boot_decompress_max)
@@ -96,8 +100,6 @@ static int truncated(struct outbuf *o)
 	return corrupt(o, "truncated (the input ends before the end of the stream)");
 }
 
-/* Bytes of output each codec call may produce before we grow the buffer. */
-#define CHUNK (4u << 20)
 /* Codec APIs count input in unsigned int: feed at most this much per call. */
 #define IN_STEP (1u << 30)
 
