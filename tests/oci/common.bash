@@ -175,12 +175,18 @@ leftovers() {
 expect_rt_error() {
 	local name=$1 re=$2; shift 2
 	local err=$TMPD/$name.err
+	# timeout cannot run the rt function: spell it out.
+	[ "$1" = rt ] && { shift; set -- "$RUNTIME" --root "$ROOT" "$@"; }
 	timeout -k 5 30 "$@" >/dev/null 2>"$err" </dev/null
 	local rc=$? lines
 	if [ $rc -eq 0 ]; then
 		fail "$name" "succeeded, want an error"; return 1
 	elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 		fail "$name" "timed out"; return 1
+	elif [ $rc -eq 126 ] || [ $rc -eq 127 ]; then
+		fail "$name" "could not run $1 (status $rc)"; return 1
+	elif [ ! -s "$err" ]; then
+		fail "$name" "exit status $rc but no error message on stderr"; return 1
 	fi
 	is_capsule || { pass "$name"; return 0; }
 	lines=$(grep -vc '^capsule: warning:' "$err")
