@@ -41,6 +41,13 @@ unsigned rt_cpu_id(void);
 unsigned rt_ncpus(void);
 const uint8_t *rt_boot_params(void);
 
+/* The kernel command line (--cmdline), so one guest can be steered per test. Words are separated
+ * by spaces; rt_cmdline_flag(w) is true when w appears as a word, rt_cmdline_num(k, def) is the
+ * number (decimal or 0x hex) in the word "k=N", def when absent or malformed. */
+const char *rt_cmdline(void);
+int rt_cmdline_flag(const char *word);
+uint64_t rt_cmdline_num(const char *key, uint64_t def);
+
 /* Output on COM1. */
 void rt_putc(char c);
 void rt_puts(const char *s);
@@ -48,7 +55,8 @@ int rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rt_vprintf(const char *fmt, va_list ap);
 
 /* Ending the VM. */
-__attribute__((noreturn)) void rt_exit(uint32_t status);
+__attribute__((noreturn)) void rt_exit(uint32_t status);	/* outl to the exit port */
+__attribute__((noreturn)) void rt_exit8(uint8_t status);	/* the same with outb */
 __attribute__((noreturn)) void rt_halt(void);
 void rt_boot_timer_poke(void);
 

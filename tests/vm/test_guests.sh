@@ -8,8 +8,8 @@ G=$(dirname "$CAPSULE")/guest	# the guests built next to the binary under test
 T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets near this
 
 # Every check of this suite, for the SKIP lines when the suite cannot run at all.
-ALL_CHECKS="hello exit_status serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4
-ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4
+ALL_CHECKS="hello exit_status exit_status_masked exit_status_256 exit_status_outb serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4
+smp_allexit ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4 fault_on_ap
 err_missing_kernel err_kernel_is_directory err_not_a_kernel err_truncated_elf_header
 err_truncated_elf_segment err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large
 err_memory_below_minimum err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option
@@ -82,6 +82,18 @@ if need_guest exit_status exitcode; then
   expect_rc exit_status 42 && has exit_status '^exitcode: exiting with 42$' && pass exit_status
 fi
 
+# The status is the value written to port 0xf4, & 0xff, whether by outl or outb.
+if need_guest exit_status_masked exitcode; then
+  vm exit_status_masked $T --kernel "$(guest exitcode)" --cmdline exitcode=0x1ff
+  expect_rc exit_status_masked 255 && has exit_status_masked '^exitcode: exiting with 511$' &&
+    pass exit_status_masked
+  vm exit_status_256 $T --kernel "$(guest exitcode)" --cmdline exitcode=256
+  expect_rc exit_status_256 0 && has exit_status_256 '^exitcode: exiting with 256$' && pass exit_status_256
+  vm exit_status_outb $T --kernel "$(guest exitcode)" --cmdline "exitcode=7 exitcode.outb"
+  expect_rc exit_status_outb 7 && has exit_status_outb '^exitcode: exiting with 7 \(outb\)$' &&
+    pass exit_status_outb
+fi
+
 if need_guest serial_console_none hello; then
   vm serial_console_none $T --kernel "$(guest hello)" --console none
   if expect_rc serial_console_none 0; then
@@ -113,6 +125,13 @@ for n in 1 2 4; do
     expect_rc $c 0 && has $c "^cpus online: $n\$" && pass $c
   fi
 done
+
+# All four vCPUs write to the exit port at the same moment: one clean exit, status 0.
+if need_guest smp_allexit smp; then
+  vm smp_allexit $T --kernel "$(guest smp)" --cpus 4 --cmdline smp.allexit
+  expect_rc smp_allexit 0 && has smp_allexit '^cpus online: 4$' &&
+    has smp_allexit '^smp: every vCPU exits now$' && pass smp_allexit
+fi
 
 if need_guest ring3 ring3; then
   vm ring3 $T --kernel "$(guest ring3)"
@@ -196,6 +215,12 @@ if need_guest fault_status4 fault; then
     else
       pass fault_status4
     fi
+fi
+
+# vCPU 1 triple-faults while vCPU 0 spins in ring 3: the fault must end the whole VM.
+if need_guest fault_on_ap fault; then
+  vm fault_on_ap $T --kernel "$(guest fault)" --cpus 2 --cmdline fault.ap
+  expect_rc fault_on_ap 4 && has fault_on_ap '^fault: vCPU 1 triple-faulting now$' && pass fault_on_ap
 fi
 
 # --- bad input ------------------------------------------------------------------------------------
