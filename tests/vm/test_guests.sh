@@ -9,7 +9,7 @@ T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets nea
 
 # Every check of this suite, for the SKIP lines when the suite cannot run at all.
 ALL_CHECKS="hello exit_status exit_status_masked exit_status_256 exit_status_outb serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4
-smp_allexit ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4 fault_on_ap
+smp_allexit serial_flood ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4 fault_on_ap
 err_missing_kernel err_kernel_is_directory err_not_a_kernel err_truncated_elf_header
 err_truncated_elf_segment err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large
 err_memory_below_minimum err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option
@@ -125,6 +125,24 @@ for n in 1 2 4; do
     expect_rc $c 0 && has $c "^cpus online: $n\$" && pass $c
   fi
 done
+
+# 200 lines (13 KB) through the UART: every byte must arrive once, in order, on stdout alone.
+if need_guest serial_flood serial; then
+  timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest serial)" --cmdline serial.lines=200 \
+    >"$TMPD/serial.out" 2>"$TMPD/serial.err" </dev/null
+  RC=$? OUT=$TMPD/serial.err
+  if expect_rc serial_flood 0; then
+    for i in $(seq 200); do
+      printf 'serial %05u/%05u the quick brown fox jumps over the lazy dog\n' "$i" 200
+    done >"$TMPD/serial.want"
+    echo "serial: done" >>"$TMPD/serial.want"
+    if cmp -s "$TMPD/serial.want" "$TMPD/serial.out"; then
+      pass serial_flood
+    else
+      fail serial_flood "console output differs from the guest's: $(diff "$TMPD/serial.want" "$TMPD/serial.out" | head -c 300)"
+    fi
+  fi
+fi
 
 # All four vCPUs write to the exit port at the same moment: one clean exit, status 0.
 if need_guest smp_allexit smp; then
