@@ -43,6 +43,7 @@ int guest_mem_init(struct guest_mem *m, uint64_t size, cap_err *err)
 	madvise(p, size, MADV_HUGEPAGE);
 	m->base = p;
 	m->total = size;
+	m->fresh = true;
 	split_regions(m);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef CAPSULE_VMM_MEMORY_H
 #define CAPSULE_VMM_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,8 @@ struct guest_mem {
 	int memfd;           /* -1 when the memory is a plain buffer (unit tests, fuzzers) */
 	uint8_t *base;       /* one contiguous host mapping of all RAM */
 	uint64_t total;      /* bytes of RAM */
+	bool fresh;          /* nothing written yet since the memfd was made: every byte is zero, so
+	                        loaders need not clear BSS (touching pages costs start-up time) */
 	int nregions;
 	struct guest_region regions[2];
 };

@@ -144,7 +144,8 @@ int elf_load(struct guest_mem *m, const char *name, const uint8_t *img, size_t l
 		if (!dst) /* checked above; kept so the copy never depends on pass 1 alone */
 			return cap_errf(err, EFAULT, "kernel %s: segment at 0x%llx", name, (unsigned long long)ph.p_paddr);
 		memcpy(dst, img + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		if (!m->fresh)
+			memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}
 	return 0;
 }
