@@ -18,14 +18,17 @@
 	.code64
 	.globl _start
 _start:
+	mov	%rsp, %rcx	/* the entry RSP and RFLAGS, for the entry-state guest */
 	cmp	$RT_MAX_CPUS, %rdi
 	jae	9f
 	mov	%rdi, %rax
 	inc	%rax
 	shl	$RT_KSTACK_SHIFT, %rax
 	lea	rt_kstacks(%rax), %rsp
+	pushfq			/* only the arithmetic flags have changed since entry */
+	pop	%r8
 	xor	%ebp, %ebp
-	call	rt_main		/* (cpu, zero page, ncpus); never returns */
+	call	rt_main		/* (cpu, zero page, ncpus, entry RSP, RFLAGS); never returns */
 9:	cli			/* a vCPU beyond RT_MAX_CPUS has no stack: park it */
 	hlt
 	jmp	9b

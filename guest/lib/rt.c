@@ -12,11 +12,16 @@
 static const uint8_t *boot_params;
 static unsigned ncpus;
 
-void rt_main(unsigned cpu, const uint8_t *zero_page, unsigned n) __attribute__((noreturn));
-void rt_main(unsigned cpu, const uint8_t *zero_page, unsigned n)
+uint64_t rt_entry_rsp[RT_MAX_CPUS], rt_entry_rflags[RT_MAX_CPUS];
+
+void rt_main(unsigned cpu, const uint8_t *zero_page, unsigned n, uint64_t rsp, uint64_t rflags)
+	__attribute__((noreturn));
+void rt_main(unsigned cpu, const uint8_t *zero_page, unsigned n, uint64_t rsp, uint64_t rflags)
 {
 	boot_params = zero_page;
 	ncpus = n;
+	rt_entry_rsp[cpu] = rsp;
+	rt_entry_rflags[cpu] = rflags;
 	if (cpu == 0)
 		rt_exit(guest_main());
 	guest_ap_main(cpu);

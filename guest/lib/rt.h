@@ -40,6 +40,9 @@ void guest_ap_main(unsigned cpu);	/* weak default: halt */
 unsigned rt_cpu_id(void);
 unsigned rt_ncpus(void);
 const uint8_t *rt_boot_params(void);
+/* Each vCPU's RSP at entry, and its RFLAGS there except the arithmetic flags (CF PF AF ZF SF OF). */
+extern uint64_t rt_entry_rsp[RT_MAX_CPUS], rt_entry_rflags[RT_MAX_CPUS];
+#define RT_RFLAGS_ARITH 0x8d5
 
 /* The kernel command line (--cmdline), so one guest can be steered per test. Words are separated
  * by spaces; rt_cmdline_flag(w) is true when w appears as a word, rt_cmdline_num(k, def) is the

@@ -8,7 +8,7 @@ G=$(dirname "$CAPSULE")/guest	# the guests built next to the binary under test
 T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets near this
 
 # Every check of this suite, for the SKIP lines when the suite cannot run at all.
-ALL_CHECKS="hello exit_status exit_status_masked exit_status_256 exit_status_outb serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4
+ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exit_status_outb serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4
 smp_allexit serial_flood ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4 fault_on_ap
 err_missing_kernel err_kernel_is_directory err_not_a_kernel err_truncated_elf_header
 err_truncated_elf_segment err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large
@@ -75,6 +75,13 @@ has() {
 if need_guest hello hello; then
   vm hello $T --kernel "$(guest hello)"
   expect_rc hello 0 && has hello '^hello from capsule guest$' && pass hello
+fi
+
+# The contract's entry state (selectors, GDT/IDT, CR0/3/4, EFER, RFLAGS, RSP, RSI) on both vCPUs.
+if need_guest entry_state entry; then
+  vm entry_state $T --kernel "$(guest entry)" --cpus 2
+  expect_rc entry_state 0 && has entry_state '^entry: cpu 0 ok$' && has entry_state '^entry: cpu 1 ok$' &&
+    pass entry_state
 fi
 
 if need_guest exit_status exitcode; then
