@@ -11,6 +11,7 @@
 #include "../lib/evloop.h"
 #include "../lib/log.h"
 #include "console.h"
+#include "devices/acpi_pm.h"
 #include "devices/legacy.h"
 #include "devices/serial.h"
 #include "vcpu.h"
@@ -82,7 +83,7 @@ int vmm_run(const struct vm_config *cfg, cap_err *err)
 	if ((r = open_console_out(cfg, &out_fd, err)) < 0)
 		goto out;
 	if ((r = serial_create(&vm, out_fd, &vm.serial, err)) < 0 || (r = i8042_create(&vm, err)) < 0 ||
-	    (r = boot_timer_create(&vm, err)) < 0)
+	    (r = boot_timer_create(&vm, err)) < 0 || (r = acpi_pm_register(&vm, err)) < 0)
 		goto out;
 	/* Further devices (ACPI power management, virtio) are created here, before the kernel is
 	 * loaded, so that their command-line fragments reach it. */

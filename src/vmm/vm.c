@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "boot/acpi.h"
 #include "boot/boot.h"
 #include "boot/layout.h"
 #include "cpuid.h"
@@ -245,6 +246,11 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 	if (r < 0)
 		goto out;
 	vm->test_guest = bi.kind == BOOT_ENTRY_TEST_GUEST;
+	/* ACPI describes the CPUs (MADT) and the power-off/reset registers; kernels built without
+	 * MP-table support (Debian's cloud kernel) need it to see more than one CPU. */
+	r = acpi_write_tables(&vm->mem, vm->ncpus, err);
+	if (r < 0)
+		goto out;
 	cap_debug("start: kernel loaded at %.2f CPU-ms", vm_process_cpu_ms());
 	cap_info("kernel: %s, entry 0x%llx%s", bi.format, (unsigned long long)bi.entry,
 		 bi.decompress_ms > 0 ? "" : "");
