@@ -51,6 +51,8 @@ int virtq_enable(struct virtq *q);
 /* Pop the next available chain. Returns 1 with *c filled, 0 when the ring is empty,
  * or -errno for a malformed chain or ring (q->broken is then set). */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
+/* Give back the last n popped chains (not pushed) so the next pops return them again. */
+void virtq_unpop(struct virtq *q, uint16_t n);
 /* Return a chain to the driver with `written` bytes written into its in[] buffers. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 /* After one or more pushes: does the driver want an interrupt? Updates the EVENT_IDX state. */

@@ -1,0 +1,199 @@
+/* virtio-balloon (virtio 1.2, 5.5): inflated pages go back to the host with MADV_REMOVE on the
+ * guest-RAM memfd mapping (the page cache pages are freed, not just unmapped), deflated ones
+ * simply refault as zero pages. The statistics queue keeps the driver's buffer and returns it
+ * when the host wants fresh numbers, as the specification describes. */
+#include "balloon.h"
+
+#include <errno.h>
+#include <linux/virtio_ids.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../../lib/log.h"
+#include "devices.h"
+
+enum { Q_INFLATE, Q_DEFLATE, Q_STATS };
+#define PAGE 4096ULL
+
+struct balloon {
+	struct virtio_mmio t;
+	const struct guest_mem *mem;
+	bool memfd_backed;
+	uint64_t released;			/* pages given back, inflates minus deflates */
+	uint64_t stats[VIRTIO_BALLOON_S_NR];
+	bool stats_held;
+	uint16_t stats_head;
+	struct virtq_chain chain;
+};
+
+uint64_t balloon_walk_pfns(const struct guest_mem *mem, const struct virtq_chain *c, balloon_range_fn fn,
+			   void *opaque)
+{
+	uint8_t *run = NULL;
+	uint64_t run_len = 0, pages = 0;
+	uint64_t n = c->out_len / 4;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t pfn;
+		iov_to_buf(c->out, c->nout, i * 4, &pfn, 4);
+		uint8_t *p = guest_mem_ptr(mem, (uint64_t)pfn << VIRTIO_BALLOON_PFN_SHIFT, PAGE);
+		if (!p)
+			continue;
+		pages++;
+		if (run && p == run + run_len) {
+			run_len += PAGE;
+			continue;
+		}
+		if (run && fn)
+			fn(opaque, run, run_len);
+		run = p;
+		run_len = PAGE;
+	}
+	if (run && fn)
+		fn(opaque, run, run_len);
+	return pages;
+}
+
+int balloon_parse_stats(const struct virtq_chain *c, uint64_t stats[VIRTIO_BALLOON_S_NR])
+{
+	struct __attribute__((packed)) {
+		uint16_t tag;
+		uint64_t val;
+	} s;
+
+	if (c->out_len % sizeof(s))
+		return -EINVAL;
+	int n = (int)(c->out_len / sizeof(s));
+	for (int i = 0; i < n; i++) {
+		iov_to_buf(c->out, c->nout, (size_t)i * sizeof(s), &s, sizeof(s));
+		if (s.tag < VIRTIO_BALLOON_S_NR)
+			stats[s.tag] = s.val;
+	}
+	return n;
+}
+
+static void release_range(void *opaque, void *host, uint64_t bytes)
+{
+	struct balloon *b = opaque;
+	/* MADV_REMOVE frees the memfd's pages; a plain buffer (tests) can only be zapped. */
+	if (madvise(host, bytes, b->memfd_backed ? MADV_REMOVE : MADV_DONTNEED) < 0)
+		cap_debug("virtio-balloon: madvise: %s", strerror(errno));
+}
+
+static void balloon_notify(struct virtio_mmio *t, unsigned q)
+{
+	struct balloon *b = t->dev;
+	bool pushed = false;
+
+	while (virtio_mmio_pop(t, q, &b->chain) > 0) {
+		if (q == Q_INFLATE) {
+			b->released += balloon_walk_pfns(b->mem, &b->chain, release_range, b);
+		} else if (q == Q_DEFLATE) {
+			uint64_t n = balloon_walk_pfns(b->mem, &b->chain, NULL, NULL);
+			b->released -= n < b->released ? n : b->released;
+		} else {
+			if (balloon_parse_stats(&b->chain, b->stats) < 0)
+				cap_debug("virtio-balloon: malformed stats buffer");
+			if (b->stats_held) /* a second buffer: give the older one back */
+				virtq_push(&t->vq[Q_STATS], b->stats_head, 0);
+			b->stats_head = b->chain.head;
+			b->stats_held = true;
+			continue;
+		}
+		virtq_push(&t->vq[q], b->chain.head, 0);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_mmio_signal(t, q);
+}
+
+static void balloon_reset(struct virtio_mmio *t)
+{
+	struct balloon *b = t->dev;
+	b->stats_held = false;
+	/* Deflated implicitly: the guest owns every page again and will fault them back. */
+	b->released = 0;
+	memset(t->config + offsetof(struct virtio_balloon_config, actual), 0, 4);
+}
+
+static void balloon_config_write(struct virtio_mmio *t, uint32_t off, const uint8_t *data, uint32_t len)
+{
+	/* Only `actual` is the driver's to write. */
+	uint32_t lo = offsetof(struct virtio_balloon_config, actual);
+	if (off >= lo && off + len <= lo + 4)
+		memcpy(t->config + off, data, len);
+}
+
+static void balloon_destroy(struct virtio_mmio *t)
+{
+	struct balloon *b = t->dev;
+	virtio_mmio_destroy(t);
+	free(b);
+}
+
+static const struct virtio_dev_ops balloon_ops = {
+	.name = "balloon",
+	.device_id = VIRTIO_ID_BALLOON,
+	.features = 1ULL << VIRTIO_BALLOON_F_STATS_VQ,
+	.nqueues = 3,
+	.notify = balloon_notify,
+	.reset = balloon_reset,
+	.config_write = balloon_config_write,
+	.destroy = balloon_destroy,
+};
+
+struct virtio_mmio *virtio_balloon_create(struct guest_mem *mem, cap_err *err)
+{
+	struct balloon *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		cap_errf(err, ENOMEM, "virtio-balloon");
+		return NULL;
+	}
+	virtio_mmio_init(&b->t, &balloon_ops, b, mem);
+	b->mem = mem;
+	b->memfd_backed = mem->memfd >= 0;
+	b->t.config_len = sizeof(struct virtio_balloon_config);
+	return &b->t;
+}
+
+void virtio_balloon_set_target(struct virtio_mmio *t, uint32_t pages)
+{
+	pthread_mutex_lock(&t->lock);
+	memcpy(t->config + offsetof(struct virtio_balloon_config, num_pages), &pages, 4);
+	virtio_mmio_config_changed(t);
+	pthread_mutex_unlock(&t->lock);
+}
+
+uint32_t virtio_balloon_actual(struct virtio_mmio *t)
+{
+	uint32_t v;
+	pthread_mutex_lock(&t->lock);
+	memcpy(&v, t->config + offsetof(struct virtio_balloon_config, actual), 4);
+	pthread_mutex_unlock(&t->lock);
+	return v;
+}
+
+uint64_t virtio_balloon_released(struct virtio_mmio *t)
+{
+	struct balloon *b = t->dev;
+	pthread_mutex_lock(&t->lock);
+	uint64_t v = b->released;
+	pthread_mutex_unlock(&t->lock);
+	return v;
+}
+
+void virtio_balloon_stats(struct virtio_mmio *t, uint64_t out[VIRTIO_BALLOON_S_NR])
+{
+	struct balloon *b = t->dev;
+	pthread_mutex_lock(&t->lock);
+	memcpy(out, b->stats, sizeof(b->stats));
+	if (b->stats_held && virtio_mmio_live(t)) {
+		b->stats_held = false;
+		virtq_push(&t->vq[Q_STATS], b->stats_head, 0);
+		virtio_mmio_signal(t, Q_STATS);
+	}
+	pthread_mutex_unlock(&t->lock);
+}

@@ -1,0 +1,109 @@
+/* Creates the configured virtio devices on a VM: a 4 KiB MMIO window and a GSI each, the
+ * window on the MMIO bus, one ioeventfd per queue (QueueNotify with the queue index as
+ * datamatch) watched by the I/O thread, an irqfd for the interrupt, and the
+ * virtio_mmio.device= fragment that tells Linux where to look. */
+#include "devices.h"
+
+#include <errno.h>
+#include <linux/virtio_mmio.h>
+#include <sys/epoll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "../../lib/log.h"
+
+static void destroy_cb(void *opaque)
+{
+	virtio_device_free(opaque);
+}
+
+static int add_device(struct vm *vm, struct virtio_mmio *t, cap_err *err)
+{
+	const char *name = t->ops->name;
+	int r;
+
+	/* From here on vm_destroy frees the device, whatever fails below. */
+	if (vm_add_device(vm, name, t, destroy_cb) < 0) {
+		virtio_device_free(t);
+		return cap_errf(err, ENOSPC, "virtio-%s: too many devices", name);
+	}
+	uint64_t base = vm_alloc_mmio(vm, VIRTIO_MMIO_WINDOW);
+	if (!base)
+		return cap_errf(err, ENOSPC, "virtio-%s: no MMIO space left", name);
+	int gsi = vm_alloc_irq(vm);
+	if (gsi < 0)
+		return cap_errf(err, -gsi, "virtio-%s: no interrupt line left", name);
+	r = bus_register(&vm->mmio, base, VIRTIO_MMIO_WINDOW, virtio_mmio_access, t, name);
+	if (r < 0)
+		return cap_errf(err, -r, "virtio-%s: MMIO window at %#llx", name, (unsigned long long)base);
+
+	t->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->irqfd < 0)
+		return cap_errf(err, errno, "virtio-%s: eventfd", name);
+	r = vm_irqfd(vm, t->irqfd, (uint32_t)gsi);
+	if (r < 0)
+		return cap_errf(err, -r, "virtio-%s: irqfd for GSI %d", name, gsi);
+
+	for (unsigned q = 0; q < t->nqueues; q++) {
+		struct virtio_kick *k = &t->kick[q];
+		k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (k->fd < 0)
+			return cap_errf(err, errno, "virtio-%s: eventfd", name);
+		/* Without an ioeventfd the write still arrives as an MMIO exit, which
+		 * virtio_mmio_access forwards to the same eventfd: slower, same path. */
+		r = vm_ioeventfd(vm, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, false, k->fd, true, q);
+		if (r < 0)
+			cap_debug("virtio-%s: no ioeventfd for queue %u (%s)", name, q, strerror(-r));
+		r = evloop_add(&vm->io, k->fd, EPOLLIN, virtio_mmio_kick_event, k);
+		if (r < 0)
+			return cap_errf(err, -r, "virtio-%s: I/O loop", name);
+	}
+	if (t->ops->attach && (r = t->ops->attach(t, &vm->io)) < 0)
+		return cap_errf(err, -r, "virtio-%s: I/O loop", name);
+
+	r = vm_append_cmdline(vm, "virtio_mmio.device=4K@0x%llx:%d", (unsigned long long)base, gsi);
+	if (r < 0)
+		return cap_errf(err, -r, "virtio-%s: kernel command line full", name);
+	cap_debug("virtio-%s at %#llx, GSI %d", name, (unsigned long long)base, gsi);
+	return 0;
+}
+
+int virtio_devices_create(struct vm *vm, const struct vm_config *cfg, cap_err *err)
+{
+	struct virtio_mmio *t;
+	int r;
+
+	/* Disks first, in command-line order: the first one is /dev/vda. */
+	for (int i = 0; i < cfg->ndisks; i++) {
+		if (!(t = virtio_blk_create(&vm->mem, &cfg->disks[i], err)))
+			return -EINVAL;
+		if ((r = add_device(vm, t, err)) < 0)
+			return r;
+	}
+	for (int i = 0; i < cfg->nnets; i++) {
+		if (!(t = virtio_net_create(&vm->mem, &cfg->nets[i], err)))
+			return -EINVAL;
+		if ((r = add_device(vm, t, err)) < 0)
+			return r;
+	}
+	if (cfg->vsock_uds) {
+		if (!(t = virtio_vsock_create(&vm->mem, cfg->vsock_cid, cfg->vsock_uds, err)))
+			return -EINVAL;
+		if ((r = add_device(vm, t, err)) < 0)
+			return r;
+	}
+	if (cfg->rng) {
+		if (!(t = virtio_rng_create(&vm->mem, err)))
+			return -EINVAL;
+		if ((r = add_device(vm, t, err)) < 0)
+			return r;
+	}
+	if (cfg->balloon) {
+		if (!(t = virtio_balloon_create(&vm->mem, err)))
+			return -EINVAL;
+		if ((r = add_device(vm, t, err)) < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,234 @@
+/* virtio-net (virtio 1.2, 5.1) on a TAP device. The TAP speaks the same 12-byte virtio-net
+ * header as the driver (IFF_VNET_HDR), so frames with checksum/TSO offload pass through
+ * without touching the payload: TX is one writev() of the chain, RX one read() into a bounce
+ * buffer then copied into (with MRG_RXBUF possibly several) receive chains. */
+#include "net.h"
+
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "../../lib/log.h"
+#include "../backends/tap.h"
+#include "devices.h"
+
+enum { Q_RX, Q_TX };
+#define MAX_RX_CHAINS VIRTQ_MAX_SIZE
+
+struct net_dev {
+	struct virtio_mmio t;
+	int tap;
+	bool mrg;				/* VIRTIO_NET_F_MRG_RXBUF negotiated */
+	size_t pending;				/* bytes of a received frame not yet delivered */
+	uint8_t frame[NET_HDR_LEN + NET_MAX_FRAME];
+	uint64_t tx_dropped, rx_dropped;
+	struct virtq_chain chain, first;
+	uint16_t heads[MAX_RX_CHAINS];
+	uint32_t lens[MAX_RX_CHAINS];
+};
+
+int net_tx_check(const struct virtq_chain *c)
+{
+	if (c->out_len < NET_HDR_LEN || c->out_len > NET_HDR_LEN + NET_MAX_FRAME)
+		return -EINVAL;
+	return (int)(c->out_len - NET_HDR_LEN);
+}
+
+static void net_tx(struct net_dev *d)
+{
+	struct virtio_mmio *t = &d->t;
+	bool pushed = false;
+
+	while (virtio_mmio_pop(t, Q_TX, &d->chain) > 0) {
+		if (net_tx_check(&d->chain) < 0) {
+			d->tx_dropped++;
+		} else if (writev(d->tap, d->chain.out, (int)d->chain.nout) < 0) {
+			/* A full TAP queue drops like a full NIC ring would; nothing to retry. */
+			d->tx_dropped++;
+		}
+		virtq_push(&t->vq[Q_TX], d->chain.head, 0);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_mmio_signal(t, Q_TX);
+}
+
+/* Copy the pending frame into receive chains. False when the driver has too few buffers:
+ * the chains taken are given back and the frame stays pending. */
+static bool deliver(struct net_dev *d)
+{
+	struct virtio_mmio *t = &d->t;
+	struct virtq *q = &t->vq[Q_RX];
+	size_t off = 0;
+	unsigned n = 0;
+
+	while (off < d->pending || n == 0) {
+		struct virtq_chain *c = n == 0 ? &d->first : &d->chain;
+		int r = virtio_mmio_pop(t, Q_RX, c);
+		if (r <= 0 || n >= MAX_RX_CHAINS) {
+			if (r > 0)
+				n++;
+			if (r >= 0)
+				virtq_unpop(q, (uint16_t)n);
+			return false;
+		}
+		size_t k = iov_from_buf(c->in, c->nin, 0, d->frame + off, d->pending - off);
+		if (n == 0 && k < NET_HDR_LEN) {
+			k = 0; /* not even room for the header: the driver broke 5.1.6.3 */
+		}
+		d->heads[n] = c->head;
+		d->lens[n] = (uint32_t)k;
+		n++;
+		off += k;
+		if (!d->mrg || k == 0)
+			break;
+	}
+	if (off < d->pending)
+		d->rx_dropped++; /* truncated: the guest sees a short frame and drops it */
+	uint16_t nbuf = (uint16_t)n;
+	iov_from_buf(d->first.in, d->first.nin, offsetof(struct virtio_net_hdr_v1, num_buffers), &nbuf, 2);
+	for (unsigned i = 0; i < n; i++)
+		virtq_push(q, d->heads[i], d->lens[i]);
+	return true;
+}
+
+static void net_rx(struct net_dev *d)
+{
+	struct virtio_mmio *t = &d->t;
+	bool delivered = false;
+
+	if (!virtio_mmio_live(t) || !t->vq[Q_RX].ready)
+		return;
+	for (;;) {
+		if (!d->pending) {
+			ssize_t n = read(d->tap, d->frame, sizeof(d->frame));
+			if (n <= 0)
+				break;	/* EAGAIN: the edge-triggered watch fires on the next frame */
+			if ((size_t)n < NET_HDR_LEN)
+				continue;
+			d->pending = (size_t)n;
+		}
+		if (!deliver(d))
+			break;	/* wait for the driver's next RX kick */
+		d->pending = 0;
+		delivered = true;
+	}
+	if (delivered)
+		virtio_mmio_signal(t, Q_RX);
+}
+
+static void net_notify(struct virtio_mmio *t, unsigned q)
+{
+	struct net_dev *d = t->dev;
+	if (q == Q_TX)
+		net_tx(d);
+	else
+		net_rx(d);
+}
+
+static void tap_event(void *opaque, uint32_t events)
+{
+	struct net_dev *d = opaque;
+	(void)events;
+	pthread_mutex_lock(&d->t.lock);
+	net_rx(d);
+	pthread_mutex_unlock(&d->t.lock);
+}
+
+static void net_activate(struct virtio_mmio *t)
+{
+	struct net_dev *d = t->dev;
+	uint64_t f = t->driver_features;
+	unsigned off = 0;
+
+	d->mrg = f & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	if (f & (1ULL << VIRTIO_NET_F_GUEST_CSUM)) {
+		off |= TUN_F_CSUM;
+		if (f & (1ULL << VIRTIO_NET_F_GUEST_TSO4))
+			off |= TUN_F_TSO4;
+		if (f & (1ULL << VIRTIO_NET_F_GUEST_TSO6))
+			off |= TUN_F_TSO6;
+		if (f & (1ULL << VIRTIO_NET_F_GUEST_ECN))
+			off |= TUN_F_TSO_ECN;
+	}
+	int r = tap_set_offload(d->tap, off);
+	if (r < 0)
+		cap_warn("virtio-net: TUNSETOFFLOAD %#x: %s", off, strerror(-r));
+}
+
+static void net_reset(struct virtio_mmio *t)
+{
+	struct net_dev *d = t->dev;
+	d->pending = 0;
+	d->mrg = false;
+	tap_set_offload(d->tap, 0);
+}
+
+static int net_attach(struct virtio_mmio *t, struct evloop *io)
+{
+	struct net_dev *d = t->dev;
+	return evloop_add(io, d->tap, EPOLLIN | EPOLLET, tap_event, d);
+}
+
+static void net_destroy(struct virtio_mmio *t)
+{
+	struct net_dev *d = t->dev;
+	if (d->tap >= 0)
+		close(d->tap);
+	virtio_mmio_destroy(t);
+	free(d);
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.name = "net",
+	.device_id = VIRTIO_ID_NET,
+	.features = (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_MAC) |
+		    (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
+		    (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_HOST_TSO4) |
+		    (1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN) |
+		    (1ULL << VIRTIO_NET_F_MRG_RXBUF),
+	.nqueues = 2,
+	.notify = net_notify,
+	.reset = net_reset,
+	.activate = net_activate,
+	.attach = net_attach,
+	.destroy = net_destroy,
+};
+
+struct virtio_mmio *virtio_net_create(const struct guest_mem *mem, const struct vm_net_config *net, cap_err *err)
+{
+	struct net_dev *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		cap_errf(err, ENOMEM, "virtio-net");
+		return NULL;
+	}
+	virtio_mmio_init(&d->t, &net_ops, d, mem);
+	d->tap = tap_open(net->tap, NET_HDR_LEN, err);
+	if (d->tap < 0) {
+		d->tap = -1;
+		net_destroy(&d->t);
+		return NULL;
+	}
+	struct virtio_net_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	if (net->has_mac) {
+		memcpy(cfg.mac, net->mac, 6);
+	} else {
+		/* A random locally administered unicast address, as the driver would pick. */
+		if (getrandom(cfg.mac, 6, 0) != 6)
+			memcpy(cfg.mac, "\x02\x43\x41\x50\x00\x01", 6);
+		cfg.mac[0] = (uint8_t)((cfg.mac[0] & 0xfe) | 0x02);
+	}
+	cfg.max_virtqueue_pairs = 1;
+	d->t.config_len = (uint32_t)offsetof(struct virtio_net_config, mtu);
+	memcpy(d->t.config, &cfg, d->t.config_len);
+	return &d->t;
+}

@@ -1,0 +1,701 @@
+/* virtio-vsock (virtio 1.2, 5.10) bridged to Unix sockets the way Firecracker does it:
+ *  - a guest connection to port P is connected to the Unix socket "<uds>_P";
+ *  - a host process connects to "<uds>", writes "CONNECT <P>\n" and, once the guest accepted,
+ *    reads "OK <hostport>\n"; from then on the socket is the stream.
+ * Flow control is the credit scheme of 5.10.6.3: we advertise VSOCK_CONN_BUF per connection and
+ * buffer at most that much of guest data the host socket could not take yet; towards the guest
+ * we never send beyond the credit it advertised. Everything runs on the I/O thread; sockets are
+ * watched edge-triggered, so a socket the guest has no room for does not spin the loop. */
+#include "vsock.h"
+
+#include <errno.h>
+#include <linux/virtio_ids.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../../lib/log.h"
+#include "devices.h"
+
+enum { Q_RX, Q_TX, Q_EVENT };
+#define HDR sizeof(struct virtio_vsock_hdr)
+#define CTL_MAX 1024
+
+enum conn_state {
+	C_HOST_LINE,		/* host side connected, reading "CONNECT <port>\n" */
+	C_HOST_REQUESTED,	/* REQUEST sent to the guest, waiting for RESPONSE/RST */
+	C_ESTABLISHED,
+};
+
+struct conn {
+	struct vsock_dev *d;
+	struct conn *next;
+	int fd;
+	enum conn_state state;
+	uint32_t local_port;	/* host-side port */
+	uint32_t peer_port;	/* guest-side port */
+	bool readable, watched;
+	bool host_eof;		/* the host socket reached EOF; SHUTDOWN sent */
+	bool close_after_flush;	/* guest shut down both ways: RST once buffered data is out */
+	bool guest_no_send;	/* guest said SHUTDOWN_SEND */
+	char line[40];
+	unsigned line_len;
+	/* guest -> host */
+	uint8_t *buf;
+	uint32_t start, end;
+	uint32_t fwd_cnt, fwd_sent;
+	/* host -> guest */
+	uint32_t rx_cnt;
+	uint32_t peer_buf_alloc, peer_fwd_cnt;
+};
+
+struct vsock_dev {
+	struct virtio_mmio t;
+	uint64_t cid;
+	char *uds;
+	int listen_fd;
+	struct evloop *io;
+	struct conn *conns;
+	unsigned nconns;
+	uint32_t next_port;
+	struct virtio_vsock_hdr ctl[CTL_MAX];	/* control packets waiting for an RX buffer */
+	unsigned ctl_head, ctl_n;
+	struct virtq_chain chain;
+	struct iovec slice[VIRTQ_MAX_SEGS];
+};
+
+int vsock_tx_parse(const struct virtq_chain *c, uint64_t guest_cid, struct virtio_vsock_hdr *h)
+{
+	if (c->out_len < HDR)
+		return -EINVAL;
+	iov_to_buf(c->out, c->nout, 0, h, HDR);
+	if (h->len > VSOCK_MAX_PKT || h->len != c->out_len - HDR)
+		return -EINVAL;
+	if (h->src_cid != guest_cid || h->dst_cid != VSOCK_HOST_CID)
+		return -EINVAL;
+	return (int)h->len;
+}
+
+/* ---- control packets towards the guest ---- */
+
+static void fill_hdr(struct vsock_dev *d, struct virtio_vsock_hdr *h, const struct conn *c, uint16_t op,
+		     uint32_t local_port, uint32_t peer_port)
+{
+	memset(h, 0, HDR);
+	h->src_cid = VSOCK_HOST_CID;
+	h->dst_cid = d->cid;
+	h->src_port = local_port;
+	h->dst_port = peer_port;
+	h->type = VIRTIO_VSOCK_TYPE_STREAM;
+	h->op = op;
+	h->buf_alloc = VSOCK_CONN_BUF;
+	h->fwd_cnt = c ? c->fwd_cnt : 0;
+}
+
+static void queue_ctl(struct vsock_dev *d, const struct conn *c, uint16_t op, uint32_t flags, uint32_t local_port,
+		      uint32_t peer_port)
+{
+	if (d->ctl_n == CTL_MAX) {
+		cap_warn("virtio-vsock: control queue full, dropping a packet");
+		return;
+	}
+	struct virtio_vsock_hdr *h = &d->ctl[(d->ctl_head + d->ctl_n) % CTL_MAX];
+	fill_hdr(d, h, c, op, local_port, peer_port);
+	h->flags = flags;
+	d->ctl_n++;
+	if (c && (op == VIRTIO_VSOCK_OP_CREDIT_UPDATE || op == VIRTIO_VSOCK_OP_RESPONSE))
+		((struct conn *)c)->fwd_sent = c->fwd_cnt;
+}
+
+static void queue_rst(struct vsock_dev *d, uint32_t local_port, uint32_t peer_port)
+{
+	queue_ctl(d, NULL, VIRTIO_VSOCK_OP_RST, 0, local_port, peer_port);
+}
+
+/* ---- connections ---- */
+
+static void conn_event(void *opaque, uint32_t events);
+static void vsock_rx(struct vsock_dev *d);
+
+static struct conn *find(struct vsock_dev *d, uint32_t local_port, uint32_t peer_port)
+{
+	for (struct conn *c = d->conns; c; c = c->next)
+		if (c->state != C_HOST_LINE && c->local_port == local_port && c->peer_port == peer_port)
+			return c;
+	return NULL;
+}
+
+static struct conn *conn_new(struct vsock_dev *d, int fd, enum conn_state st)
+{
+	if (d->nconns >= VSOCK_MAX_CONNS)
+		return NULL;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->fd = fd;
+	c->state = st;
+	if (d->io) {
+		if (evloop_add(d->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, conn_event, c) < 0) {
+			free(c);
+			return NULL;
+		}
+		c->watched = true;
+	}
+	c->next = d->conns;
+	d->conns = c;
+	d->nconns++;
+	return c;
+}
+
+static void conn_free(struct vsock_dev *d, struct conn *c)
+{
+	for (struct conn **p = &d->conns; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	d->nconns--;
+	if (c->watched)
+		evloop_del(d->io, c->fd);
+	close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+static void close_all(struct vsock_dev *d)
+{
+	while (d->conns)
+		conn_free(d, d->conns);
+	d->ctl_n = 0;
+}
+
+static void maybe_credit_update(struct vsock_dev *d, struct conn *c)
+{
+	uint32_t adv = c->fwd_cnt - c->fwd_sent;
+	if (adv && (adv >= VSOCK_CONN_BUF / 4 || c->start == c->end))
+		queue_ctl(d, c, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, c->local_port, c->peer_port);
+}
+
+/* Write buffered guest data to the host socket. Returns false if the connection was closed. */
+static bool conn_flush(struct vsock_dev *d, struct conn *c)
+{
+	while (c->start < c->end) {
+		ssize_t n = send(c->fd, c->buf + c->start, c->end - c->start, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			queue_rst(d, c->local_port, c->peer_port);
+			conn_free(d, c);
+			return false;
+		}
+		c->start += (uint32_t)n;
+		c->fwd_cnt += (uint32_t)n;
+	}
+	if (c->start == c->end)
+		c->start = c->end = 0;
+	maybe_credit_update(d, c);
+	if (c->start == c->end && c->close_after_flush) {
+		queue_rst(d, c->local_port, c->peer_port);
+		conn_free(d, c);
+		return false;
+	}
+	return true;
+}
+
+/* Payload from the guest: straight to the socket if nothing is queued, the rest buffered. */
+static void conn_write(struct vsock_dev *d, struct conn *c, const struct iovec *iov, unsigned n, uint32_t len)
+{
+	uint32_t done = 0;
+
+	if (c->start == c->end && len) {
+		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n };
+		ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			queue_rst(d, c->local_port, c->peer_port);
+			conn_free(d, c);
+			return;
+		}
+		if (w > 0) {
+			done = (uint32_t)w;
+			c->fwd_cnt += done;
+		}
+	}
+	if (done < len) {
+		uint32_t rest = len - done;
+		if (c->end - c->start + rest > VSOCK_CONN_BUF) {
+			/* The guest sent beyond the credit we gave it. */
+			cap_debug("virtio-vsock: port %u: credit exceeded, resetting", c->peer_port);
+			queue_rst(d, c->local_port, c->peer_port);
+			conn_free(d, c);
+			return;
+		}
+		if (!c->buf && !(c->buf = malloc(VSOCK_CONN_BUF))) {
+			queue_rst(d, c->local_port, c->peer_port);
+			conn_free(d, c);
+			return;
+		}
+		if (c->end + rest > VSOCK_CONN_BUF) {
+			memmove(c->buf, c->buf + c->start, c->end - c->start);
+			c->end -= c->start;
+			c->start = 0;
+		}
+		size_t skip = done;
+		for (unsigned i = 0; i < n; i++) {
+			if (skip >= iov[i].iov_len) {
+				skip -= iov[i].iov_len;
+				continue;
+			}
+			size_t k = iov[i].iov_len - skip;
+			memcpy(c->buf + c->end, (uint8_t *)iov[i].iov_base + skip, k);
+			c->end += (uint32_t)k;
+			skip = 0;
+		}
+	}
+	maybe_credit_update(d, c);
+}
+
+/* Guest connects to host port P: connect to "<uds>_P". */
+static void guest_request(struct vsock_dev *d, const struct virtio_vsock_hdr *h)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = -1;
+
+	if (find(d, h->dst_port, h->src_port)) {
+		queue_rst(d, h->dst_port, h->src_port);
+		return;
+	}
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", d->uds, h->dst_port) >= sizeof(sa.sun_path))
+		goto refuse;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto refuse;
+	struct conn *c = conn_new(d, fd, C_ESTABLISHED);
+	if (!c)
+		goto refuse;
+	c->local_port = h->dst_port;
+	c->peer_port = h->src_port;
+	c->peer_buf_alloc = h->buf_alloc;
+	c->peer_fwd_cnt = h->fwd_cnt;
+	c->readable = true;
+	queue_ctl(d, c, VIRTIO_VSOCK_OP_RESPONSE, 0, c->local_port, c->peer_port);
+	return;
+refuse:
+	if (fd >= 0)
+		close(fd);
+	queue_rst(d, h->dst_port, h->src_port);
+}
+
+static void handle_tx(struct vsock_dev *d, const struct virtio_vsock_hdr *h, const struct iovec *payload,
+		      unsigned npayload)
+{
+	if (h->type != VIRTIO_VSOCK_TYPE_STREAM) {
+		if (h->op != VIRTIO_VSOCK_OP_RST)
+			queue_rst(d, h->dst_port, h->src_port);
+		return;
+	}
+	if (h->op == VIRTIO_VSOCK_OP_REQUEST) {
+		guest_request(d, h);
+		return;
+	}
+	struct conn *c = find(d, h->dst_port, h->src_port);
+	if (!c) {
+		if (h->op != VIRTIO_VSOCK_OP_RST)
+			queue_rst(d, h->dst_port, h->src_port);
+		return;
+	}
+	c->peer_buf_alloc = h->buf_alloc;
+	c->peer_fwd_cnt = h->fwd_cnt;
+	switch (h->op) {
+	case VIRTIO_VSOCK_OP_RESPONSE:
+		if (c->state != C_HOST_REQUESTED) {
+			queue_rst(d, c->local_port, c->peer_port);
+			conn_free(d, c);
+			return;
+		}
+		c->state = C_ESTABLISHED;
+		char ok[32];
+		int n = snprintf(ok, sizeof(ok), "OK %u\n", c->local_port);
+		if (send(c->fd, ok, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
+			queue_rst(d, c->local_port, c->peer_port);
+			conn_free(d, c);
+			return;
+		}
+		c->readable = true;
+		break;
+	case VIRTIO_VSOCK_OP_RST:
+		conn_free(d, c);
+		return;
+	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		if (h->flags & VIRTIO_VSOCK_SHUTDOWN_SEND)
+			c->guest_no_send = true;
+		if ((h->flags & (VIRTIO_VSOCK_SHUTDOWN_SEND | VIRTIO_VSOCK_SHUTDOWN_RCV)) ==
+		    (VIRTIO_VSOCK_SHUTDOWN_SEND | VIRTIO_VSOCK_SHUTDOWN_RCV)) {
+			c->close_after_flush = true;
+			conn_flush(d, c);
+			return;
+		}
+		if (c->guest_no_send && c->start == c->end)
+			shutdown(c->fd, SHUT_WR);
+		break;
+	case VIRTIO_VSOCK_OP_RW:
+		if (c->state != C_ESTABLISHED || c->guest_no_send) {
+			queue_rst(d, c->local_port, c->peer_port);
+			conn_free(d, c);
+			return;
+		}
+		conn_write(d, c, payload, npayload, h->len);
+		return;
+	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
+		queue_ctl(d, c, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, c->local_port, c->peer_port);
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
+		break; /* the credit fields were taken above */
+	default:
+		queue_rst(d, c->local_port, c->peer_port);
+		conn_free(d, c);
+		return;
+	}
+	/* New credit or state may let host data flow. */
+}
+
+static void vsock_tx(struct vsock_dev *d)
+{
+	struct virtio_mmio *t = &d->t;
+	struct virtio_vsock_hdr h;
+	bool pushed = false;
+
+	while (virtio_mmio_pop(t, Q_TX, &d->chain) > 0) {
+		if (vsock_tx_parse(&d->chain, d->cid, &h) >= 0) {
+			unsigned n = 0;
+			size_t skip = HDR;
+			for (unsigned i = 0; i < d->chain.nout; i++) {
+				if (skip >= d->chain.out[i].iov_len) {
+					skip -= d->chain.out[i].iov_len;
+					continue;
+				}
+				d->slice[n++] = (struct iovec){ (uint8_t *)d->chain.out[i].iov_base + skip,
+								d->chain.out[i].iov_len - skip };
+				skip = 0;
+			}
+			handle_tx(d, &h, d->slice, n);
+		} else {
+			cap_debug("virtio-vsock: dropping a malformed packet");
+		}
+		virtq_push(&t->vq[Q_TX], d->chain.head, 0);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_mmio_signal(t, Q_TX);
+	vsock_rx(d);
+}
+
+static uint32_t peer_credit(const struct conn *c)
+{
+	uint32_t in_flight = c->rx_cnt - c->peer_fwd_cnt;
+	return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
+}
+
+/* Fill RX buffers: control packets first, then data from readable sockets. */
+static void vsock_rx(struct vsock_dev *d)
+{
+	struct virtio_mmio *t = &d->t;
+	struct virtq *q = &t->vq[Q_RX];
+	bool pushed = false;
+
+	if (!virtio_mmio_live(t) || !q->ready)
+		return;
+	for (;;) {
+		if (d->ctl_n) {
+			if (virtio_mmio_pop(t, Q_RX, &d->chain) <= 0)
+				break;
+			if (d->chain.in_len < HDR) {
+				virtq_push(q, d->chain.head, 0);
+				pushed = true;
+				continue;
+			}
+			iov_from_buf(d->chain.in, d->chain.nin, 0, &d->ctl[d->ctl_head], HDR);
+			d->ctl_head = (d->ctl_head + 1) % CTL_MAX;
+			d->ctl_n--;
+			virtq_push(q, d->chain.head, HDR);
+			pushed = true;
+			continue;
+		}
+		struct conn *c;
+		for (c = d->conns; c; c = c->next)
+			if (c->state == C_ESTABLISHED && c->readable && !c->host_eof && peer_credit(c))
+				break;
+		if (!c)
+			break;
+		if (virtio_mmio_pop(t, Q_RX, &d->chain) <= 0)
+			break;
+		if (d->chain.in_len <= HDR) {
+			virtq_push(q, d->chain.head, 0);
+			pushed = true;
+			continue;
+		}
+		uint64_t room = d->chain.in_len - HDR;
+		uint32_t credit = peer_credit(c);
+		if (room > credit)
+			room = credit;
+		if (room > VSOCK_MAX_PKT)
+			room = VSOCK_MAX_PKT;
+		/* Read straight into the guest's buffer, after the header. */
+		unsigned n = 0;
+		size_t skip = HDR, left = room;
+		for (unsigned i = 0; i < d->chain.nin && left; i++) {
+			if (skip >= d->chain.in[i].iov_len) {
+				skip -= d->chain.in[i].iov_len;
+				continue;
+			}
+			size_t k = d->chain.in[i].iov_len - skip;
+			if (k > left)
+				k = left;
+			d->slice[n++] = (struct iovec){ (uint8_t *)d->chain.in[i].iov_base + skip, k };
+			left -= k;
+			skip = 0;
+		}
+		struct msghdr m = { .msg_iov = d->slice, .msg_iovlen = n };
+		ssize_t r = recvmsg(c->fd, &m, MSG_DONTWAIT);
+		if (r > 0) {
+			struct virtio_vsock_hdr h;
+			fill_hdr(d, &h, c, VIRTIO_VSOCK_OP_RW, c->local_port, c->peer_port);
+			h.len = (uint32_t)r;
+			iov_from_buf(d->chain.in, d->chain.nin, 0, &h, HDR);
+			c->rx_cnt += (uint32_t)r;
+			c->fwd_sent = c->fwd_cnt;
+			virtq_push(q, d->chain.head, (uint32_t)(HDR + (size_t)r));
+			pushed = true;
+			continue;
+		}
+		virtq_unpop(q, 1);
+		if (r == 0) {
+			/* EOF from the host: tell the guest nothing more comes; it answers with RST. */
+			c->host_eof = true;
+			queue_ctl(d, c, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND,
+				  c->local_port, c->peer_port);
+		} else if (errno == EAGAIN || errno == EINTR) {
+			c->readable = false;
+		} else {
+			queue_rst(d, c->local_port, c->peer_port);
+			conn_free(d, c);
+		}
+	}
+	if (pushed)
+		virtio_mmio_signal(t, Q_RX);
+}
+
+/* A host connection's "CONNECT <port>\n", read a byte at a time so no stream data is eaten. */
+static void host_line(struct vsock_dev *d, struct conn *c)
+{
+	for (;;) {
+		char ch;
+		ssize_t r = recv(c->fd, &ch, 1, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			conn_free(d, c);
+			return;
+		}
+		if (ch != '\n') {
+			if (c->line_len + 1 >= sizeof(c->line)) {
+				conn_free(d, c);
+				return;
+			}
+			c->line[c->line_len++] = ch;
+			continue;
+		}
+		c->line[c->line_len] = 0;
+		unsigned long port;
+		char *end;
+		if (strncmp(c->line, "CONNECT ", 8) || !c->line[8] ||
+		    ((port = strtoul(c->line + 8, &end, 10)), *end && *end != '\r') || port > UINT32_MAX) {
+			conn_free(d, c);
+			return;
+		}
+		/* Host-side ports for host-initiated connections, never two alike. */
+		uint32_t lp;
+		do {
+			lp = d->next_port++;
+			if (d->next_port < (1u << 30))
+				d->next_port = 1u << 30;
+		} while (find(d, lp, (uint32_t)port));
+		c->local_port = lp;
+		c->peer_port = (uint32_t)port;
+		c->state = C_HOST_REQUESTED;
+		queue_ctl(d, c, VIRTIO_VSOCK_OP_REQUEST, 0, c->local_port, c->peer_port);
+		return;
+	}
+}
+
+static void conn_event(void *opaque, uint32_t events)
+{
+	struct conn *c = opaque;
+	struct vsock_dev *d = c->d;
+
+	pthread_mutex_lock(&d->t.lock);
+	if (c->state == C_HOST_LINE) {
+		host_line(d, c);
+	} else {
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+			c->readable = true;
+		if (!(events & EPOLLOUT) || conn_flush(d, c)) {
+			/* c may be gone after conn_flush returned false */
+		}
+	}
+	vsock_rx(d);
+	pthread_mutex_unlock(&d->t.lock);
+}
+
+static void accept_all(struct vsock_dev *d)
+{
+	for (;;) {
+		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (!virtio_mmio_live(&d->t) || !conn_new(d, fd, C_HOST_LINE)) {
+			close(fd);
+			continue;
+		}
+		host_line(d, d->conns);
+	}
+}
+
+static void listen_event(void *opaque, uint32_t events)
+{
+	struct vsock_dev *d = opaque;
+	(void)events;
+	pthread_mutex_lock(&d->t.lock);
+	accept_all(d);
+	vsock_rx(d);
+	pthread_mutex_unlock(&d->t.lock);
+}
+
+static void vsock_notify(struct virtio_mmio *t, unsigned q)
+{
+	struct vsock_dev *d = t->dev;
+	if (q == Q_TX)
+		vsock_tx(d);
+	else if (q == Q_RX)
+		vsock_rx(d);
+	/* The event queue only holds buffers for TRANSPORT_RESET, which we never send. */
+}
+
+static void vsock_reset(struct virtio_mmio *t)
+{
+	close_all(t->dev);
+}
+
+static int vsock_attach(struct virtio_mmio *t, struct evloop *io)
+{
+	struct vsock_dev *d = t->dev;
+	d->io = io;
+	return evloop_add(io, d->listen_fd, EPOLLIN, listen_event, d);
+}
+
+static void vsock_destroy(struct virtio_mmio *t)
+{
+	struct vsock_dev *d = t->dev;
+	d->io = NULL; /* the loop is gone: nothing to unregister */
+	for (struct conn *c = d->conns; c; c = c->next)
+		c->watched = false;
+	close_all(d);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->uds);
+	}
+	virtio_mmio_destroy(t);
+	free(d->uds);
+	free(d);
+}
+
+static const struct virtio_dev_ops vsock_ops = {
+	.name = "vsock",
+	.device_id = VIRTIO_ID_VSOCK,
+	.nqueues = 3,
+	.notify = vsock_notify,
+	.reset = vsock_reset,
+	.attach = vsock_attach,
+	.destroy = vsock_destroy,
+};
+
+struct virtio_mmio *virtio_vsock_create(const struct guest_mem *mem, uint64_t guest_cid, const char *uds,
+					cap_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vsock_dev *d = calloc(1, sizeof(*d));
+	struct stat st;
+
+	if (!d || !(d->uds = strdup(uds))) {
+		free(d);
+		cap_errf(err, ENOMEM, "virtio-vsock");
+		return NULL;
+	}
+	virtio_mmio_init(&d->t, &vsock_ops, d, mem);
+	d->cid = guest_cid;
+	d->next_port = 1u << 30;
+	d->listen_fd = -1;
+	/* Room for "<uds>_<port>" too. */
+	if (strlen(uds) + 12 > sizeof(sa.sun_path)) {
+		cap_errf(err, ENAMETOOLONG, "vsock socket %s", uds);
+		goto fail;
+	}
+	strcpy(sa.sun_path, uds);
+	/* A socket left behind by an earlier run is replaced; any other file is not ours to remove. */
+	if (lstat(uds, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(uds);
+	d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->listen_fd < 0 || bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		cap_errf(err, errno, "vsock socket %s", uds);
+		if (d->listen_fd >= 0)
+			close(d->listen_fd);
+		d->listen_fd = -1;
+		goto fail;
+	}
+	if (listen(d->listen_fd, 64) < 0) {
+		cap_errf(err, errno, "vsock socket %s", uds);
+		goto fail;
+	}
+	uint64_t cid = guest_cid;
+	d->t.config_len = sizeof(cid);
+	memcpy(d->t.config, &cid, sizeof(cid));
+	return &d->t;
+fail:
+	vsock_destroy(&d->t);
+	return NULL;
+}
+
+void virtio_vsock_poll(struct virtio_mmio *t)
+{
+	struct vsock_dev *d = t->dev;
+	pthread_mutex_lock(&t->lock);
+	for (struct conn *c = d->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->state == C_HOST_LINE) {
+			host_line(d, c);
+			continue;
+		}
+		c->readable = true;
+		conn_flush(d, c);
+	}
+	vsock_rx(d);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void virtio_vsock_accept(struct virtio_mmio *t)
+{
+	listen_event(t->dev, EPOLLIN);
+}
+
+unsigned virtio_vsock_nconns(struct virtio_mmio *t)
+{
+	struct vsock_dev *d = t->dev;
+	return d->nconns;
+}
