@@ -38,6 +38,7 @@ static void test_zero_page_elf(void)
 	CHECK_STR((char *)guest_mem_ptr(&m, BOOT_CMDLINE_ADDR, 1), "console=ttyS0 panic=-1");
 	CHECK_EQ(bp->hdr.ramdisk_image, 0);
 	CHECK_EQ(bp->hdr.ramdisk_size, 0);
+	CHECK_EQ(bp->acpi_rsdp_addr, 0); /* no ACPI unless the VMM says where */
 	/* the contract's raw offsets */
 	const uint8_t *raw = (const uint8_t *)bp;
 	uint32_t cl;
@@ -69,7 +70,7 @@ static void test_zero_page_bzimage(void)
 	uint8_t *bz = tf_make_bzimage(pl, plen, &(struct tf_bz){ .init_size = 0x1234000 }, &len);
 	struct guest_mem m;
 	tf_mem(&m, 64);
-	struct boot_config cfg = { .ncpus = 1 };
+	struct boot_config cfg = { .ncpus = 1, .acpi_rsdp = 0xE0000 };
 	struct boot_info bi;
 	cap_err err = { 0 };
 	CHECK_EQ(load(&m, bz, len, &cfg, &bi, &err), 0);
@@ -82,6 +83,9 @@ static void test_zero_page_bzimage(void)
 	CHECK_EQ(bp->hdr.type_of_loader, 0xFF);
 	CHECK_EQ(bp->hdr.cmd_line_ptr, BOOT_CMDLINE_ADDR);
 	CHECK_EQ(bp->hdr.boot_flag, 0xAA55);
+	uint64_t rsdp;
+	memcpy(&rsdp, (const uint8_t *)bp + 0x070, 8);
+	CHECK_EQ(rsdp, 0xE0000);
 	/* nothing of the bzImage's setup code before 0x1f1 leaks in */
 	CHECK_EQ(bp->sentinel, 0);
 	CHECK_EQ(bp->e820_entries, 3);

@@ -78,7 +78,8 @@ static void test_capsule_note(void)
 static void test_pvh(void)
 {
 	struct guest_mem m;
-	struct boot_config cfg = { .kernel_path = "vmlinux", .ncpus = 1, .pvh = true, .cmdline = "quiet" };
+	struct boot_config cfg = { .kernel_path = "vmlinux", .ncpus = 1, .pvh = true, .cmdline = "quiet",
+				   .acpi_rsdp = 0xE0000 };
 	struct boot_info bi;
 	cap_err err = { 0 };
 	const char *initrd = tf_tmpfile(1, "INITRD", 6);
@@ -97,6 +98,9 @@ static void test_pvh(void)
 	memcpy(&cmdline, si + 6, 8);
 	memcpy(&memmap, si + 10, 8);
 	CHECK_EQ(cmdline, BOOT_CMDLINE_ADDR);
+	uint64_t rsdp;
+	memcpy(&rsdp, si + 8, 8);
+	CHECK_EQ(rsdp, 0xE0000);
 	CHECK_STR((char *)guest_mem_ptr(&m, cmdline, 6), "quiet");
 	CHECK_EQ(si[12], 3); /* memmap entries for 64 MiB */
 	uint64_t *mod = guest_mem_ptr(&m, modlist, 32);

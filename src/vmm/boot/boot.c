@@ -277,6 +277,8 @@ int boot_load_image(struct guest_mem *m, const uint8_t *img, size_t len, const s
 	bp.hdr.loadflags |= BP_LOADED_HIGH;
 	bp.sentinel = 0;
 	bp.e820_entries = (uint8_t)boot_e820(m, bp.e820_table, BP_E820_MAX);
+	/* Saves Linux its scan of the BIOS area for the RSDP. */
+	bp.acpi_rsdp_addr = cfg->acpi_rsdp;
 	if (guest_mem_write(m, BOOT_ZERO_PAGE_ADDR, &bp, sizeof(bp)) < 0) {
 		r = cap_errf(err, EFAULT, "zero page");
 		goto out;
@@ -284,7 +286,7 @@ int boot_load_image(struct guest_mem *m, const uint8_t *img, size_t len, const s
 	out->boot_params = BOOT_ZERO_PAGE_ADDR;
 	if (out->kind == BOOT_ENTRY_PVH) {
 		struct pvh_args pa = { .initrd_start = out->initrd_start, .initrd_size = out->initrd_size,
-				       .has_cmdline = true };
+				       .has_cmdline = true, .rsdp = cfg->acpi_rsdp };
 		if ((r = pvh_write_start_info(m, &pa)) < 0) {
 			r = cap_errf(err, -r, "PVH start info");
 			goto out;

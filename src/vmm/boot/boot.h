@@ -24,6 +24,8 @@ struct boot_config {
 	bool guest_decompress;      /* bzImage: let its own decompressor run in the guest instead of
 	                               decompressing on the host (slower; for measurement) */
 	bool pvh;                   /* ELF with a PVH note: enter through it (BOOT_ENTRY_PVH) */
+	uint64_t acpi_rsdp;         /* where the VMM puts the ACPI RSDP (ACPI_RSDP_ADDR), 0 if none:
+	                               passed in boot_params.acpi_rsdp_addr / hvm_start_info.rsdp_paddr */
 };
 
 /* APIC IDs are 8 bits and the IOAPIC takes the ID after the last CPU (0xFF is broadcast). */

@@ -81,6 +81,7 @@ int mptable_write(struct guest_mem *m, int ncpus);
 struct pvh_args {
 	uint64_t initrd_start, initrd_size;
 	bool has_cmdline;
+	uint64_t rsdp;   /* 0: no ACPI */
 };
 int pvh_write_start_info(struct guest_mem *m, const struct pvh_args *a);
 

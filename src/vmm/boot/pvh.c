@@ -56,6 +56,7 @@ int pvh_write_start_info(struct guest_mem *m, const struct pvh_args *a)
 		.cmdline_paddr = a->has_cmdline ? BOOT_CMDLINE_ADDR : 0,
 		.memmap_paddr = PVH_MEMMAP_ADDR,
 		.memmap_entries = (uint32_t)n,
+		.rsdp_paddr = a->rsdp,
 	};
 
 	if (a->initrd_size) {
