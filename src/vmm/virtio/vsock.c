@@ -177,16 +177,20 @@ static void close_all(struct vsock_dev *d)
 	d->ctl_n = 0;
 }
 
-static void maybe_credit_update(struct vsock_dev *d, struct conn *c)
+/* Tell the guest about freed buffer space: every quarter buffer, and when a backlog drained
+ * (the guest may be waiting for exactly that). Data packets to the guest carry it anyway. */
+static void maybe_credit_update(struct vsock_dev *d, struct conn *c, bool drained)
 {
 	uint32_t adv = c->fwd_cnt - c->fwd_sent;
-	if (adv && (adv >= VSOCK_CONN_BUF / 4 || c->start == c->end))
+	if (adv && (adv >= VSOCK_CONN_BUF / 4 || drained))
 		queue_ctl(d, c, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, c->local_port, c->peer_port);
 }
 
 /* Write buffered guest data to the host socket. Returns false if the connection was closed. */
 static bool conn_flush(struct vsock_dev *d, struct conn *c)
 {
+	bool had = c->start < c->end;
+
 	while (c->start < c->end) {
 		ssize_t n = send(c->fd, c->buf + c->start, c->end - c->start, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
@@ -201,7 +205,7 @@ static bool conn_flush(struct vsock_dev *d, struct conn *c)
 	}
 	if (c->start == c->end)
 		c->start = c->end = 0;
-	maybe_credit_update(d, c);
+	maybe_credit_update(d, c, had && c->start == c->end);
 	if (c->start == c->end && c->close_after_flush) {
 		queue_rst(d, c->local_port, c->peer_port);
 		conn_free(d, c);
@@ -259,7 +263,7 @@ static void conn_write(struct vsock_dev *d, struct conn *c, const struct iovec *
 			skip = 0;
 		}
 	}
-	maybe_credit_update(d, c);
+	maybe_credit_update(d, c, false);
 }
 
 /* Guest connects to host port P: connect to "<uds>_P". */
