@@ -9,7 +9,7 @@ T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets nea
 
 # Every check of this suite, for the SKIP lines when the suite cannot run at all.
 ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exit_status_outb serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4
-smp_allexit serial_flood ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4 fault_on_ap
+smp_allexit serial_flood ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4 fault_on_ap virtio_rng virtio_blk_rw virtio_blk_file virtio_blk_ro
 err_missing_kernel err_kernel_is_directory err_not_a_kernel err_truncated_elf_header
 err_truncated_elf_segment err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large
 err_memory_below_minimum err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option
@@ -39,9 +39,10 @@ guest() {
     echo "/missing-guest/$1.elf"
   fi
 }
-need_guest() {	# need_guest CHECK NAME: FAIL CHECK and return 1 when the guest is not built
-  [ -f "$G/$2.elf" ] && return 0
-  fail "$1" "$G/$2.elf is missing (make guests)"
+need_guest() {	# need_guest NAME CHECK...: FAIL every CHECK and return 1 when the guest is not built
+  local g=$1 c; shift
+  [ -f "$G/$g.elf" ] && return 0
+  for c in "$@"; do fail "$c" "$G/$g.elf is missing (make guests)"; done
   return 1
 }
 
@@ -78,19 +79,19 @@ if need_guest hello hello; then
 fi
 
 # The contract's entry state (selectors, GDT/IDT, CR0/3/4, EFER, RFLAGS, RSP, RSI) on both vCPUs.
-if need_guest entry_state entry; then
+if need_guest entry entry_state; then
   vm entry_state $T --kernel "$(guest entry)" --cpus 2
   expect_rc entry_state 0 && has entry_state '^entry: cpu 0 ok$' && has entry_state '^entry: cpu 1 ok$' &&
     pass entry_state
 fi
 
-if need_guest exit_status exitcode; then
+if need_guest exitcode exit_status; then
   vm exit_status $T --kernel "$(guest exitcode)"
   expect_rc exit_status 42 && has exit_status '^exitcode: exiting with 42$' && pass exit_status
 fi
 
 # The status is the value written to port 0xf4, & 0xff, whether by outl or outb.
-if need_guest exit_status_masked exitcode; then
+if need_guest exitcode exit_status_masked exit_status_256 exit_status_outb; then
   vm exit_status_masked $T --kernel "$(guest exitcode)" --cmdline exitcode=0x1ff
   expect_rc exit_status_masked 255 && has exit_status_masked '^exitcode: exiting with 511$' &&
     pass exit_status_masked
@@ -101,7 +102,7 @@ if need_guest exit_status_masked exitcode; then
     pass exit_status_outb
 fi
 
-if need_guest serial_console_none hello; then
+if need_guest hello serial_console_none; then
   vm serial_console_none $T --kernel "$(guest hello)" --console none
   if expect_rc serial_console_none 0; then
     if grep -q 'hello from capsule guest' "$OUT"; then
@@ -112,7 +113,7 @@ if need_guest serial_console_none hello; then
   fi
 fi
 
-if need_guest serial_console_file hello; then
+if need_guest hello serial_console_file; then
   vm serial_console_file $T --kernel "$(guest hello)" --console "file:$TMPD/console.txt"
   if expect_rc serial_console_file 0; then
     if grep -q 'hello from capsule guest' "$OUT"; then
@@ -127,14 +128,14 @@ fi
 
 for n in 1 2 4; do
   c=smp_cpus$n
-  if need_guest $c smp; then
+  if need_guest smp $c; then
     vm $c $T --kernel "$(guest smp)" --cpus $n
     expect_rc $c 0 && has $c "^cpus online: $n\$" && pass $c
   fi
 done
 
 # 200 lines (13 KB) through the UART: every byte must arrive once, in order, on stdout alone.
-if need_guest serial_flood serial; then
+if need_guest serial serial_flood; then
   timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest serial)" --cmdline serial.lines=200 \
     >"$TMPD/serial.out" 2>"$TMPD/serial.err" </dev/null
   RC=$? OUT=$TMPD/serial.err
@@ -152,7 +153,7 @@ if need_guest serial_flood serial; then
 fi
 
 # All four vCPUs write to the exit port at the same moment: one clean exit, status 0.
-if need_guest smp_allexit smp; then
+if need_guest smp smp_allexit; then
   vm smp_allexit $T --kernel "$(guest smp)" --cpus 4 --cmdline smp.allexit
   expect_rc smp_allexit 0 && has smp_allexit '^cpus online: 4$' &&
     has smp_allexit '^smp: every vCPU exits now$' && pass smp_allexit
@@ -164,7 +165,7 @@ if need_guest ring3 ring3; then
     has ring3 '^ring3: back in ring 0, cpl 0 ' && has ring3 '^ring3: ok$' && pass ring3
 fi
 
-if need_guest cmdline cmdline; then
+if need_guest cmdline cmdline initrd memory_e820; then
   printf 'CAPSULE-INITRD-MAGIC-0123' >"$TMPD/initrd.bin"
   vm cmdline $T --kernel "$(guest cmdline)" --memory 96 --cmdline "capsule.test=1 foo=bar" \
     --initrd "$TMPD/initrd.bin"
@@ -192,7 +193,7 @@ if need_guest cmdline cmdline; then
   fi
 fi
 
-if need_guest cpuid_cx16_hidden cpuid; then
+if need_guest cpuid cpuid_cx16_hidden cpuid_topology; then
   vm cpuid $T --kernel "$(guest cpuid)" --cpus 4
   if expect_rc cpuid_cx16_hidden 0; then
     has cpuid_cx16_hidden '^cpuid: cx16 0$' && pass cpuid_cx16_hidden
@@ -218,7 +219,7 @@ if need_guest cpuid_cx16_hidden cpuid; then
   fi
 fi
 
-if need_guest boot_timer boottimer; then
+if need_guest boottimer boot_timer boot_timer_off; then
   vm boot_timer $T --kernel "$(guest boottimer)" --boot-timer
   expect_rc boot_timer 0 && has boot_timer '^boot: [0-9.]+ ms \(VM start -> init\)$' &&
     has boot_timer '^start: [0-9.]+ CPU-ms \(process start -> first guest instruction\)$' && pass boot_timer
@@ -232,7 +233,7 @@ if need_guest boot_timer boottimer; then
   fi
 fi
 
-if need_guest fault_status4 fault; then
+if need_guest fault fault_status4; then
   vm fault_status4 $T --kernel "$(guest fault)"
   expect_rc fault_status4 4 && has fault_status4 '^fault: triple-faulting now$' &&
     if grep -q '^fault: still alive' "$OUT"; then
@@ -243,9 +244,52 @@ if need_guest fault_status4 fault; then
 fi
 
 # vCPU 1 triple-faults while vCPU 0 spins in ring 3: the fault must end the whole VM.
-if need_guest fault_on_ap fault; then
+if need_guest fault fault_on_ap; then
   vm fault_on_ap $T --kernel "$(guest fault)" --cpus 2 --cmdline fault.ap
   expect_rc fault_on_ap 4 && has fault_on_ap '^fault: vCPU 1 triple-faulting now$' && pass fault_on_ap
+fi
+
+# --- virtio devices, driven by the guests' own virtio-mmio driver -------------------------------------
+
+if need_guest virtio_rng virtio_rng; then
+  vm virtio_rng $T --kernel "$(guest virtio_rng)" --rng
+  expect_rc virtio_rng 0 && has virtio_rng '^rng: request 2: 64 bytes, ' && has virtio_rng '^rng: ok$' &&
+    pass virtio_rng
+fi
+
+if need_guest virtio_blk virtio_blk_rw virtio_blk_file virtio_blk_ro; then
+  disk=$TMPD/disk.img
+  printf 'CAPSULE-DISK-SECTOR0' >"$disk"
+  truncate -s 1M "$disk"
+  vm virtio_blk_rw $T --kernel "$(guest virtio_blk)" --disk "$disk,id=capsuletest"
+  if expect_rc virtio_blk_rw 0; then
+    has virtio_blk_rw '^blk: capacity 2048 sectors, ro 0, flush 1$' &&
+      has virtio_blk_rw '^blk: id: \[capsuletest\]$' &&
+      has virtio_blk_rw '^blk: sector 0: \[CAPSULE-DISK-SECTOR0\]$' &&
+      has virtio_blk_rw '^blk: read back sector 1 status 0, matches$' &&
+      has virtio_blk_rw '^blk: read past the end status 1$' && pass virtio_blk_rw
+    # What the guest wrote and flushed is in the file once capsule has exited.
+    if [ "$(dd if="$disk" bs=512 skip=1 count=1 status=none | tr -d '\0')" = CAPSULE-GUEST-WROTE-SECTOR-1 ]; then
+      pass virtio_blk_file
+    else
+      fail virtio_blk_file "sector 1 of the disk file does not hold the guest's write"
+    fi
+  else
+    fail virtio_blk_file "virtio_blk guest failed (see virtio_blk_rw)"
+  fi
+
+  printf 'CAPSULE-DISK-SECTOR0' >"$TMPD/ro.img"
+  truncate -s 64K "$TMPD/ro.img"
+  sum=$(md5sum <"$TMPD/ro.img")
+  vm virtio_blk_ro $T --kernel "$(guest virtio_blk)" --disk "$TMPD/ro.img,ro"
+  if expect_rc virtio_blk_ro 0 && has virtio_blk_ro '^blk: capacity 128 sectors, ro 1, ' &&
+    has virtio_blk_ro '^blk: write sector 1 status 1$'; then
+    if [ "$(md5sum <"$TMPD/ro.img")" = "$sum" ]; then
+      pass virtio_blk_ro
+    else
+      fail virtio_blk_ro "the read-only disk file changed"
+    fi
+  fi
 fi
 
 # --- bad input ------------------------------------------------------------------------------------
