@@ -28,15 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(ram, 0, RAM_SIZE);
 	guest_mem_init_buffer(&gm, ram, RAM_SIZE);
-	/* Header: queue size exponent, features, ring offsets (in 64-byte units). */
+	/* Header: queue size exponent, features, ring offsets. */
 	memset(&q, 0, sizeof(q));
 	q.mem = &gm;
 	q.num = (uint16_t)(1u << (data[0] % 9));
 	q.indirect = data[1] & 1;
 	q.event_idx = data[1] & 2;
-	q.desc_gpa = (uint64_t)data[2] * 64 + (data[1] & 0x80 ? 8 : 0);
-	q.avail_gpa = (uint64_t)data[3] * 64 + 0x4000;
-	q.used_gpa = (uint64_t)data[4] * 64 + 0x8000;
+	/* Rings near the start of RAM so that short inputs reach them; high bits push them up. */
+	q.desc_gpa = (uint64_t)data[2] * 16 + (data[1] & 0x80 ? 8 : 0);
+	q.avail_gpa = (uint64_t)data[3] * 8 + 0x200;
+	q.used_gpa = (uint64_t)data[4] * 8 + 0x400;
 	uint16_t start = (uint16_t)(data[5] | data[6] << 8);
 	data += 8;
 	size -= 8;

@@ -382,3 +382,12 @@ int virtio_blk_wait(struct virtio_mmio *t, int timeout_ms)
 		blk_completion_event(d, EPOLLIN);
 	return r;
 }
+
+unsigned virtio_blk_inflight(struct virtio_mmio *t)
+{
+	struct blk_dev *d = t->dev;
+	pthread_mutex_lock(&t->lock);
+	unsigned n = d->inflight;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}

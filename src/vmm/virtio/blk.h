@@ -40,5 +40,6 @@ struct virtio_mmio *virtio_blk_create_mode(const struct guest_mem *mem, const st
 					   int mode, struct cap_err *err);
 bool virtio_blk_uses_uring(struct virtio_mmio *t);
 int virtio_blk_wait(struct virtio_mmio *t, int timeout_ms);
+unsigned virtio_blk_inflight(struct virtio_mmio *t);
 
 #endif
