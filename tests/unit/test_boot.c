@@ -191,6 +191,10 @@ static void test_initrd_too_large(void)
 	cap_err e3 = { 0 };
 	CHECK(load(&m, elf_img, elf_len, &cfg, &bi, &e3) < 0);
 	CHECK_STR(e3.msg, "initrd /nonexistent/initrd: No such file or directory");
+	cfg.initrd_path = "/tmp";
+	cap_err e4 = { 0 };
+	CHECK(load(&m, elf_img, elf_len, &cfg, &bi, &e4) < 0);
+	CHECK_STR(e4.msg, "initrd /tmp: Is a directory");
 	guest_mem_free(&m);
 }
 

@@ -358,6 +358,12 @@ static void test_real_kernel(void)
 	/* vmlinux's entry is phys_startup_64: the physical load address, 16 MiB on Debian. */
 	CHECK_EQ(eh.e_entry, 0x1000000);
 	CHECK_EQ(eh.e_machine, EM_X86_64);
+	/* Debian's kernel is built with CONFIG_PVH: its Xen note names a 32-bit entry inside it. */
+	struct elf_info ei;
+	CHECK_EQ(elf_load(NULL, path, elf, elen, &ei, &err), 0);
+	CHECK(ei.has_pvh);
+	CHECK(ei.pvh_entry >= ei.start && ei.pvh_entry < ei.end);
+	CHECK(!ei.capsule_note);
 	free(elf);
 
 	struct guest_mem m;

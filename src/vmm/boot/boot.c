@@ -87,8 +87,12 @@ static int load_initrd(struct guest_mem *m, const char *path, uint64_t kernel_en
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return cap_errf(err, errno, "initrd %s", path);
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		ret = cap_errf(err, S_ISDIR(st.st_mode) ? EISDIR : errno, "initrd %s", path);
+	if (fstat(fd, &st) < 0) {
+		ret = cap_errf(err, errno, "initrd %s", path);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ret = cap_errf(err, EISDIR, "initrd %s", path);
 		goto out;
 	}
 	uint64_t size = (uint64_t)st.st_size;
