@@ -15,6 +15,7 @@
 #include "devices/legacy.h"
 #include "devices/serial.h"
 #include "vcpu.h"
+#include "virtio/devices.h"
 
 struct run_ctx {
 	struct vm *vm;
@@ -87,6 +88,8 @@ int vmm_run(const struct vm_config *cfg, cap_err *err)
 		goto out;
 	/* Further devices (ACPI power management, virtio) are created here, before the kernel is
 	 * loaded, so that their command-line fragments reach it. */
+	if ((r = virtio_devices_create(&vm, cfg, err)) < 0)
+		goto out;
 
 	if ((r = evloop_init(&loop)) < 0) {
 		cap_errf(err, -r, "main event loop");
