@@ -89,22 +89,26 @@ nested() {
 	if [ $have_vm_run -eq 0 ]; then skip "$name" "capsule vm run is not built yet"; return; fi
 	if ! command -v qemu-system-x86_64 >/dev/null; then skip "$name" "qemu-system-x86_64 missing"; return; fi
 	local t0; t0=$(now)
-	"$HERE/nested-run" --timeout "${NESTED_TIMEOUT:-900}" --log "$TMPD/$name.serial" -- \
+	"$HERE/nested-run" --timeout "${NESTED_TIMEOUT:-900}" --exit-grace 30 --log "$TMPD/$name.serial" -- \
 		vm run --kernel "$kernel" --initrd /l2/initrd.gz --cpus 2 --memory 512 --boot-timer \
 		--cmdline "$L2_CMDLINE" >"$TMPD/$name.out" 2>"$TMPD/$name.err" </dev/null
 	local rc=$? took; took=$(since "$t0")
 	grep -E '^nested-run: (L1 init|timings)|^boot: |^start: ' "$TMPD/$name.err" "$TMPD/$name.out" |
 		sed 's/^[^:]*: *//; s/^/  time: /'
 	echo "  time: $name total $took s"
-	local why=
-	if [ $rc -eq 124 ]; then why="timed out; last: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
-	elif [ $rc -eq 125 ]; then why="harness failed: $(grep -v '^  |' "$TMPD/$name.err" | tail -n 2 | tr '\n' ' ')"
-	elif [ $rc -ne 0 ]; then why="capsule exited $rc; guest said: $(tail -n 5 "$TMPD/$name.out" | tr '\n' ' ')"
-	elif ! grep -q "^guest: uname -r = $release" "$TMPD/$name.out"; then why="no 'guest: uname -r = $release' line"
-	elif ! grep -q '^guest: nproc = 2$' "$TMPD/$name.out"; then
-		why="guest did not see 2 CPUs: $(grep '^guest: nproc' "$TMPD/$name.out" || echo 'no nproc line')"
-	elif ! grep -q '^capsule-init: done' "$TMPD/$name.out"; then why="guest init did not finish"
+	# Say everything that is wrong, not just the first thing.
+	local why= o=$TMPD/$name.out
+	add() { why="${why:+$why; }$1"; }
+	if [ $rc -eq 125 ]; then add "harness failed: $(grep -v '^  |' "$TMPD/$name.err" | tail -n 2 | tr '\n' ' ')"
+	elif [ $rc -eq 124 ] && grep -q '^capsule-init: done' "$o"; then
+		add "the guest powered off but capsule did not exit ($(grep -o 'reboot: [A-Za-z ]*' "$o" | tail -n1))"
+	elif [ $rc -eq 124 ]; then add "timed out; last: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
+	elif [ $rc -ne 0 ]; then add "capsule exited $rc"
 	fi
+	grep -q "^guest: uname -r = $release" "$o" || add "no 'guest: uname -r = $release' line"
+	grep -q '^guest: nproc = 2$' "$o" ||
+		add "the guest did not see 2 CPUs ($(grep '^guest: nproc' "$o" || echo 'no nproc line'))"
+	grep -q '^capsule-init: done' "$o" || add "the guest's init did not finish"
 	if [ -n "$why" ]; then
 		fail "$name" "$why"
 		sed 's/^/  | /' "$TMPD/$name.out" | tail -n 40
@@ -128,6 +132,7 @@ else
 	marker="capsule_marker=X$$Y"
 	want="Kernel command line: console=ttyS0 noxsave $marker"
 	t0=$(now)
+	: >"$TMPD/$name.out"
 	"$CAPSULE" vm run --kernel "$LINUX/vmlinux" --cpus 1 --memory 256 \
 		--cmdline "console=ttyS0 noxsave $marker" >"$TMPD/$name.out" 2>&1 </dev/null &
 	vpid=$!
