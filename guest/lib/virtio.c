@@ -103,15 +103,11 @@ int vio_find(uint32_t device_id, unsigned nth, struct vio_dev *d)
 	return -1;
 }
 
-int vio_init(struct vio_dev *d, uint64_t want)
+int vio_negotiate(struct vio_dev *d, uint64_t want)
 {
 	uint64_t f;
 	uint32_t st;
 
-	if (nqueues == MAX_DEVICES) {
-		rt_puts("virtio: out of queues\n");
-		return -1;
-	}
 	wr(d, STATUS, 0);
 	wr(d, STATUS, S_ACKNOWLEDGE);
 	wr(d, STATUS, S_ACKNOWLEDGE | S_DRIVER);
@@ -135,19 +131,29 @@ int vio_init(struct vio_dev *d, uint64_t want)
 		rt_printf("virtio: device %u refused features %#lx (status %#x)\n", d->device_id, f, st);
 		return -1;
 	}
+	return 0;
+}
 
+int vio_setup_queue(struct vio_dev *d, uint64_t desc, uint64_t driver, uint64_t device)
+{
 	wr(d, QUEUE_SEL, 0);
 	if (rd(d, QUEUE_READY) != 0 || rd(d, QUEUE_NUM_MAX) < VIO_QSIZE) {
 		rt_printf("virtio: device %u queue 0 unusable (max %u)\n", d->device_id, rd(d, QUEUE_NUM_MAX));
 		return -1;
 	}
-	d->q = &queues[nqueues++];	/* zero: the VMM's memory starts that way */
 	d->avail_idx = d->used_idx = 0;
 	wr(d, QUEUE_NUM, VIO_QSIZE);
-	wr64(d, QUEUE_DESC, (uintptr_t)d->q->desc);
-	wr64(d, QUEUE_DRIVER, (uintptr_t)&d->q->avail);
-	wr64(d, QUEUE_DEVICE, (uintptr_t)&d->q->used);
+	wr64(d, QUEUE_DESC, desc);
+	wr64(d, QUEUE_DRIVER, driver);
+	wr64(d, QUEUE_DEVICE, device);
 	wr(d, QUEUE_READY, 1);
+	return 0;
+}
+
+int vio_driver_ok(struct vio_dev *d)
+{
+	uint32_t st;
+
 	wr(d, STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	st = rd(d, STATUS);
 	if (st & (S_NEEDS_RESET | S_FAILED) || !(st & S_DRIVER_OK)) {
@@ -157,22 +163,65 @@ int vio_init(struct vio_dev *d, uint64_t want)
 	return 0;
 }
 
-/* Ring 3: spin until the used index moves past want - 1. */
+int vio_init(struct vio_dev *d, uint64_t want)
+{
+	struct vio_queue *q = d->q;
+
+	if (!q) {
+		if (nqueues == MAX_DEVICES) {
+			rt_puts("virtio: out of queues\n");
+			return -1;
+		}
+		q = d->q = &queues[nqueues++];	/* zero: the VMM's memory starts that way */
+	} else {
+		/* Re-initialising after a reset: clear what the last life left (a few hundred bytes). */
+		memset(q->desc, 0, sizeof(q->desc));
+		memset(&q->avail, 0, sizeof(q->avail));
+		memset(&q->used, 0, sizeof(q->used));
+	}
+	if (vio_negotiate(d, want) < 0 ||
+	    vio_setup_queue(d, (uintptr_t)q->desc, (uintptr_t)&q->avail, (uintptr_t)&q->used) < 0)
+		return -1;
+	return vio_driver_ok(d);
+}
+
+uint32_t vio_status(struct vio_dev *d)
+{
+	return rd(d, STATUS);
+}
+
+void vio_reset(struct vio_dev *d)
+{
+	wr(d, STATUS, 0);
+}
+
+void vio_notify(struct vio_dev *d)
+{
+	__asm__ volatile("mfence" ::: "memory");
+	wr(d, QUEUE_NOTIFY, 0);
+}
+
+/* Ring 3: spin until the used index moves past the last one seen. */
 static long wait_used(long dev)
 {
 	struct vio_dev *d = (struct vio_dev *)dev;
 	volatile uint16_t *idx = &d->q->used.idx;
-	uint64_t spins = WAIT_SPINS;
+	uint64_t spins = d->wait_spins ? d->wait_spins : WAIT_SPINS;
 
 	while (*idx == d->used_idx && spins--)
 		rt_pause();
 	return *idx != d->used_idx;
 }
 
-long vio_transfer(struct vio_dev *d, const struct vio_buf *bufs, unsigned n)
+int vio_wait_used(struct vio_dev *d, uint64_t spins)
+{
+	d->wait_spins = spins;
+	return (int)rt_user_call(wait_used, (long)d);
+}
+
+int vio_post(struct vio_dev *d, const struct vio_buf *bufs, unsigned n)
 {
 	struct vio_queue *q = d->q;
-	uint32_t len;
 	unsigned i;
 
 	if (n == 0 || n > VIO_QSIZE)
@@ -187,16 +236,26 @@ long vio_transfer(struct vio_dev *d, const struct vio_buf *bufs, unsigned n)
 	q->avail.ring[d->avail_idx % VIO_QSIZE] = 0;
 	__asm__ volatile("" ::: "memory");	/* x86 keeps stores in order; the compiler must too */
 	q->avail.idx = ++d->avail_idx;
-	__asm__ volatile("mfence" ::: "memory");
-	wr(d, QUEUE_NOTIFY, 0);
+	vio_notify(d);
+	return 0;
+}
 
-	if (!rt_user_call(wait_used, (long)d))
-		return -1;
+uint32_t vio_take_used(struct vio_dev *d)
+{
+	uint32_t len;
+
 	__asm__ volatile("" ::: "memory");
-	len = q->used.ring[d->used_idx % VIO_QSIZE].len;
+	len = d->q->used.ring[d->used_idx % VIO_QSIZE].len;
 	d->used_idx++;
 	wr(d, INTERRUPT_ACK, rd(d, INTERRUPT_STATUS));
 	return len;
+}
+
+long vio_transfer(struct vio_dev *d, const struct vio_buf *bufs, unsigned n)
+{
+	if (vio_post(d, bufs, n) < 0 || !vio_wait_used(d, 0))
+		return -1;
+	return vio_take_used(d);
 }
 
 uint8_t vio_config8(struct vio_dev *d, unsigned off)

@@ -42,6 +42,7 @@ struct vio_dev {
 	uint64_t device_features;
 	struct vio_queue *q;
 	uint16_t avail_idx, used_idx;
+	uint64_t wait_spins;	/* for vio_wait_used's ring-3 half */
 };
 
 /* One buffer of a request: device-writable or device-readable. */
@@ -59,6 +60,20 @@ int vio_init(struct vio_dev *d, uint64_t want);
 /* Posts the chain, notifies, waits (in ring 3, bounded) for it to be used. Returns the used length,
  * or -1 on timeout. */
 long vio_transfer(struct vio_dev *d, const struct vio_buf *bufs, unsigned n);
+
+/* The pieces of vio_init, and raw access, for guests that misbehave on purpose. */
+#define VIO_S_NEEDS_RESET 64
+int vio_negotiate(struct vio_dev *d, uint64_t want);
+int vio_setup_queue(struct vio_dev *d, uint64_t desc, uint64_t driver, uint64_t device);
+int vio_driver_ok(struct vio_dev *d);
+uint32_t vio_status(struct vio_dev *d);
+void vio_reset(struct vio_dev *d);
+void vio_notify(struct vio_dev *d);
+/* Waits in ring 3 for the used index to move (spins 0: the default bound); 1 if it did. */
+int vio_wait_used(struct vio_dev *d, uint64_t spins);
+/* vio_transfer in two halves: post the chain and notify; consume one used entry (its length). */
+int vio_post(struct vio_dev *d, const struct vio_buf *bufs, unsigned n);
+uint32_t vio_take_used(struct vio_dev *d);
 
 uint8_t vio_config8(struct vio_dev *d, unsigned off);
 uint32_t vio_config32(struct vio_dev *d, unsigned off);

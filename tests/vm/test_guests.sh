@@ -8,12 +8,15 @@ G=$(dirname "$CAPSULE")/guest	# the guests built next to the binary under test
 T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets near this
 
 # Every check of this suite, for the SKIP lines when the suite cannot run at all.
-ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exit_status_outb serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4
-smp_allexit serial_flood ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4 fault_on_ap virtio_rng virtio_blk_rw virtio_blk_file virtio_blk_ro
-err_missing_kernel err_kernel_is_directory err_not_a_kernel err_truncated_elf_header
-err_truncated_elf_segment err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large
-err_memory_below_minimum err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option
-err_no_kernel_option err_kvm_nonexistent err_kvm_devnull"
+ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exit_status_outb
+serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_allexit serial_flood ring3
+cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4
+fault_on_ap virtio_rng virtio_blk_rw virtio_blk_file virtio_blk_ro virtio_hostile_rng
+virtio_hostile_blk err_missing_kernel err_kernel_is_directory err_not_a_kernel
+err_truncated_elf_header err_truncated_elf_segment err_corrupt_bzimage_synthetic
+err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum err_memory_above_host
+err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option err_kvm_nonexistent
+err_kvm_devnull"
 
 skip_all() {
   local c
@@ -288,6 +291,41 @@ if need_guest virtio_blk virtio_blk_rw virtio_blk_file virtio_blk_ro; then
       pass virtio_blk_ro
     else
       fail virtio_blk_ro "the read-only disk file changed"
+    fi
+  fi
+fi
+
+# Malformed queues and requests from a hostile guest: every one refused (NEEDS_RESET or an error
+# status), the devices usable again after a reset, the disk file untouched, capsule alive to the end.
+if need_guest virtio_hostile virtio_hostile_rng virtio_hostile_blk; then
+  printf 'CAPSULE-DISK-SECTOR0' >"$TMPD/hostile.img"
+  truncate -s 256K "$TMPD/hostile.img"
+  sum=$(md5sum <"$TMPD/hostile.img")
+  vm virtio_hostile $T --kernel "$(guest virtio_hostile)" --rng --disk "$TMPD/hostile.img"
+  bad=$(grep -E '^hostile(-blk)?: .*: (USED|ACCEPTED|NO REACTION|INIT FAILED)$' "$OUT" | tr '\n' '|')
+  if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
+    fail virtio_hostile_rng "timed out after ${T}s: $(tail -c 300 "$OUT")"
+    fail virtio_hostile_blk "timed out after ${T}s"
+  else
+    if [ "$(grep -c '^hostile: .*: needs-reset$' "$OUT")" -ne 8 ]; then
+      fail virtio_hostile_rng "not all 8 malformed queues were refused with NEEDS_RESET (status $RC): ${bad:-$(grep '^hostile' "$OUT" | tr '\n' '|')}"
+    elif ! grep -q '^hostile: good request after reset: 64 bytes$' "$OUT"; then
+      fail virtio_hostile_rng "virtio-rng did not work after a reset (status $RC)"
+    else
+      pass virtio_hostile_rng
+    fi
+    if [ "$(grep -cE '^hostile-blk: .*: (needs-reset|refused|unsupported)$' "$OUT")" -ne 8 ]; then
+      fail virtio_hostile_blk "not all 8 malformed requests were refused (status $RC): ${bad:-$(grep '^hostile-blk' "$OUT" | tr '\n' '|')}"
+    elif ! grep -q '^hostile-blk: unknown type: unsupported$' "$OUT"; then
+      fail virtio_hostile_blk "an unknown request type did not get VIRTIO_BLK_S_UNSUPP"
+    elif ! grep -q '^hostile-blk: good read after reset: status 0, 513 bytes$' "$OUT"; then
+      fail virtio_hostile_blk "virtio-blk did not work after a reset"
+    elif [ "$(md5sum <"$TMPD/hostile.img")" != "$sum" ]; then
+      fail virtio_hostile_blk "the disk file changed"
+    elif [ "$RC" -ne 0 ]; then
+      fail virtio_hostile_blk "exit status $RC, want 0: $(tail -c 300 "$OUT")"
+    else
+      pass virtio_hostile_blk
     fi
   fi
 fi
