@@ -65,7 +65,7 @@ else
 		elif ! tr -d '\r' <"$OUT" | grep -q "guest: uname -r = $release$"; then fail "$name" "no uname line"
 		elif ! tr -d '\r' <"$OUT" | grep -q '^guest: nproc = 2$'; then fail "$name" "no 'guest: nproc = 2'"
 		elif ! tr -d '\r' <"$OUT" | grep -q '^guest: MemTotal = [0-9]* kB$'; then fail "$name" "no MemTotal line"
-		elif ! tr -d '\r' <"$OUT" | grep -q '^capsule-init: done$'; then fail "$name" "init did not finish"
+		elif ! tr -d '\r' <"$OUT" | grep -q '^capsule-init: done (poweroff)$'; then fail "$name" "init did not finish"
 		else pass "$name"
 		fi
 	fi
