@@ -1,5 +1,5 @@
-/* virtio-mmio v2 driver, polled, one request at a time. See virtio.h. Register offsets are from
- * the virtio 1.x specification, section 4.2.2. */
+/* virtio-mmio v2 driver, polled. See virtio.h. Register offsets are from the virtio 1.x
+ * specification, section 4.2.2. */
 #include "virtio.h"
 
 #define MAGIC 0x000
@@ -26,17 +26,16 @@
 #define S_DRIVER 2
 #define S_DRIVER_OK 4
 #define S_FEATURES_OK 8
-#define S_NEEDS_RESET 64
 #define S_FAILED 128
 
 #define DESC_F_NEXT 1
 #define DESC_F_WRITE 2
 
-#define MAX_DEVICES 8
+#define MAX_QUEUE_MEMS 12
 #define WAIT_SPINS (1ULL << 28)
 
-static struct vio_queue queues[MAX_DEVICES];
-static unsigned nqueues;
+static struct vio_queue queue_mem[MAX_QUEUE_MEMS];
+static unsigned nqueue_mem;
 
 static uint32_t rd(struct vio_dev *d, unsigned off)
 {
@@ -134,14 +133,15 @@ int vio_negotiate(struct vio_dev *d, uint64_t want)
 	return 0;
 }
 
-int vio_setup_queue(struct vio_dev *d, uint64_t desc, uint64_t driver, uint64_t device)
+int vio_setup_queue(struct vio_dev *d, unsigned qi, uint64_t desc, uint64_t driver, uint64_t device)
 {
-	wr(d, QUEUE_SEL, 0);
+	wr(d, QUEUE_SEL, qi);
 	if (rd(d, QUEUE_READY) != 0 || rd(d, QUEUE_NUM_MAX) < VIO_QSIZE) {
-		rt_printf("virtio: device %u queue 0 unusable (max %u)\n", d->device_id, rd(d, QUEUE_NUM_MAX));
+		rt_printf("virtio: device %u queue %u unusable (max %u)\n", d->device_id, qi,
+			  rd(d, QUEUE_NUM_MAX));
 		return -1;
 	}
-	d->avail_idx = d->used_idx = 0;
+	d->vq[qi].avail_idx = d->vq[qi].used_idx = 0;
 	wr(d, QUEUE_NUM, VIO_QSIZE);
 	wr64(d, QUEUE_DESC, desc);
 	wr64(d, QUEUE_DRIVER, driver);
@@ -156,32 +156,41 @@ int vio_driver_ok(struct vio_dev *d)
 
 	wr(d, STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	st = rd(d, STATUS);
-	if (st & (S_NEEDS_RESET | S_FAILED) || !(st & S_DRIVER_OK)) {
+	if (st & (VIO_S_NEEDS_RESET | S_FAILED) || !(st & S_DRIVER_OK)) {
 		rt_printf("virtio: device %u status %#x after DRIVER_OK\n", d->device_id, st);
 		return -1;
 	}
 	return 0;
 }
 
-int vio_init(struct vio_dev *d, uint64_t want)
+int vio_init_queues(struct vio_dev *d, uint64_t want, unsigned nq)
 {
-	struct vio_queue *q = d->q;
+	unsigned qi;
 
-	if (!q) {
-		if (nqueues == MAX_DEVICES) {
-			rt_puts("virtio: out of queues\n");
-			return -1;
-		}
-		q = d->q = &queues[nqueues++];	/* zero: the VMM's memory starts that way */
-	} else {
-		/* Re-initialising after a reset: clear what the last life left (a few hundred bytes). */
-		memset(q->desc, 0, sizeof(q->desc));
-		memset(&q->avail, 0, sizeof(q->avail));
-		memset(&q->used, 0, sizeof(q->used));
-	}
-	if (vio_negotiate(d, want) < 0 ||
-	    vio_setup_queue(d, (uintptr_t)q->desc, (uintptr_t)&q->avail, (uintptr_t)&q->used) < 0)
+	if (nq == 0 || nq > VIO_MAX_QUEUES)
 		return -1;
+	if (vio_negotiate(d, want) < 0)
+		return -1;
+	for (qi = 0; qi < nq; qi++) {
+		struct vio_queue *q = d->vq[qi].mem;
+
+		if (!q) {
+			if (nqueue_mem == MAX_QUEUE_MEMS) {
+				rt_puts("virtio: out of queue memory\n");
+				return -1;
+			}
+			q = d->vq[qi].mem = &queue_mem[nqueue_mem++];	/* zero: fresh VMM memory */
+		} else {
+			/* Re-initialising after a reset: clear what the last life left (a few hundred
+			 * bytes, not the whole page-aligned block: ring 0 is slow here). */
+			memset(q->desc, 0, sizeof(q->desc));
+			memset(&q->avail, 0, sizeof(q->avail));
+			memset(&q->used, 0, sizeof(q->used));
+		}
+		if (vio_setup_queue(d, qi, (uintptr_t)q->desc, (uintptr_t)&q->avail, (uintptr_t)&q->used) < 0)
+			return -1;
+	}
+	d->nq = nq;
 	return vio_driver_ok(d);
 }
 
@@ -195,65 +204,94 @@ void vio_reset(struct vio_dev *d)
 	wr(d, STATUS, 0);
 }
 
-void vio_notify(struct vio_dev *d)
+void vio_notify_q(struct vio_dev *d, unsigned qi)
 {
 	__asm__ volatile("mfence" ::: "memory");
-	wr(d, QUEUE_NOTIFY, 0);
+	wr(d, QUEUE_NOTIFY, qi);
 }
 
-/* Ring 3: spin until the used index moves past the last one seen. */
-static long wait_used(long dev)
+int vio_add(struct vio_dev *d, unsigned qi, unsigned slot, const struct vio_buf *bufs, unsigned n)
+{
+	struct vio_vq *vq = &d->vq[qi];
+	struct vio_queue *q = vq->mem;
+	unsigned i;
+
+	if (qi >= d->nq || n == 0 || slot + n > VIO_QSIZE)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct vio_desc *e = &q->desc[slot + i];
+
+		e->addr = (uintptr_t)bufs[i].addr;
+		e->len = bufs[i].len;
+		e->flags = (uint16_t)((bufs[i].device_writes ? DESC_F_WRITE : 0) | (i + 1 < n ? DESC_F_NEXT : 0));
+		e->next = (uint16_t)(i + 1 < n ? slot + i + 1 : 0);
+	}
+	q->avail.ring[vq->avail_idx % VIO_QSIZE] = (uint16_t)slot;
+	__asm__ volatile("" ::: "memory");	/* x86 keeps stores in order; the compiler must too */
+	q->avail.idx = ++vq->avail_idx;
+	return 0;
+}
+
+/* Ring 3: spin until the used index of d->wait_q moves past the last one consumed. */
+static long wait_fn(long dev)
 {
 	struct vio_dev *d = (struct vio_dev *)dev;
-	volatile uint16_t *idx = &d->q->used.idx;
+	struct vio_vq *vq = &d->vq[d->wait_q];
+	volatile uint16_t *idx = &vq->mem->used.idx;
 	uint64_t spins = d->wait_spins ? d->wait_spins : WAIT_SPINS;
 
-	while (*idx == d->used_idx && spins--)
+	while (*idx == vq->used_idx && spins--)
 		rt_pause();
-	return *idx != d->used_idx;
+	return *idx != vq->used_idx;
 }
 
-int vio_wait_used(struct vio_dev *d, uint64_t spins)
+int vio_wait(struct vio_dev *d, unsigned qi, uint64_t spins)
 {
+	if (qi >= d->nq)
+		return 0;
+	if (d->vq[qi].mem->used.idx != d->vq[qi].used_idx)
+		return 1;
+	d->wait_q = qi;
 	d->wait_spins = spins;
-	return (int)rt_user_call(wait_used, (long)d);
+	return (int)rt_user_call(wait_fn, (long)d);
+}
+
+int vio_take(struct vio_dev *d, unsigned qi, uint32_t *head, uint32_t *len)
+{
+	struct vio_vq *vq = &d->vq[qi];
+	struct vio_queue *q = vq->mem;
+
+	if (qi >= d->nq || *(volatile uint16_t *)&q->used.idx == vq->used_idx)
+		return 0;
+	__asm__ volatile("" ::: "memory");
+	if (head)
+		*head = q->used.ring[vq->used_idx % VIO_QSIZE].id;
+	if (len)
+		*len = q->used.ring[vq->used_idx % VIO_QSIZE].len;
+	vq->used_idx++;
+	wr(d, INTERRUPT_ACK, rd(d, INTERRUPT_STATUS));
+	return 1;
 }
 
 int vio_post(struct vio_dev *d, const struct vio_buf *bufs, unsigned n)
 {
-	struct vio_queue *q = d->q;
-	unsigned i;
-
-	if (n == 0 || n > VIO_QSIZE)
+	if (vio_add(d, 0, 0, bufs, n) < 0)
 		return -1;
-	for (i = 0; i < n; i++) {
-		q->desc[i].addr = (uintptr_t)bufs[i].addr;
-		q->desc[i].len = bufs[i].len;
-		q->desc[i].flags = (uint16_t)((bufs[i].device_writes ? DESC_F_WRITE : 0) |
-					      (i + 1 < n ? DESC_F_NEXT : 0));
-		q->desc[i].next = (uint16_t)(i + 1 < n ? i + 1 : 0);
-	}
-	q->avail.ring[d->avail_idx % VIO_QSIZE] = 0;
-	__asm__ volatile("" ::: "memory");	/* x86 keeps stores in order; the compiler must too */
-	q->avail.idx = ++d->avail_idx;
-	vio_notify(d);
+	vio_notify_q(d, 0);
 	return 0;
 }
 
 uint32_t vio_take_used(struct vio_dev *d)
 {
-	uint32_t len;
+	uint32_t len = 0;
 
-	__asm__ volatile("" ::: "memory");
-	len = d->q->used.ring[d->used_idx % VIO_QSIZE].len;
-	d->used_idx++;
-	wr(d, INTERRUPT_ACK, rd(d, INTERRUPT_STATUS));
+	vio_take(d, 0, NULL, &len);
 	return len;
 }
 
 long vio_transfer(struct vio_dev *d, const struct vio_buf *bufs, unsigned n)
 {
-	if (vio_post(d, bufs, n) < 0 || !vio_wait_used(d, 0))
+	if (vio_post(d, bufs, n) < 0 || !vio_wait(d, 0, 0))
 		return -1;
 	return vio_take_used(d);
 }

@@ -39,7 +39,7 @@ void vmq_add(struct vmq_dev *d, unsigned q, unsigned slot, const struct vio_buf 
 /* Publish a raw chain head (for hand-made, e.g. malformed, descriptor tables). */
 void vmq_add_head(struct vmq_dev *d, unsigned q, unsigned head);
 void vmq_kick(struct vmq_dev *d, unsigned q);
-/* Take the next used element of q: 1 with *id/*len, 0 if none yet. */
+/* Take the next used element of q: 1 with its id and len filled in, 0 if none yet. */
 int vmq_take(struct vmq_dev *d, unsigned q, uint32_t *id, uint32_t *len);
 /* Like vmq_take, but waits (ring 3, bounded by spins) for one. */
 int vmq_wait(struct vmq_dev *d, unsigned q, uint32_t *id, uint32_t *len, uint64_t spins);

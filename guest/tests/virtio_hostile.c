@@ -24,10 +24,12 @@ static const char *const names[NCASES] = {
 /* Posts one crafted request; the descriptors are already written. */
 static void post(struct vio_dev *d, uint16_t head, uint16_t advance)
 {
-	d->q->avail.ring[d->avail_idx % VIO_QSIZE] = head;
+	struct vio_vq *vq = &d->vq[0];
+
+	vq->mem->avail.ring[vq->avail_idx % VIO_QSIZE] = head;
 	__asm__ volatile("" ::: "memory");
-	d->avail_idx = (uint16_t)(d->avail_idx + advance);
-	d->q->avail.idx = d->avail_idx;
+	vq->avail_idx = (uint16_t)(vq->avail_idx + advance);
+	vq->mem->avail.idx = vq->avail_idx;
 	vio_notify(d);
 }
 
@@ -56,7 +58,8 @@ static int run_case(struct vio_dev *d, int c)
 		 * or at the latest when it is kicked. */
 		if (vio_negotiate(d, 0) < 0)
 			return -2;
-		vio_setup_queue(d, OUTSIDE_RAM, OUTSIDE_RAM + 0x1000, OUTSIDE_RAM + 0x2000);
+		d->nq = 1;
+		vio_setup_queue(d, 0, OUTSIDE_RAM, OUTSIDE_RAM + 0x1000, OUTSIDE_RAM + 0x2000);
 		if (vio_driver_ok(d) < 0)	/* prints the status it got */
 			return vio_status(d) & VIO_S_NEEDS_RESET ? 1 : -1;
 		vio_notify(d);
@@ -67,7 +70,7 @@ static int run_case(struct vio_dev *d, int c)
 	}
 	if (vio_init(d, 0) < 0)
 		return -2;
-	desc = d->q->desc;
+	desc = d->vq[0].mem->desc;
 	desc[0] = (struct vio_desc){ (uintptr_t)buf, sizeof(buf), DESC_F_WRITE, 0 };
 	switch (c) {
 	case OUTSIDE:
