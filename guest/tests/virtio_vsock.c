@@ -1,22 +1,25 @@
-/* virtio-vsock from the guest side, polled: first connects to host port 5000 (the host's
- * "<uds>_5000" echo server), sends a line and expects it back, shuts down; then waits for the
- * host to connect to guest port 6000 ("CONNECT 6000"), accepts, and echoes what arrives until the
- * host closes. Prints each step; the test checks them and the host side. */
-#include "virtio_mq.h"
+/* Talks to the host through virtio-vsock (--vsock cid=N,uds=PATH): connects to host port
+ * vsock.port=P (default 5000), which the VMM bridges to the Unix socket PATH_P; reads one line from
+ * the host, sends "hello from guest\n", shuts down and waits for the host's side to close. */
+#include "virtio.h"
 
-#define VIO_ID_VSOCK 19
-#define RXQ 0
-#define TXQ 1
-#define NRX 8
-#define BUF 4096
+#define Q_RX 0
+#define Q_TX 1
+#define Q_EVENT 2
+#define NRX 4
+#define RXBUF 1024
 #define HOST_CID 2
+#define LOCAL_PORT 49152
+#define BUF_ALLOC 65536
+
 #define OP_REQUEST 1
 #define OP_RESPONSE 2
 #define OP_RST 3
 #define OP_SHUTDOWN 4
 #define OP_RW 5
 #define OP_CREDIT_UPDATE 6
-#define WAIT (1ULL << 31)
+#define OP_CREDIT_REQUEST 7
+#define TYPE_STREAM 1
 
 struct hdr {
 	uint64_t src_cid, dst_cid;
@@ -25,117 +28,125 @@ struct hdr {
 	uint32_t flags, buf_alloc, fwd_cnt;
 } __attribute__((packed));
 
-static struct vmq_dev d;
+static uint8_t rx[NRX][RXBUF];
+static uint8_t event[8];
+static struct hdr tx_hdr;
+static char tx_data[64];
+static char line[256];
+static unsigned line_len;
 static uint64_t cid;
-static uint8_t rxbuf[NRX][BUF] __attribute__((aligned(64)));
-static uint8_t txbuf[BUF] __attribute__((aligned(64)));
-static uint32_t fwd_cnt;
-static uint8_t payload[BUF];
-static uint32_t payload_len;
+static uint32_t port, fwd_cnt;
 
-static void post_rx(unsigned i)
+static void add_rx(struct vio_dev *d, unsigned slot)
 {
-	struct vio_buf b = { rxbuf[i], BUF, 1 };
-	vmq_add(&d, RXQ, i, &b, 1);
+	struct vio_buf b = { rx[slot], RXBUF, 1 };
+
+	vio_add(d, Q_RX, slot, &b, 1);
 }
 
-static int send(uint16_t op, uint32_t sport, uint32_t dport, const void *data, uint32_t len, uint32_t flags)
+static int send(struct vio_dev *d, uint16_t op, uint32_t flags, const char *data, uint32_t len)
 {
-	struct hdr *h = (struct hdr *)txbuf;
-	uint32_t id, l;
+	struct vio_buf b[2] = { { &tx_hdr, sizeof(tx_hdr), 0 }, { tx_data, len, 0 } };
 
-	*h = (struct hdr){ .src_cid = cid, .dst_cid = HOST_CID, .src_port = sport, .dst_port = dport,
-			   .len = len, .type = 1, .op = op, .flags = flags, .buf_alloc = 65536,
-			   .fwd_cnt = fwd_cnt };
-	memcpy(txbuf + sizeof(*h), data, len);
-	struct vio_buf b = { txbuf, (uint32_t)sizeof(*h) + len, 0 };
-	vmq_add(&d, TXQ, 0, &b, 1);
-	vmq_kick(&d, TXQ);
-	return vmq_wait(&d, TXQ, &id, &l, WAIT) ? 0 : -1;
-}
-
-/* Next packet, skipping credit updates; its payload lands in payload[]. */
-static int recv(struct hdr *out)
-{
-	uint32_t id, len;
-
-	for (;;) {
-		if (!vmq_wait(&d, RXQ, &id, &len, WAIT) || id >= NRX || len < sizeof(struct hdr))
-			return -1;
-		memcpy(out, rxbuf[id], sizeof(*out));
-		payload_len = out->len < BUF - sizeof(*out) ? out->len : 0;
-		memcpy(payload, rxbuf[id] + sizeof(*out), payload_len);
-		post_rx(id);
-		vmq_kick(&d, RXQ);
-		if (out->op == OP_RW)
-			fwd_cnt += out->len;
-		if (out->op != OP_CREDIT_UPDATE)
-			return 0;
+	tx_hdr = (struct hdr){ cid, HOST_CID, LOCAL_PORT, port, len, TYPE_STREAM, op, flags, BUF_ALLOC, fwd_cnt };
+	if (len)
+		memcpy(tx_data, data, len);
+	vio_add(d, Q_TX, 0, b, len ? 2 : 1);
+	vio_notify_q(d, Q_TX);
+	if (!vio_wait(d, Q_TX, 0)) {
+		rt_printf("vsock: tx of op %u timed out\n", op);
+		return -1;
 	}
+	vio_take(d, Q_TX, NULL, NULL);
+	return 0;
 }
 
-static void print_payload(const char *what)
+/* Waits for the next packet for our connection; returns its op (its payload appended to line),
+ * or -1 on timeout. */
+static int receive(struct vio_dev *d)
 {
-	rt_printf("vsock: %s [", what);
-	for (uint32_t i = 0; i < payload_len && payload[i] != '\n'; i++)
-		rt_putc((char)payload[i]);
-	rt_puts("]\n");
+	for (;;) {
+		uint32_t head, len;
+		struct hdr h;
+
+		if (!vio_wait(d, Q_RX, 0))
+			return -1;
+		vio_take(d, Q_RX, &head, &len);
+		if (head >= NRX || len < sizeof(h)) {
+			rt_printf("vsock: bad rx entry (head %u, %u bytes)\n", head, len);
+			return -1;
+		}
+		memcpy(&h, rx[head], sizeof(h));
+		if (h.op == OP_RW) {
+			uint32_t i, n = h.len < len - sizeof(h) ? h.len : len - (uint32_t)sizeof(h);
+
+			for (i = 0; i < n && line_len + 1 < sizeof(line); i++)
+				line[line_len++] = (char)rx[head][sizeof(h) + i];
+			fwd_cnt += h.len;
+		}
+		add_rx(d, head);
+		vio_notify_q(d, Q_RX);
+		if (h.dst_port != LOCAL_PORT || h.src_port != port) {
+			rt_printf("vsock: ignoring op %u for port %u from %u\n", h.op, h.dst_port, h.src_port);
+			continue;
+		}
+		if (h.op == OP_CREDIT_REQUEST) {
+			if (send(d, OP_CREDIT_UPDATE, 0, NULL, 0) < 0)
+				return -1;
+			continue;
+		}
+		return h.op;
+	}
 }
 
 int guest_main(void)
 {
-	struct vio_dev found;
-	struct hdr h;
-	static const char ping[] = "ping from the guest\n";
+	static const char msg[] = "hello from guest\n";
+	struct vio_dev d;
+	struct vio_buf ev = { event, sizeof(event), 1 };
+	unsigned i;
+	int op;
 
-	if (vio_find(VIO_ID_VSOCK, 0, &found) < 0 || vmq_init(&d, &found, 0, 2) < 0) {
-		rt_puts("vsock: no usable virtio-vsock device\n");
+	port = (uint32_t)rt_cmdline_num("vsock.port", 5000);
+	if (vio_find(VIO_ID_VSOCK, 0, &d) < 0) {
+		rt_puts("vsock: no virtio-vsock device on the command line\n");
 		return RT_EXIT_FAIL;
 	}
-	cid = vmq_config32(&d, 0);
-	rt_printf("vsock: guest cid %lu\n", cid);
-	for (unsigned i = 0; i < NRX; i++)
-		post_rx(i);
-	vmq_kick(&d, RXQ);
+	if (vio_init_queues(&d, 0, 3) < 0)
+		return RT_EXIT_FAIL;
+	cid = vio_config64(&d, 0);
+	rt_printf("vsock: guest cid %lu, connecting to host port %u\n", cid, port);
+	for (i = 0; i < NRX; i++)
+		add_rx(&d, i);
+	vio_notify_q(&d, Q_RX);
+	vio_add(&d, Q_EVENT, 0, &ev, 1);
+	vio_notify_q(&d, Q_EVENT);
 
-	/* Guest -> host. */
-	if (send(OP_REQUEST, 1024, 5000, 0, 0, 0) < 0 || recv(&h) < 0)
+	if (send(&d, OP_REQUEST, 0, NULL, 0) < 0)
 		return RT_EXIT_FAIL;
-	rt_printf("vsock: connect to host port 5000: op %u\n", h.op);
-	if (h.op != OP_RESPONSE)
-		return RT_EXIT_FAIL;
-	send(OP_RW, 1024, 5000, ping, sizeof(ping) - 1, 0);
-	if (recv(&h) < 0 || h.op != OP_RW)
-		return RT_EXIT_FAIL;
-	print_payload("guest got back");
-	send(OP_SHUTDOWN, 1024, 5000, 0, 0, 3);
-	if (recv(&h) < 0)
-		return RT_EXIT_FAIL;
-	rt_printf("vsock: after shutdown: op %u\n", h.op);
-
-	/* Host -> guest. */
-	rt_puts("vsock: waiting for host\n");
-	if (recv(&h) < 0 || h.op != OP_REQUEST) {
-		rt_puts("vsock: no connection from the host\n");
+	op = receive(&d);
+	if (op != OP_RESPONSE) {
+		rt_printf("vsock: connection %s (op %d)\n", op == OP_RST ? "refused" : "failed", op);
 		return RT_EXIT_FAIL;
 	}
-	uint32_t hport = h.src_port;
-	rt_printf("vsock: host connects to port %u\n", h.dst_port);
-	send(OP_RESPONSE, h.dst_port, hport, 0, 0, 0);
-	unsigned echoed = 0;
-	for (;;) {
-		if (recv(&h) < 0)
+	rt_puts("vsock: connected\n");
+
+	while (!(line_len && line[line_len - 1] == '\n')) {
+		op = receive(&d);
+		if (op != OP_RW && op != OP_CREDIT_UPDATE) {
+			rt_printf("vsock: got op %d before the host's line\n", op);
 			return RT_EXIT_FAIL;
-		if (h.op == OP_RW) {
-			print_payload("guest got");
-			send(OP_RW, 6000, hport, payload, payload_len, 0);
-			echoed += payload_len;
-			continue;
 		}
-		if (h.op == OP_SHUTDOWN)
-			send(OP_RST, 6000, hport, 0, 0, 0);
-		break;
 	}
-	rt_printf("vsock: echoed %u bytes, host closed (op %u)\n", echoed, h.op);
-	return 0;
+	line[line_len - 1] = 0;
+	rt_printf("vsock: received: [%s]\n", line);
+
+	if (send(&d, OP_RW, 0, msg, sizeof(msg) - 1) < 0 || send(&d, OP_SHUTDOWN, 3, NULL, 0) < 0)
+		return RT_EXIT_FAIL;
+	rt_puts("vsock: sent, shut down\n");
+	do
+		op = receive(&d);
+	while (op == OP_CREDIT_UPDATE || op == OP_RW);
+	rt_printf("vsock: host side closed (op %d)\n", op);
+	return op == OP_RST || op == OP_SHUTDOWN ? 0 : RT_EXIT_FAIL;
 }

@@ -295,9 +295,36 @@ if need_guest virtio_blk virtio_blk_rw virtio_blk_file virtio_blk_ro; then
   fi
 fi
 
+# vsock: the guest connects to host port 5000, which capsule bridges to the Unix socket <uds>_5000
+# where socat plays the host: it sends a line, then stores what the guest sends until it shuts down.
+if need_guest virtio_vsock virtio_vsock; then
+  if ! command -v socat >/dev/null; then
+    skip virtio_vsock "socat is not installed (scripts/deps installs it)"
+  else
+    uds=$TMPD/vsock.sock
+    socat UNIX-LISTEN:"${uds}_5000" SYSTEM:"echo hello from host; cat >'$TMPD/vsock-from-guest'" \
+      </dev/null >/dev/null 2>&1 &
+    spid=$!
+    for _ in $(seq 100); do [ -S "${uds}_5000" ] && break; sleep 0.05; done
+    vm virtio_vsock $T --kernel "$(guest virtio_vsock)" --vsock "cid=3,uds=$uds"
+    for _ in $(seq 100); do kill -0 $spid 2>/dev/null || break; sleep 0.05; done
+    kill $spid 2>/dev/null
+    wait $spid 2>/dev/null
+    if expect_rc virtio_vsock 0 && has virtio_vsock '^vsock: guest cid 3, ' &&
+      has virtio_vsock '^vsock: received: \[hello from host\]$' &&
+      has virtio_vsock '^vsock: host side closed'; then
+      if [ "$(cat "$TMPD/vsock-from-guest" 2>/dev/null)" = "hello from guest" ]; then
+        pass virtio_vsock
+      else
+        fail virtio_vsock "the host side got '$(head -c 100 "$TMPD/vsock-from-guest" 2>/dev/null)', want 'hello from guest'"
+      fi
+    fi
+  fi
+fi
+
 # Malformed queues and requests from a hostile guest: every one refused (NEEDS_RESET or an error
 # status), the devices usable again after a reset, the disk file untouched, capsule alive to the end.
-if need_guest virtio_hostile virtio_hostile_rng virtio_hostile_blk; then
+if need_guest virtio_hostile virtio_hostile_rng virtio_hostile_blk virtio_vsock; then
   printf 'CAPSULE-DISK-SECTOR0' >"$TMPD/hostile.img"
   truncate -s 256K "$TMPD/hostile.img"
   sum=$(md5sum <"$TMPD/hostile.img")
