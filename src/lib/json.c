@@ -1,0 +1,136 @@
+#include "json.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *cap_json_load(const char *path, cap_err *err)
+{
+	json_error_t je;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+
+	if (!j) {
+		if (je.line < 0 || strstr(je.text, "unable to open"))
+			cap_errf(err, errno ? errno : ENOENT, "%s: cannot read", path);
+		else
+			cap_errf(err, 0, "%s: line %d column %d: %s", path, je.line, je.column, je.text);
+	}
+	return j;
+}
+
+static int wrong(cap_err *err, const char *where, const char *key, const char *what)
+{
+	return cap_errf(err, 0, "%s%s%s: must be %s", where, *where ? "." : "", key, what);
+}
+
+int cap_json_str(json_t *obj, const char *key, const char *where, const char **out, cap_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return wrong(err, where, key, "a string");
+	*out = json_string_value(v);
+	return 1;
+}
+
+int cap_json_int(json_t *obj, const char *key, const char *where, int64_t *out, cap_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v))
+		return wrong(err, where, key, "an integer");
+	*out = json_integer_value(v);
+	return 1;
+}
+
+int cap_json_uint(json_t *obj, const char *key, const char *where, uint64_t *out, cap_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return wrong(err, where, key, "a non-negative integer");
+	*out = (uint64_t)json_integer_value(v);
+	return 1;
+}
+
+int cap_json_bool(json_t *obj, const char *key, const char *where, bool *out, cap_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return wrong(err, where, key, "true or false");
+	*out = json_is_true(v);
+	return 1;
+}
+
+int cap_json_obj(json_t *obj, const char *key, const char *where, json_t **out, cap_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return wrong(err, where, key, "an object");
+	*out = v;
+	return 1;
+}
+
+int cap_json_arr(json_t *obj, const char *key, const char *where, json_t **out, cap_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return wrong(err, where, key, "an array");
+	*out = v;
+	return 1;
+}
+
+int cap_json_strv(json_t *obj, const char *key, const char *where, const char ***out, size_t *n,
+		  cap_err *err)
+{
+	json_t *a = NULL, *v;
+	size_t i;
+	int r = cap_json_arr(obj, key, where, &a, err);
+	if (r <= 0)
+		return r;
+	const char **vec = calloc(json_array_size(a) + 1, sizeof(*vec));
+	if (!vec)
+		return cap_errf(err, ENOMEM, "%s.%s", where, key);
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v)) {
+			free(vec);
+			return cap_errf(err, 0, "%s%s%s[%zu]: must be a string", where, *where ? "." : "",
+					key, i);
+		}
+		vec[i] = json_string_value(v);
+	}
+	*out = vec;
+	if (n)
+		*n = json_array_size(a);
+	return 1;
+}
+
+int cap_json_known(json_t *obj, const char *where, const char *const *known, cap_err *err)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v) {
+		const char *const *p;
+		for (p = known; *p; p++)
+			if (!strcmp(*p, k))
+				break;
+		if (!*p)
+			return cap_errf(err, 0, "%s%s%s: unknown field", where, *where ? "." : "", k);
+	}
+	return 0;
+}
+
+char *cap_json_dump(json_t *j)
+{
+	return json_dumps(j, JSON_COMPACT);
+}

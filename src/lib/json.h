@@ -1,0 +1,38 @@
+/* A thin layer over jansson: typed getters that report the JSON path of what is wrong.
+ *
+ * Every getter takes the object, the key and the path of the object ("linux.resources")
+ * so that an error reads "config.json: linux.resources.memory.limit: must be an integer".
+ * Getters return 0 when the key is absent (leaving *out untouched), 1 when it was read,
+ * or a negative errno with err filled. */
+#ifndef CAPSULE_LIB_JSON_H
+#define CAPSULE_LIB_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "error.h"
+
+/* Load a file; a parse error names file, line and column. */
+json_t *cap_json_load(const char *path, cap_err *err);
+
+int cap_json_str(json_t *obj, const char *key, const char *where, const char **out, cap_err *err);
+int cap_json_int(json_t *obj, const char *key, const char *where, int64_t *out, cap_err *err);
+int cap_json_uint(json_t *obj, const char *key, const char *where, uint64_t *out, cap_err *err);
+int cap_json_bool(json_t *obj, const char *key, const char *where, bool *out, cap_err *err);
+/* Object or array members: *out is the borrowed reference. */
+int cap_json_obj(json_t *obj, const char *key, const char *where, json_t **out, cap_err *err);
+int cap_json_arr(json_t *obj, const char *key, const char *where, json_t **out, cap_err *err);
+
+/* An array of strings as a NULL-terminated vector (strings borrowed from the JSON tree;
+ * only the vector is allocated). */
+int cap_json_strv(json_t *obj, const char *key, const char *where, const char ***out, size_t *n,
+		  cap_err *err);
+
+/* Reject members of obj not listed in the NULL-terminated known[] ("where.key: unknown field"). */
+int cap_json_known(json_t *obj, const char *where, const char *const *known, cap_err *err);
+
+/* Serialise compactly into a malloc'd string. */
+char *cap_json_dump(json_t *j);
+
+#endif

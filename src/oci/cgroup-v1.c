@@ -1,0 +1,167 @@
+/* Resources on a cgroup v1 hierarchy (one hierarchy per call; it writes only the files of
+ * the controllers that hierarchy carries). */
+#include "cgroup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const thr_files[4] = {
+	"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+	"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+};
+
+static int v1_memory(const char *dir, const struct oci_resources *r, cap_err *err)
+{
+	int ret;
+	if (r->mem_limit != -1 || r->mem_swap != -1) {
+		/* memsw must stay >= limit at every step: when raising the limit above the
+		 * current memsw, write memsw first. */
+		cap_err tmp = { 0 };
+		if (r->mem_limit != -1 &&
+		    cg_writef(dir, "memory.limit_in_bytes", &tmp, "%lld", (long long)r->mem_limit) < 0) {
+			if (r->mem_swap == -1)
+				return cap_errf(err, tmp.errnum, "%s", tmp.msg);
+			ret = cg_writef(dir, "memory.memsw.limit_in_bytes", err, "%lld",
+					(long long)r->mem_swap);
+			if (ret < 0)
+				return ret;
+			ret = cg_writef(dir, "memory.limit_in_bytes", err, "%lld", (long long)r->mem_limit);
+			if (ret < 0)
+				return ret;
+		} else if (r->mem_swap != -1) {
+			ret = cg_writef(dir, "memory.memsw.limit_in_bytes", err, "%lld",
+					(long long)r->mem_swap);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	if (r->mem_reservation != -1 &&
+	    (ret = cg_writef(dir, "memory.soft_limit_in_bytes", err, "%lld",
+			     (long long)r->mem_reservation)) < 0)
+		return ret;
+	if (r->mem_swappiness != -1 &&
+	    (ret = cg_writef(dir, "memory.swappiness", err, "%lld", (long long)r->mem_swappiness)) < 0)
+		return ret;
+	if (r->has_disable_oom &&
+	    (ret = cg_write(dir, "memory.oom_control", r->mem_disable_oom ? "1" : "0", err)) < 0)
+		return ret;
+	return 0;
+}
+
+static int v1_cpu(const char *dir, const struct oci_resources *r, cap_err *err)
+{
+	int ret;
+	if (r->cpu_shares && (ret = cg_writef(dir, "cpu.shares", err, "%llu",
+					      (unsigned long long)r->cpu_shares)) < 0)
+		return ret;
+	if (r->cpu_period && (ret = cg_writef(dir, "cpu.cfs_period_us", err, "%llu",
+					      (unsigned long long)r->cpu_period)) < 0)
+		return ret;
+	if (r->cpu_quota != INT64_MIN &&
+	    (ret = cg_writef(dir, "cpu.cfs_quota_us", err, "%lld",
+			     (long long)(r->cpu_quota > 0 ? r->cpu_quota : -1))) < 0)
+		return ret;
+	if (r->cpu_rt_period && (ret = cg_writef(dir, "cpu.rt_period_us", err, "%llu",
+						 (unsigned long long)r->cpu_rt_period)) < 0)
+		return ret;
+	if (r->cpu_rt_runtime != INT64_MIN &&
+	    (ret = cg_writef(dir, "cpu.rt_runtime_us", err, "%lld", (long long)r->cpu_rt_runtime)) < 0)
+		return ret;
+	return 0;
+}
+
+static int v1_devices(const char *dir, const struct oci_resources *r, cap_err *err)
+{
+	char rule[64], mj[24], mn[24];
+	for (size_t i = 0; i < r->n_devrules; i++) {
+		const struct oci_dev_rule *d = &r->devrules[i];
+		if (d->major < 0)
+			strcpy(mj, "*");
+		else
+			snprintf(mj, sizeof(mj), "%lld", (long long)d->major);
+		if (d->minor < 0)
+			strcpy(mn, "*");
+		else
+			snprintf(mn, sizeof(mn), "%lld", (long long)d->minor);
+		if (d->type == 'a')
+			snprintf(rule, sizeof(rule), "a");
+		else
+			snprintf(rule, sizeof(rule), "%c %s:%s %s", d->type, mj, mn, d->access);
+		int ret = cg_write(dir, d->allow ? "devices.allow" : "devices.deny", rule, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int v1_blkio(const char *dir, const struct oci_resources *r, cap_err *err)
+{
+	int ret;
+	char buf[8];
+	/* With BFQ the proportional weight lives in blkio.bfq.weight. */
+	bool bfq = cg_read(dir, "blkio.bfq.weight", buf, sizeof(buf)) > 0;
+	const char *wfile = bfq ? "blkio.bfq.weight" : "blkio.weight";
+	if (r->blkio_weight != -1 &&
+	    (ret = cg_writef(dir, wfile, err, "%lld", (long long)r->blkio_weight)) < 0)
+		return ret;
+	if (r->blkio_leaf_weight != -1 &&
+	    (ret = cg_writef(dir, "blkio.leaf_weight", err, "%lld", (long long)r->blkio_leaf_weight)) < 0)
+		return ret;
+	for (size_t i = 0; i < r->n_weight_dev; i++) {
+		const struct oci_weight_dev *w = &r->weight_dev[i];
+		if (w->weight != -1 &&
+		    (ret = cg_writef(dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", err,
+				     "%lld:%lld %lld", (long long)w->major, (long long)w->minor,
+				     (long long)w->weight)) < 0)
+			return ret;
+		if (w->leaf != -1 &&
+		    (ret = cg_writef(dir, "blkio.leaf_weight_device", err, "%lld:%lld %lld",
+				     (long long)w->major, (long long)w->minor, (long long)w->leaf)) < 0)
+			return ret;
+	}
+	for (int k = 0; k < 4; k++)
+		for (size_t i = 0; i < r->n_thr[k]; i++) {
+			const struct oci_throttle *t = &r->thr[k][i];
+			ret = cg_writef(dir, thr_files[k], err, "%lld:%lld %llu", (long long)t->major,
+					(long long)t->minor, (unsigned long long)t->rate);
+			if (ret < 0)
+				return ret;
+		}
+	return 0;
+}
+
+int cg_v1_apply(const struct cg_hier *h, const char *dir, const struct oci_resources *r, cap_err *err)
+{
+	int ret = 0;
+	if (cg_has_ctrl(h, "memory") && (ret = v1_memory(dir, r, err)) < 0)
+		return ret;
+	if (cg_has_ctrl(h, "cpu") && (ret = v1_cpu(dir, r, err)) < 0)
+		return ret;
+	if (cg_has_ctrl(h, "cpuset")) {
+		if (r->cpus && *r->cpus && (ret = cg_write(dir, "cpuset.cpus", r->cpus, err)) < 0)
+			return ret;
+		if (r->mems && *r->mems && (ret = cg_write(dir, "cpuset.mems", r->mems, err)) < 0)
+			return ret;
+	}
+	if (cg_has_ctrl(h, "pids") && r->has_pids) {
+		if (r->pids_limit > 0)
+			ret = cg_writef(dir, "pids.max", err, "%lld", (long long)r->pids_limit);
+		else
+			ret = cg_write(dir, "pids.max", "max", err);
+		if (ret < 0)
+			return ret;
+	}
+	if (cg_has_ctrl(h, "devices") && (ret = v1_devices(dir, r, err)) < 0)
+		return ret;
+	if (cg_has_ctrl(h, "blkio") && (ret = v1_blkio(dir, r, err)) < 0)
+		return ret;
+	if (cg_has_ctrl(h, "hugetlb"))
+		for (size_t i = 0; i < r->n_huge; i++) {
+			char f[64];
+			snprintf(f, sizeof(f), "hugetlb.%s.limit_in_bytes", r->huge[i].size);
+			if ((ret = cg_writef(dir, f, err, "%llu", (unsigned long long)r->huge[i].limit)) < 0)
+				return ret;
+		}
+	return 0;
+}

@@ -1,0 +1,421 @@
+/* Cgroup layout detection and the version-independent operations. */
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int cg_write(const char *dir, const char *file, const char *val, cap_err *err)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cap_errf(err, errno, "cgroup: cannot open %s", p);
+	ssize_t n = write(fd, val, strlen(val));
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return cap_errf(err, e, "cgroup: cannot write '%s' to %s", val, p);
+	return 0;
+}
+
+int cg_writef(const char *dir, const char *file, cap_err *err, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return cg_write(dir, file, buf, err);
+}
+
+int cg_read(const char *dir, const char *file, char *buf, size_t sz)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sz - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = 0;
+	return (int)n;
+}
+
+bool cg_has_ctrl(const struct cg_hier *h, const char *ctrl)
+{
+	size_t n = strlen(ctrl);
+	for (const char *p = h->opts; (p = strstr(p, ctrl)); p += n)
+		if ((p == h->opts || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return true;
+	return false;
+}
+
+/* mountinfo field 5 is the mount point, after " - " come fstype, source, super options. */
+static void add_mount(struct cg_layout *l, char *line)
+{
+	char *f[7] = { 0 }, *save = NULL, *p = line;
+	int i;
+	for (i = 0; i < 5 && (f[i] = strtok_r(p, " ", &save)); i++)
+		p = NULL;
+	char *dash = strstr(save ? save : "", " - ");
+	if (i < 5 || !dash)
+		return;
+	char *fstype = strtok_r(dash + 3, " ", &save);
+	strtok_r(NULL, " ", &save);
+	char *sopts = strtok_r(NULL, " \n", &save);
+	if (!fstype || l->n >= CG_MAX_HIER)
+		return;
+	bool v2 = !strcmp(fstype, "cgroup2");
+	if (!v2 && strcmp(fstype, "cgroup"))
+		return;
+	struct cg_hier *h = &l->h[l->n];
+	memset(h, 0, sizeof(*h));
+	h->v2 = v2;
+	snprintf(h->mnt, sizeof(h->mnt), "%s", f[4]);
+	if (!v2 && sopts) {
+		/* keep only controller names and name=... */
+		char *s2 = NULL, *o;
+		for (o = strtok_r(sopts, ",", &s2); o; o = strtok_r(NULL, ",", &s2)) {
+			if (!strcmp(o, "rw") || !strcmp(o, "ro") || !strcmp(o, "relatime") ||
+			    !strncmp(o, "release_agent", 13) || !strcmp(o, "clone_children") ||
+			    !strcmp(o, "noprefix") || !strcmp(o, "xattr") || !strcmp(o, "cpuset_v2_mode"))
+				continue;
+			if (*h->opts)
+				strncat(h->opts, ",", sizeof(h->opts) - strlen(h->opts) - 1);
+			strncat(h->opts, o, sizeof(h->opts) - strlen(h->opts) - 1);
+		}
+	}
+	/* The same hierarchy mounted twice: keep the first. */
+	for (int k = 0; k < l->n; k++)
+		if (l->h[k].v2 == v2 && !strcmp(l->h[k].opts, h->opts))
+			return;
+	l->n++;
+}
+
+int cg_layout_detect(struct cg_layout *l, cap_err *err)
+{
+	char line[4096];
+	FILE *f;
+
+	memset(l, 0, sizeof(*l));
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return cap_errf(err, errno, "cgroup: cannot read /proc/self/mountinfo");
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " - cgroup"))
+			add_mount(l, line);
+	fclose(f);
+	int nv1 = 0, nv2 = 0;
+	for (int i = 0; i < l->n; i++)
+		l->h[i].v2 ? nv2++ : nv1++;
+	if (!l->n)
+		return cap_errf(err, 0, "cgroup: no cgroup filesystem is mounted");
+	l->mode = nv1 ? (nv2 ? CG_HYBRID : CG_V1) : CG_V2;
+
+	/* Our own cgroup per hierarchy, for relative cgroupsPath. */
+	f = fopen("/proc/self/cgroup", "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+			if (!c2)
+				continue;
+			*c2 = 0;
+			line[strcspn(line, "\n")] = 0;
+			char *path = c2 + 1;
+			path[strcspn(path, "\n")] = 0;
+			for (int i = 0; i < l->n; i++) {
+				struct cg_hier *h = &l->h[i];
+				bool match = h->v2 ? c1[1] == 0 : !strcmp(c1 + 1, h->opts);
+				if (match)
+					snprintf(h->own, sizeof(h->own), "%s", path);
+			}
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+/* "machine-libpod.slice" -> "/machine.slice/machine-libpod.slice", as systemd nests them. */
+static void expand_slice(const char *slice, char *out, size_t sz)
+{
+	size_t o = 0;
+	out[0] = 0;
+	if (!*slice || !strcmp(slice, "-.slice"))
+		return;
+	const char *end = strstr(slice, ".slice");
+	size_t len = end ? (size_t)(end - slice) : strlen(slice);
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || slice[i] == '-') {
+			o += (size_t)snprintf(out + o, o < sz ? sz - o : 0, "/%.*s.slice", (int)i, slice);
+		}
+	}
+}
+
+int cg_resolve_path(const struct cg_layout *l, const char *cp, const char *id, bool systemd,
+		    char *out, size_t outsz, cap_err *err)
+{
+	if (systemd && cp && *cp && cp[0] != '/') {
+		char slice[256], prefix[256], name[256], exp[PATH_MAX];
+		const char *a = strchr(cp, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+		if (!b)
+			return cap_errf(err, 0, "config.json: linux.cgroupsPath: '%s' is not slice:prefix:name",
+					cp);
+		snprintf(slice, sizeof(slice), "%.*s", (int)(a - cp), cp);
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(b - a - 1), a + 1);
+		snprintf(name, sizeof(name), "%s", b + 1);
+		expand_slice(*slice ? slice : "system.slice", exp, sizeof(exp));
+		if (*prefix)
+			snprintf(out, outsz, "%s/%s-%s.scope", exp, prefix, name);
+		else
+			snprintf(out, outsz, "%s/%s", exp, name);
+	} else if (!cp || !*cp) {
+		if (systemd)
+			snprintf(out, outsz, "/system.slice/capsule-%s.scope", id);
+		else
+			snprintf(out, outsz, "/%s", id);
+	} else if (cp[0] == '/') {
+		snprintf(out, outsz, "%s", cp);
+	} else {
+		const char *own = l->n ? l->h[0].own : "/";
+		snprintf(out, outsz, "%s/%s", strcmp(own, "/") ? own : "", cp);
+	}
+	if (strstr(out, "/../") || strstr(out, "/./"))
+		return cap_errf(err, 0, "config.json: linux.cgroupsPath: '%s' must not contain . or ..", cp);
+	/* collapse a trailing slash */
+	size_t n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = 0;
+	return 0;
+}
+
+static void hier_dir(const struct cg_hier *h, const char *path, char *out, size_t sz)
+{
+	snprintf(out, sz, "%s%s", h->mnt, path);
+}
+
+/* cpuset v1 children start empty; a task cannot join until cpus and mems are copied. */
+static int cpuset_fill(const char *dir, cap_err *err)
+{
+	char parent[PATH_MAX], buf[256];
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	snprintf(parent, sizeof(parent), "%s", dir);
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		return 0;
+	*slash = 0;
+	for (int i = 0; i < 2; i++) {
+		if (cg_read(dir, files[i], buf, sizeof(buf)) > 1)
+			continue;
+		if (cg_read(parent, files[i], buf, sizeof(buf)) <= 0)
+			continue;
+		int r = cg_write(dir, files[i], buf, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* mkdir -p, remembering in *made the first directory that did not exist. */
+static int mkdir_tree(const struct cg_hier *h, const char *dir, bool *made_any, cap_err *err)
+{
+	char p[PATH_MAX];
+	size_t base = strlen(h->mnt);
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = p + base + 1; ; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+		*s = 0;
+		if (mkdir(p, 0755) == 0) {
+			*made_any = true;
+			if (!h->v2 && cg_has_ctrl(h, "cpuset")) {
+				int r = cpuset_fill(p, err);
+				if (r < 0)
+					return r;
+			}
+		} else if (errno != EEXIST) {
+			return cap_errf(err, errno, "cgroup: cannot create %s", p);
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
+
+int cg_apply(const struct cg_layout *l, const char *path, const struct oci_resources *res,
+	     cap_err *err)
+{
+	char dir[PATH_MAX];
+	if (!res)
+		return 0;
+	for (int i = 0; i < l->n; i++) {
+		const struct cg_hier *h = &l->h[i];
+		hier_dir(h, path, dir, sizeof(dir));
+		int r = h->v2 ? cg_v2_apply(dir, res, l->mode == CG_HYBRID, err)
+			      : cg_v1_apply(h, dir, res, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int cg_create(const struct cg_layout *l, const char *path, const struct oci_resources *res,
+	      cap_err *err)
+{
+	char dir[PATH_MAX];
+	int r = 0;
+
+	for (int i = 0; i < l->n; i++) {
+		const struct cg_hier *h = &l->h[i];
+		bool made = false;
+		hier_dir(h, path, dir, sizeof(dir));
+		if (h->v2 && l->mode == CG_V2) {
+			r = cg_v2_enable_controllers(h->mnt, path, err);
+			if (r < 0)
+				goto fail;
+		}
+		r = mkdir_tree(h, dir, &made, err);
+		if (r < 0)
+			goto fail;
+	}
+	r = cg_apply(l, path, res, err);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	cg_destroy(l, path);
+	return r;
+}
+
+int cg_enter(const struct cg_layout *l, const char *path, pid_t pid, cap_err *err)
+{
+	char dir[PATH_MAX];
+	for (int i = 0; i < l->n; i++) {
+		hier_dir(&l->h[i], path, dir, sizeof(dir));
+		int r = cg_writef(dir, "cgroup.procs", err, "%d", pid);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int cg_destroy(const struct cg_layout *l, const char *path)
+{
+	char dir[PATH_MAX];
+	int ret = 0;
+	if (!path || !*path || !strcmp(path, "/"))
+		return 0;
+	for (int i = 0; i < l->n; i++) {
+		hier_dir(&l->h[i], path, dir, sizeof(dir));
+		/* A task just killed leaves its cgroup a moment later: retry briefly. */
+		for (int tries = 0; tries < 200; tries++) {
+			if (rmdir(dir) == 0 || errno == ENOENT)
+				break;
+			if (errno != EBUSY) {
+				ret = -errno;
+				break;
+			}
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			if (tries == 199)
+				ret = -EBUSY;
+		}
+	}
+	return ret;
+}
+
+int cg_pids(const struct cg_layout *l, const char *path, pid_t **pids, size_t *n)
+{
+	char dir[PATH_MAX], p[PATH_MAX + 32];
+	*pids = NULL;
+	*n = 0;
+	if (!l->n)
+		return 0;
+	/* Prefer a v1 pids/memory/freezer hierarchy; on v2 the only tree. */
+	const struct cg_hier *h = &l->h[0];
+	for (int i = 0; i < l->n; i++)
+		if ((!l->h[i].v2 && cg_has_ctrl(&l->h[i], "pids")) || l->mode == CG_V2)
+			h = &l->h[i];
+	hier_dir(h, path, dir, sizeof(dir));
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	size_t cap = 0;
+	int pid;
+	while (fscanf(f, "%d", &pid) == 1) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			pid_t *np = realloc(*pids, cap * sizeof(pid_t));
+			if (!np) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			*pids = np;
+		}
+		(*pids)[(*n)++] = pid;
+	}
+	fclose(f);
+	return 0;
+}
+
+int cg_freeze(const struct cg_layout *l, const char *path, bool freeze, cap_err *err)
+{
+	char dir[PATH_MAX], buf[64];
+	for (int i = 0; i < l->n; i++) {
+		const struct cg_hier *h = &l->h[i];
+		hier_dir(h, path, dir, sizeof(dir));
+		if (l->mode == CG_V2) {
+			int r = cg_write(dir, "cgroup.freeze", freeze ? "1" : "0", err);
+			if (r < 0)
+				return r;
+			return 0;
+		}
+		if (h->v2 || !cg_has_ctrl(h, "freezer"))
+			continue;
+		int r = cg_write(dir, "freezer.state", freeze ? "FROZEN" : "THAWED", err);
+		if (r < 0)
+			return r;
+		/* FREEZING is transient; wait until the kernel reports the final state. */
+		for (int t = 0; t < 1000; t++) {
+			if (cg_read(dir, "freezer.state", buf, sizeof(buf)) > 0 &&
+			    !strncmp(buf, freeze ? "FROZEN" : "THAWED", 6))
+				return 0;
+			struct timespec ts = { 0, 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		return cap_errf(err, EBUSY, "cgroup: %s did not become %s", dir,
+				freeze ? "FROZEN" : "THAWED");
+	}
+	return cap_errf(err, ENOTSUP, "cgroup: no freezer available");
+}
+
+bool cg_oom_killed(const struct cg_layout *l, const char *path)
+{
+	char dir[PATH_MAX], buf[1024];
+	for (int i = 0; i < l->n; i++) {
+		const struct cg_hier *h = &l->h[i];
+		hier_dir(h, path, dir, sizeof(dir));
+		const char *file = l->mode == CG_V2 ? "memory.events" : "memory.oom_control";
+		if (!(l->mode == CG_V2 || (!h->v2 && cg_has_ctrl(h, "memory"))))
+			continue;
+		if (cg_read(dir, file, buf, sizeof(buf)) <= 0)
+			continue;
+		char *p = strstr(buf, "oom_kill ");
+		if (p && atol(p + 9) > 0)
+			return true;
+	}
+	return false;
+}

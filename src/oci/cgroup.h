@@ -1,0 +1,67 @@
+/* Container cgroups on cgroup v1, hybrid (v1 + a unified mount) and pure v2 hosts.
+ *
+ * A container's cgroup is one path (e.g. "/capsule/ID") created under every mounted
+ * hierarchy: each v1 hierarchy, and the v2 tree (pure v2: /sys/fs/cgroup; hybrid: the
+ * "unified" mount, which on hybrid hosts holds the controllers v1 does not). */
+#ifndef CAPSULE_OCI_CGROUP_H
+#define CAPSULE_OCI_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "spec.h"
+
+enum cg_mode { CG_V1, CG_HYBRID, CG_V2 };
+
+#define CG_MAX_HIER 16
+
+struct cg_hier {
+	char mnt[PATH_MAX];      /* mount point */
+	char opts[128];          /* controllers, e.g. "cpu,cpuacct" or "name=systemd"; "" for v2 */
+	char own[PATH_MAX];      /* our own cgroup in it, from /proc/self/cgroup */
+	bool v2;
+};
+
+struct cg_layout {
+	enum cg_mode mode;
+	struct cg_hier h[CG_MAX_HIER];
+	int n;
+};
+
+/* Read /proc/self/mountinfo and /proc/self/cgroup once. */
+int cg_layout_detect(struct cg_layout *l, cap_err *err);
+
+/* Turn config.json's cgroupsPath into an absolute cgroup path (same in every hierarchy,
+ * relative paths are resolved against our own cgroup of the first hierarchy).
+ * systemd: "slice:prefix:name" -> "/<expanded slice>/<prefix>-<name>.scope". */
+int cg_resolve_path(const struct cg_layout *l, const char *cgroups_path, const char *id, bool systemd,
+		    char *out, size_t outsz, cap_err *err);
+
+/* mkdir in every hierarchy and apply res (may be NULL). On failure removes what it made. */
+int cg_create(const struct cg_layout *l, const char *path, const struct oci_resources *res,
+	      cap_err *err);
+int cg_enter(const struct cg_layout *l, const char *path, pid_t pid, cap_err *err);
+int cg_apply(const struct cg_layout *l, const char *path, const struct oci_resources *res,
+	     cap_err *err);
+/* rmdir everywhere; returns -EBUSY if tasks are still inside after a short wait. */
+int cg_destroy(const struct cg_layout *l, const char *path);
+/* The pids in the container's cgroup (malloc'd array). */
+int cg_pids(const struct cg_layout *l, const char *path, pid_t **pids, size_t *n);
+int cg_freeze(const struct cg_layout *l, const char *path, bool freeze, cap_err *err);
+/* Was an OOM kill recorded in the container's memory cgroup? */
+bool cg_oom_killed(const struct cg_layout *l, const char *path);
+
+/* Per-version resource writers (cgroup-v1.c, cgroup-v2.c). dir is the full directory. */
+int cg_v1_apply(const struct cg_hier *h, const char *dir, const struct oci_resources *res, cap_err *err);
+int cg_v2_apply(const char *dir, const struct oci_resources *res, bool hybrid, cap_err *err);
+int cg_v2_enable_controllers(const char *mnt, const char *path, cap_err *err);
+
+/* Small file helpers. */
+int cg_write(const char *dir, const char *file, const char *val, cap_err *err);
+int cg_writef(const char *dir, const char *file, cap_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int cg_read(const char *dir, const char *file, char *buf, size_t sz);
+bool cg_has_ctrl(const struct cg_hier *h, const char *ctrl);
+
+#endif

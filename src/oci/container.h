@@ -1,0 +1,90 @@
+/* The container being created or exec'd into, and the steps that build it.
+ *
+ * create: the runtime clones the container init directly into its new namespaces
+ * (no re-exec of the binary), puts it into its cgroup and writes its id maps, then lets
+ * it go on a SOCK_SEQPACKET socketpair. The init sets up its root file system and
+ * process, reports "ready", and blocks opening exec.fifo for writing until `start`
+ * opens it for reading (runc's design); then it execs the user process. */
+#ifndef CAPSULE_OCI_CONTAINER_H
+#define CAPSULE_OCI_CONTAINER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <linux/filter.h>
+
+#include "cgroup.h"
+#include "spec.h"
+#include "state.h"
+
+struct oci_opts {
+	const char *root;          /* state root, default /run/capsule */
+	const char *log, *log_format;
+	bool systemd_cgroup, debug, rootless;
+};
+
+struct oci_ctx {
+	const struct oci_opts *opts;
+	const char *id;
+	char bundle[PATH_MAX];
+	char rootfs[PATH_MAX];
+	struct oci_spec *spec;
+	struct oci_process *proc;   /* the process to run (spec->proc, or exec's) */
+	struct cg_layout cg;
+	char cgpath[PATH_MAX];
+	bool cg_made;
+	int sync_fd;                /* our end of the socketpair */
+	int console_fd;             /* connected console socket or -1 */
+	int fifo_fd;                /* O_PATH of exec.fifo (create) or -1 (run) */
+	int state_fd;               /* the locked state directory: the init must not keep it */
+	int ns_fd[OCI_NS_COUNT];    /* namespaces to join, opened before clone; -1 */
+	int ns_flag[OCI_NS_COUNT];
+	int n_ns_fd;
+	struct sock_fprog seccomp;  /* compiled filter; len 0 = none */
+	unsigned seccomp_flags;
+	int preserve_fds;
+	bool no_pivot, no_new_keyring;
+	bool exec_mode;             /* capsule exec: join, don't create */
+	const char *exec_path;      /* resolved program path */
+	char *hook_state;           /* state JSON for in-container hooks */
+};
+
+void oci_ctx_init(struct oci_ctx *c);
+void oci_ctx_release(struct oci_ctx *c);
+
+/* Clone the container init. Returns its pid, or -errno with err filled (the child is
+ * reaped and nothing it made remains). On success the init is blocked on exec.fifo
+ * (fifo_fd >= 0) or already exec'ing the process (run). */
+pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err);
+
+/* Fork a process that joins the namespaces of pid `target` and runs c->proc. */
+pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, cap_err *err);
+
+/* Steps run inside the container (mounts.c, process.c, ...): return 0 or -errno with err. */
+int oci_rootfs_setup(struct oci_ctx *c, cap_err *err);
+int oci_rootfs_pivot(struct oci_ctx *c, cap_err *err);
+int oci_rootfs_finish(struct oci_ctx *c, cap_err *err);
+int oci_process_prepare(struct oci_ctx *c, cap_err *err);   /* rlimits, oom, cwd check, path */
+int oci_process_finish(struct oci_ctx *c, cap_err *err);    /* user, caps, nnp, seccomp */
+void oci_process_exec(struct oci_ctx *c) __attribute__((noreturn));
+
+/* caps.c */
+int oci_caps_drop_bounding(const struct oci_process *p, cap_err *err);
+int oci_caps_apply(const struct oci_process *p, cap_err *err);
+
+/* seccomp.c: compile linux.seccomp into c->seccomp. */
+int oci_seccomp_compile(struct oci_ctx *c, cap_err *err);
+int oci_seccomp_load(const struct oci_ctx *c, cap_err *err);
+
+/* hooks.c: run hooks of one kind with state on stdin. */
+int oci_hooks_run(const struct oci_hooks *h, enum oci_hook_kind kind, const char *state,
+		  bool warn_only, cap_err *err);
+
+/* terminal.c */
+int oci_console_connect(const char *path, cap_err *err);
+/* Open a pty in the current mount namespace, send its master over sock, make the slave
+ * our controlling terminal and stdio. */
+int oci_terminal_setup(int sock, const struct oci_process *p, cap_err *err);
+int oci_send_fd(int sock, int fd, const char *name);
+
+#endif

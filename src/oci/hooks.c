@@ -1,0 +1,105 @@
+/* OCI hooks: each runs with the container state on stdin; a non-zero exit or a timeout
+ * fails the operation (poststart/poststop only warn, as the runtime-spec says). */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+
+static const char *const kind_names[HOOK_KINDS] = { "prestart", "createRuntime", "createContainer",
+						     "startContainer", "poststart", "poststop" };
+
+static int run_one(const struct oci_hook *h, const char *state, int *status)
+{
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(in[0]);
+		close(in[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		static const char *const noenv[] = { NULL };
+		const char *argv0[] = { h->path, NULL };
+		dup2(in[0], 0);
+		signal(SIGPIPE, SIG_DFL);
+		execve(h->path, (char *const *)(h->args && h->args[0] ? h->args : argv0),
+		       (char *const *)(h->env ? h->env : noenv));
+		_exit(127);
+	}
+	close(in[0]);
+	/* A hook that does not read its stdin must not block or kill us. */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if (state) {
+		ssize_t n = write(in[1], state, strlen(state));
+		(void)n;
+	}
+	close(in[1]);
+	struct timespec pend = { 0, 0 };
+	sigtimedwait(&set, NULL, &pend);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (h->timeout > 0 && pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int r;
+		do
+			r = poll(&p, 1, h->timeout * 1000);
+		while (r < 0 && errno == EINTR);
+		if (r == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(pfd);
+			return -ETIMEDOUT;
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+int oci_hooks_run(const struct oci_hooks *hooks, enum oci_hook_kind kind, const char *state,
+		  bool warn_only, cap_err *err)
+{
+	for (size_t i = 0; i < hooks->n[kind]; i++) {
+		const struct oci_hook *h = &hooks->h[kind][i];
+		int status = 0;
+		int r = run_one(h, state, &status);
+		cap_err e = { 0 };
+		if (r == -ETIMEDOUT)
+			cap_errf(&e, 0, "hooks.%s[%zu]: %s timed out after %d s", kind_names[kind], i, h->path,
+				 h->timeout);
+		else if (r < 0)
+			cap_errf(&e, -r, "hooks.%s[%zu]: cannot run %s", kind_names[kind], i, h->path);
+		else if (!WIFEXITED(status) || WEXITSTATUS(status))
+			cap_errf(&e, 0, "hooks.%s[%zu]: %s failed with %s %d", kind_names[kind], i, h->path,
+				 WIFEXITED(status) ? "exit status" : "signal",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		if (!e.set)
+			continue;
+		if (warn_only) {
+			cap_warn("%s", e.msg);
+			continue;
+		}
+		return cap_errf(err, e.errnum, "%s", e.msg);
+	}
+	return 0;
+}

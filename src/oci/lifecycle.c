@@ -1,0 +1,481 @@
+/* create, start, run, state, kill, delete: the container's life. */
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+
+static int write_pid_file(const char *path, pid_t pid, cap_err *err)
+{
+	char tmp[PATH_MAX + 16], buf[32];
+	if (!path)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cap_errf(err, errno, "--pid-file %s", path);
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+	if (write(fd, buf, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return cap_errf(err, e, "--pid-file %s", path);
+	}
+	return 0;
+}
+
+static void iso_now(char *buf, size_t sz)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, sz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sz - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* Hooks kept in state.json, for start (poststart) and delete (poststop). */
+static int state_hooks(struct oci_state *st, struct oci_spec *tmp, cap_err *err)
+{
+	memset(tmp, 0, sizeof(*tmp));
+	json_t *h = json_object_get(st->j, "hooks");
+	if (!h)
+		return 0;
+	return oci_hooks_parse(h, tmp, err);
+}
+
+static void free_state_hooks(struct oci_spec *tmp)
+{
+	tmp->root = NULL;
+	oci_spec_free(tmp);
+}
+
+static char *state_string(struct oci_state *st)
+{
+	json_t *pub = oci_state_public(st);
+	char *s = json_dumps(pub, JSON_COMPACT);
+	json_decref(pub);
+	return s;
+}
+
+static int do_create(const struct oci_opts *o, const struct oci_create_args *a, bool run,
+		     struct oci_ctx *c, struct oci_spec *spec, struct oci_state *st, cap_err *err)
+{
+	char cfg[PATH_MAX + 16], created[64];
+	int r;
+	pid_t pid;
+
+	if (!realpath(a->bundle ? a->bundle : ".", c->bundle))
+		return cap_errf(err, errno, "bundle %s", a->bundle ? a->bundle : ".");
+	snprintf(cfg, sizeof(cfg), "%s/config.json", c->bundle);
+	r = oci_id_check(a->id, err);
+	if (r < 0)
+		return r;
+	r = oci_spec_load(cfg, spec, err);
+	if (r < 0)
+		return r;
+	if (!spec->has_process)
+		return cap_errf(err, 0, "config.json: process: missing");
+	c->spec = spec;
+	c->proc = &spec->proc;
+	c->opts = o;
+	c->id = a->id;
+	c->preserve_fds = a->preserve_fds;
+	c->no_pivot = a->no_pivot;
+	c->no_new_keyring = a->no_new_keyring;
+	{
+		char rp[2 * PATH_MAX + 2];
+		if (spec->root_path[0] == '/')
+			snprintf(rp, sizeof(rp), "%s", spec->root_path);
+		else
+			snprintf(rp, sizeof(rp), "%s/%s", c->bundle, spec->root_path);
+		struct stat sb;
+		if (!realpath(rp, c->rootfs) || stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
+			return cap_errf(err, errno ? errno : ENOTDIR, "config.json: root.path: rootfs %s", rp);
+	}
+	if (spec->proc.terminal && !a->console_socket && !run)
+		return cap_errf(err, 0, "config.json: process.terminal is true but no --console-socket was given");
+	r = oci_seccomp_compile(c, err);
+	if (r < 0)
+		return r;
+	r = cg_layout_detect(&c->cg, err);
+	if (r < 0)
+		return r;
+	r = cg_resolve_path(&c->cg, spec->cgroups_path, a->id, o->systemd_cgroup, c->cgpath,
+			    sizeof(c->cgpath), err);
+	if (r < 0)
+		return r;
+	if (a->console_socket) {
+		c->console_fd = oci_console_connect(a->console_socket, err);
+		if (c->console_fd < 0)
+			return c->console_fd;
+	}
+	r = oci_state_new(o->root, a->id, st, err);
+	if (r < 0)
+		return r;
+	/* From here on, failure must undo the state directory and the cgroup. */
+	iso_now(created, sizeof(created));
+	json_object_set_new(st->j, "ociVersion", json_string(spec->oci_version));
+	json_object_set_new(st->j, "id", json_string(a->id));
+	json_object_set_new(st->j, "bundle", json_string(c->bundle));
+	json_object_set_new(st->j, "rootfs", json_string(c->rootfs));
+	json_object_set_new(st->j, "created", json_string(created));
+	json_object_set_new(st->j, "owner", json_string(""));
+	json_object_set_new(st->j, "cgroupPath", json_string(c->cgpath));
+	if (spec->annotations)
+		json_object_set(st->j, "annotations", spec->annotations);
+	if (spec->hooks_json)
+		json_object_set(st->j, "hooks", spec->hooks_json);
+	st->id = a->id;
+	st->bundle = c->bundle;
+
+	r = cg_create(&c->cg, c->cgpath, spec->has_resources ? &spec->res : NULL, err);
+	if (r < 0)
+		goto fail_state;
+	c->cg_made = true;
+	if (!run) {
+		if (mkfifoat(st->dirfd, OCI_FIFO, 0622) < 0) {
+			r = cap_errf(err, errno, "cannot create %s/%s", st->dir, OCI_FIFO);
+			goto fail_cg;
+		}
+		/* The container's root must be able to open it after a user namespace switch. */
+		if (spec->clone_flags & CLONE_NEWUSER) {
+			uid_t u = 0;
+			gid_t g = 0;
+			for (size_t i = 0; i < spec->n_uidmap; i++)
+				if (spec->uidmap[i].container == 0)
+					u = spec->uidmap[i].host;
+			for (size_t i = 0; i < spec->n_gidmap; i++)
+				if (spec->gidmap[i].container == 0)
+					g = spec->gidmap[i].host;
+			if (fchownat(st->dirfd, OCI_FIFO, u, g, 0) < 0 || fchmod(st->dirfd, 0711) < 0) {
+				r = cap_errf(err, errno, "cannot chown the exec fifo");
+				goto fail_cg;
+			}
+		}
+		c->fifo_fd = openat(st->dirfd, OCI_FIFO, O_PATH | O_CLOEXEC);
+		if (c->fifo_fd < 0) {
+			r = cap_errf(err, errno, "cannot open the exec fifo");
+			goto fail_cg;
+		}
+	}
+	pid = oci_container_spawn(c, st, err);
+	if (pid < 0) {
+		r = pid;
+		goto fail_cg;
+	}
+	json_object_set_new(st->j, "pid", json_integer(pid));
+	json_object_set_new(st->j, "starttime", json_integer((json_int_t)st->starttime));
+	r = oci_state_save(st, err);
+	if (r < 0)
+		goto fail_kill;
+	r = write_pid_file(a->pid_file, pid, err);
+	if (r < 0)
+		goto fail_kill;
+	st->status = run ? ST_RUNNING : ST_CREATED;
+	return 0;
+fail_kill:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+fail_cg:
+	cg_destroy(&c->cg, c->cgpath);
+fail_state:
+	oci_state_remove(st);
+	oci_state_close(st);
+	return r;
+}
+
+int oci_cmd_create(const struct oci_opts *o, const struct oci_create_args *a, cap_err *err)
+{
+	struct oci_ctx c;
+	struct oci_spec spec;
+	struct oci_state st = { .dirfd = -1 };
+	memset(&spec, 0, sizeof(spec));
+	oci_ctx_init(&c);
+	int r = do_create(o, a, false, &c, &spec, &st, err);
+	oci_state_close(&st);
+	oci_ctx_release(&c);
+	oci_spec_free(&spec);
+	return r < 0 ? r : 0;
+}
+
+/* Remove everything of a stopped container: cgroup, poststop hooks, state directory. */
+static int destroy(struct oci_state *st, cap_err *err)
+{
+	struct cg_layout cg;
+	struct oci_spec hooks;
+	cap_err tmp = { 0 };
+
+	if (st->cgroup && cg_layout_detect(&cg, &tmp) == 0) {
+		/* Leftover processes (e.g. exec'd ones after the init died) go first. */
+		pid_t *pids = NULL;
+		size_t n = 0;
+		if (cg_pids(&cg, st->cgroup, &pids, &n) == 0)
+			for (size_t i = 0; i < n; i++)
+				kill(pids[i], SIGKILL);
+		free(pids);
+		if (cg_destroy(&cg, st->cgroup) < 0)
+			cap_warn("container %s: cgroup %s could not be removed", st->id, st->cgroup);
+	}
+	if (state_hooks(st, &hooks, err) == 0) {
+		if (hooks.hooks.n[HOOK_POSTSTOP]) {
+			st->status = ST_STOPPED;
+			char *s = state_string(st);
+			oci_hooks_run(&hooks.hooks, HOOK_POSTSTOP, s, true, err);
+			free(s);
+		}
+		free_state_hooks(&hooks);
+	}
+	oci_state_remove(st);
+	return 0;
+}
+
+static int wait_gone(pid_t pid, unsigned long long starttime, int ms)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd >= 0) {
+		if (oci_proc_starttime(pid) != starttime) {
+			close(pfd);
+			return 0;
+		}
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int r = poll(&p, 1, ms);
+		close(pfd);
+		return r > 0 ? 0 : -ETIMEDOUT;
+	}
+	return 0;
+}
+
+static int state_kill(struct oci_state *st, int sig, bool all, cap_err *err)
+{
+	if (all && st->cgroup) {
+		struct cg_layout cg;
+		if (cg_layout_detect(&cg, err) < 0)
+			return -EINVAL;
+		pid_t *pids = NULL;
+		size_t n = 0;
+		cg_pids(&cg, st->cgroup, &pids, &n);
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], sig);
+		free(pids);
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	/* The pidfd pins the process we checked, not a later one reusing its pid. */
+	if (pfd >= 0 && oci_proc_starttime(st->pid) == st->starttime) {
+		int r = (int)syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+		int e = errno;
+		close(pfd);
+		if (r < 0 && e != ESRCH)
+			return cap_errf(err, e, "cannot signal container %s", st->id);
+		return 0;
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return 0;
+}
+
+int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_err *err)
+{
+	struct oci_ctx c;
+	struct oci_spec spec;
+	struct oci_state st = { .dirfd = -1 };
+	int r, status = 0;
+	sigset_t mask, old;
+
+	memset(&spec, 0, sizeof(spec));
+	oci_ctx_init(&c);
+	/* Signals to `run` go to the container (handled below), not to us. */
+	sigemptyset(&mask);
+	for (int s = 1; s < 32; s++)
+		if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS && s != SIGILL &&
+		    s != SIGFPE && s != SIGTRAP && s != SIGABRT)
+			sigaddset(&mask, s);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	r = do_create(o, a, true, &c, &spec, &st, err);
+	if (r < 0)
+		goto out;
+	pid_t pid = st.pid;
+	if (spec.hooks.n[HOOK_POSTSTART]) {
+		char *s = state_string(&st);
+		oci_hooks_run(&spec.hooks, HOOK_POSTSTART, s, true, err);
+		free(s);
+	}
+	if (a->detach) {
+		r = 0;
+		goto out;
+	}
+	/* Let other commands (state, exec, kill) use the container while it runs. */
+	close(st.dirfd);
+	st.dirfd = -1;
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&mask, &si);
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD) {
+			pid_t w;
+			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+				if (w == pid)
+					goto exited;
+			continue;
+		}
+		kill(pid, sig);
+	}
+exited:
+	{
+		cap_err e2 = { 0 };
+		struct oci_state st2;
+		if (oci_state_load(o->root, a->id, &st2, &e2) == 0) {
+			destroy(&st2, &e2);
+			oci_state_close(&st2);
+		}
+	}
+	r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	oci_state_close(&st);
+	oci_ctx_release(&c);
+	oci_spec_free(&spec);
+	return r;
+}
+
+int oci_cmd_start(const struct oci_opts *o, const char *id, cap_err *err)
+{
+	struct oci_state st;
+	int r = oci_state_load(o->root, id, &st, err);
+	if (r < 0)
+		return r;
+	if (st.status != ST_CREATED) {
+		r = cap_errf(err, 0, "cannot start container %s: it is %s, not created", id,
+			     oci_status_name(st.status));
+		goto out;
+	}
+	int fd = openat(st.dirfd, OCI_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = cap_errf(err, errno, "cannot open the exec fifo of %s", id);
+		goto out;
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
+	for (;;) {
+		int n = poll(p, pfd >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (p[1].revents && !p[0].revents)) {
+			r = cap_errf(err, 0, "container %s exited before it could start", id);
+			break;
+		}
+		char b;
+		if (p[0].revents & POLLIN) {
+			if (read(fd, &b, 1) == 1)
+				r = 0;
+			else
+				r = cap_errf(err, 0, "container %s exited before it could start", id);
+			break;
+		}
+		if (p[0].revents & POLLHUP) {
+			r = cap_errf(err, 0, "container %s exited before it could start", id);
+			break;
+		}
+	}
+	close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	unlinkat(st.dirfd, OCI_FIFO, 0);
+	if (r == 0) {
+		struct oci_spec hooks;
+		st.status = ST_RUNNING;
+		if (state_hooks(&st, &hooks, err) == 0) {
+			if (hooks.hooks.n[HOOK_POSTSTART]) {
+				char *s = state_string(&st);
+				oci_hooks_run(&hooks.hooks, HOOK_POSTSTART, s, true, err);
+				free(s);
+			}
+			free_state_hooks(&hooks);
+		}
+	}
+out:
+	oci_state_close(&st);
+	return r;
+}
+
+int oci_cmd_state(const struct oci_opts *o, const char *id, cap_err *err)
+{
+	struct oci_state st;
+	int r = oci_state_load(o->root, id, &st, err);
+	if (r < 0)
+		return r;
+	json_t *pub = oci_state_public(&st);
+	char *s = json_dumps(pub, JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+	json_decref(pub);
+	oci_state_close(&st);
+	return 0;
+}
+
+int oci_cmd_kill(const struct oci_opts *o, const char *id, const char *signame, bool all, cap_err *err)
+{
+	struct oci_state st;
+	int sig = oci_signal_number(signame ? signame : "TERM");
+	if (sig < 0)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "kill: unknown signal '%s'", signame);
+	int r = oci_state_load(o->root, id, &st, err);
+	if (r < 0)
+		return r;
+	if (st.status == ST_STOPPED && !all)
+		r = cap_errf(err, 0, "container %s is not running", id);
+	else
+		r = state_kill(&st, sig, all, err);
+	oci_state_close(&st);
+	return r;
+}
+
+int oci_cmd_delete(const struct oci_opts *o, const char *id, bool force, cap_err *err)
+{
+	struct oci_state st;
+	int r = oci_state_load(o->root, id, &st, err);
+	if (r < 0) {
+		/* runc: delete --force of an unknown container is not an error. */
+		if (force && strstr(err->msg, "does not exist")) {
+			cap_err_clear(err);
+			return 0;
+		}
+		return r;
+	}
+	if (st.status == ST_RUNNING || st.status == ST_PAUSED) {
+		if (!force) {
+			r = cap_errf(err, 0, "cannot delete container %s: it is %s (use --force)", id,
+				     oci_status_name(st.status));
+			goto out;
+		}
+	}
+	if (st.status != ST_STOPPED) {
+		if (st.status == ST_PAUSED && st.cgroup) {
+			struct cg_layout cg;
+			cap_err tmp = { 0 };
+			if (cg_layout_detect(&cg, &tmp) == 0)
+				cg_freeze(&cg, st.cgroup, false, &tmp);
+		}
+		state_kill(&st, SIGKILL, true, err);
+		if (wait_gone(st.pid, st.starttime, 10000) < 0) {
+			r = cap_errf(err, ETIMEDOUT, "container %s did not die", id);
+			goto out;
+		}
+	}
+	r = destroy(&st, err);
+out:
+	oci_state_close(&st);
+	return r;
+}

@@ -1,0 +1,419 @@
+/* The container's root file system: config mounts, default devices, pivot_root,
+ * masked and read-only paths, read-only root.
+ *
+ * Mount targets are resolved inside the rootfs with openat2(RESOLVE_IN_ROOT), so a
+ * symlink in the image cannot point a mount outside it; the mount goes onto the
+ * resolved /proc/self/fd/N. */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int openat2_in(int dirfd, const char *path, int flags)
+{
+	struct open_how how = { .flags = (unsigned long long)flags | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+/* Open (creating as a directory, or as a file when is_file) path inside root. */
+static int make_in_root(int rootfd, const char *path, bool is_file)
+{
+	int fd = openat2_in(rootfd, path, O_PATH);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	const char *base = slash ? slash + 1 : parent;
+	if (slash)
+		*slash = 0;
+	int pfd = make_in_root(rootfd, slash && *parent ? parent : "/", false);
+	if (pfd < 0)
+		return -1;
+	/* pfd is O_PATH: reopen it as a directory to create in. */
+	char pp[64];
+	snprintf(pp, sizeof(pp), "/proc/self/fd/%d", pfd);
+	int dfd = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(pfd);
+	if (dfd < 0)
+		return -1;
+	int r;
+	if (is_file) {
+		r = openat(dfd, base, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (r >= 0)
+			close(r);
+		else if (errno == EEXIST)
+			r = 0;
+	} else {
+		r = mkdirat(dfd, base, 0755);
+		if (r < 0 && errno == EEXIST)
+			r = 0;
+	}
+	int e = errno;
+	close(dfd);
+	if (r < 0) {
+		errno = e;
+		return -1;
+	}
+	return openat2_in(rootfd, path, O_PATH);
+}
+
+static void fdpath(int fd, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "/proc/self/fd/%d", fd);
+}
+
+/* A bind remount must keep the flags the kernel locked on the source (nodev etc.
+ * in a user namespace); retry with them when the plain remount is refused. */
+static int remount_bind(const char *target, unsigned long flags)
+{
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -1;
+	struct statvfs sv;
+	if (statvfs(target, &sv) < 0)
+		return -1;
+	unsigned long locked = 0;
+	if (sv.f_flag & ST_NOSUID) locked |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV) locked |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC) locked |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME) locked |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME) locked |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME) locked |= MS_RELATIME;
+	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags | locked, NULL);
+}
+
+static bool have_dev_tmpfs(const struct oci_spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (!strcmp(s->mounts[i].dest, "/dev"))
+			return !s->mounts[i].bind;
+	return false;
+}
+
+/* cgroup mounts: v1 gets a tmpfs with one bind of the container's cgroup per hierarchy;
+ * v2 a bind of the container's cgroup (a cgroup namespace makes it look like the root). */
+static int mount_cgroup(struct oci_ctx *c, int rootfd, const struct oci_mount *m, const char *target,
+			cap_err *err)
+{
+	unsigned long ro = m->flags & MS_RDONLY;
+	unsigned long fl = (m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME)) ;
+	char src[2 * PATH_MAX + 8], p[PATH_MAX + 64], t[64];
+
+	if (c->cg.mode == CG_V2) {
+		if (c->spec->clone_flags & CLONE_NEWCGROUP) {
+			if (mount("cgroup2", target, "cgroup2", fl | ro, NULL) < 0)
+				return cap_errf(err, errno, "mount cgroup2 on %s", m->dest);
+			return 0;
+		}
+		snprintf(src, sizeof(src), "%s%s", c->cg.h[0].mnt, c->cgpath);
+		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return cap_errf(err, errno, "bind %s on %s", src, m->dest);
+		int fd = openat2_in(rootfd, m->dest, O_PATH);
+		fdpath(fd, p, sizeof(p));
+		int r = fd < 0 ? -1 : remount_bind(p, fl | ro);
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		if (r < 0)
+			return cap_errf(err, e, "remount %s", m->dest);
+		return 0;
+	}
+	if (mount("tmpfs", target, "tmpfs", fl & ~MS_RELATIME, "mode=755") < 0)
+		return cap_errf(err, errno, "mount tmpfs on %s", m->dest);
+	for (int i = 0; i < c->cg.n; i++) {
+		const struct cg_hier *h = &c->cg.h[i];
+		const char *name = strrchr(h->mnt, '/');
+		name = name ? name + 1 : h->mnt;
+		snprintf(p, sizeof(p), "%s/%s", m->dest, name);
+		int fd = make_in_root(rootfd, p, false);
+		if (fd < 0)
+			return cap_errf(err, errno, "mounts: cannot create %s", p);
+		fdpath(fd, t, sizeof(t));
+		snprintf(src, sizeof(src), "%s%s", h->mnt, c->cgpath);
+		int r = mount(src, t, NULL, MS_BIND | MS_REC, NULL);
+		close(fd);
+		if (r == 0) {
+			/* The old fd names the covered directory; remount the new mount. */
+			fd = openat2_in(rootfd, p, O_PATH);
+			fdpath(fd, t, sizeof(t));
+			r = fd < 0 ? -1 : remount_bind(t, fl | ro);
+			if (fd >= 0)
+				close(fd);
+		}
+		if (r < 0)
+			return cap_errf(err, errno, "bind %s on %s", src, p);
+	}
+	/* Compatibility links like the host's, e.g. cpu,cpuacct -> cpu. */
+	if (ro) {
+		int fd = openat2_in(rootfd, m->dest, O_PATH);
+		if (fd >= 0) {
+			fdpath(fd, t, sizeof(t));
+			mount(NULL, t, NULL, MS_REMOUNT | MS_RDONLY | fl, NULL);
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+static int do_mount(struct oci_ctx *c, int rootfd, const struct oci_mount *m, cap_err *err)
+{
+	struct stat st;
+	bool is_file = false;
+	char target[64];
+	int r = 0;
+
+	if (m->bind) {
+		if (stat(m->source, &st) < 0)
+			return cap_errf(err, errno, "mounts: bind source %s", m->source);
+		is_file = !S_ISDIR(st.st_mode);
+	}
+	int fd = make_in_root(rootfd, m->dest, is_file);
+	if (fd < 0)
+		return cap_errf(err, errno, "mounts: cannot create %s in the rootfs", m->dest);
+	fdpath(fd, target, sizeof(target));
+	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+
+	if (m->bind) {
+		if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0) {
+			r = cap_errf(err, errno, "mounts: bind %s on %s", m->source, m->dest);
+			goto out;
+		}
+		/* Reopen: the fd still names the directory under the new mount. */
+		close(fd);
+		fd = openat2_in(rootfd, m->dest, O_PATH);
+		fdpath(fd, target, sizeof(target));
+		if (flags && remount_bind(target, flags) < 0) {
+			r = cap_errf(err, errno, "mounts: remount %s", m->dest);
+			goto out;
+		}
+	} else if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2")) {
+		r = mount_cgroup(c, rootfd, m, target, err);
+		if (r < 0)
+			goto out;
+	} else {
+		const char *src = m->source ? m->source : m->type;
+		if (mount(src, target, m->type, flags, *m->data ? m->data : NULL) < 0) {
+			int e = errno;
+			/* sysfs cannot be mounted without a network namespace of our own
+			 * (and mqueue without an ipc one): fall back to binding the host's. */
+			const char *fb = !strcmp(m->type, "sysfs") ? "/sys" :
+					 !strcmp(m->type, "mqueue") ? "/dev/mqueue" : NULL;
+			if (!(fb && (e == EPERM || e == EINVAL) &&
+			      mount(fb, target, NULL, MS_BIND | MS_REC, NULL) == 0)) {
+				r = cap_errf(err, e, "mounts: mount %s on %s", m->type, m->dest);
+				goto out;
+			}
+			close(fd);
+			fd = openat2_in(rootfd, m->dest, O_PATH);
+			fdpath(fd, target, sizeof(target));
+			remount_bind(target, flags);
+		}
+	}
+	if (m->propagation) {
+		close(fd);
+		fd = openat2_in(rootfd, m->dest, O_PATH);
+		fdpath(fd, target, sizeof(target));
+		if (mount(NULL, target, NULL, m->propagation, NULL) < 0) {
+			r = cap_errf(err, errno, "mounts: propagation of %s", m->dest);
+			goto out;
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static const struct { const char *path; unsigned maj, min; } default_devs[] = {
+	{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+
+static int make_device(struct oci_ctx *c, int rootfd, const char *path, char type, unsigned maj,
+		       unsigned min, mode_t mode, uid_t uid, gid_t gid, cap_err *err)
+{
+	char dir[PATH_MAX], t[64];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		int dfd = make_in_root(rootfd, dir, false);
+		if (dfd < 0)
+			return cap_errf(err, errno, "devices: cannot create %s", dir);
+		close(dfd);
+	}
+	/* mknod is not allowed in a user namespace: bind the host's node instead. */
+	if (c->spec->clone_flags & CLONE_NEWUSER) {
+		int fd = make_in_root(rootfd, path, true);
+		if (fd < 0)
+			return cap_errf(err, errno, "devices: cannot create %s", path);
+		fdpath(fd, t, sizeof(t));
+		int r = mount(path, t, NULL, MS_BIND, NULL);
+		int e = errno;
+		close(fd);
+		if (r < 0)
+			return cap_errf(err, e, "devices: bind %s", path);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s%s", c->rootfs, path);
+	mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+	unlink(dir);
+	if (mknod(dir, kind | mode, makedev(maj, min)) < 0)
+		return cap_errf(err, errno, "devices: mknod %s", path);
+	if (chown(dir, uid, gid) < 0 || chmod(dir, mode) < 0)
+		return cap_errf(err, errno, "devices: chown %s", path);
+	return 0;
+}
+
+static int setup_dev(struct oci_ctx *c, int rootfd, cap_err *err)
+{
+	struct oci_spec *s = c->spec;
+	int r;
+	bool devtmpfs = have_dev_tmpfs(s);
+
+	if (devtmpfs) {
+		for (size_t i = 0; i < sizeof(default_devs) / sizeof(default_devs[0]); i++) {
+			r = make_device(c, rootfd, default_devs[i].path, 'c', default_devs[i].maj,
+					default_devs[i].min, 0666, 0, 0, err);
+			if (r < 0)
+				return r;
+		}
+		static const char *const links[][2] = {
+			{ "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+			{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+			{ "pts/ptmx", "ptmx" },
+		};
+		char p[PATH_MAX + 64];
+		for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+			snprintf(p, sizeof(p), "%s/dev/%s", c->rootfs, links[i][1]);
+			if (!strcmp(links[i][1], "ptmx"))
+				unlink(p);
+			if (symlink(links[i][0], p) < 0 && errno != EEXIST)
+				return cap_errf(err, errno, "devices: symlink /dev/%s", links[i][1]);
+		}
+	}
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct oci_device *d = &s->devices[i];
+		r = make_device(c, rootfd, d->path, d->type, (unsigned)d->major, (unsigned)d->minor,
+				d->has_mode ? d->mode : 0666, d->has_uid ? d->uid : 0,
+				d->has_gid ? d->gid : 0, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int oci_rootfs_setup(struct oci_ctx *c, cap_err *err)
+{
+	struct oci_spec *s = c->spec;
+	int rootfd = -1, r = 0;
+
+	if (!(s->clone_flags & CLONE_NEWNS))
+		return 0;
+	/* Nothing we mount may propagate back to the host. */
+	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+		return cap_errf(err, errno, "cannot set the propagation of /");
+	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cap_errf(err, errno, "cannot bind the rootfs %s", c->rootfs);
+	rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return cap_errf(err, errno, "cannot open the rootfs %s", c->rootfs);
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		r = do_mount(c, rootfd, &s->mounts[i], err);
+		if (r < 0) {
+			cap_err_prefix(err, "config.json: mounts[%zu]", i);
+			goto out;
+		}
+	}
+	r = setup_dev(c, rootfd, err);
+out:
+	close(rootfd);
+	return r;
+}
+
+int oci_rootfs_pivot(struct oci_ctx *c, cap_err *err)
+{
+	struct oci_spec *s = c->spec;
+
+	if (!(s->clone_flags & CLONE_NEWNS)) {
+		if (chroot(c->rootfs) < 0 || chdir("/") < 0)
+			return cap_errf(err, errno, "chroot %s", c->rootfs);
+		return 0;
+	}
+	if (c->no_pivot) {
+		if (chdir(c->rootfs) < 0 || mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0 ||
+		    chroot(".") < 0 || chdir("/") < 0)
+			return cap_errf(err, errno, "cannot move the rootfs to /");
+		return 0;
+	}
+	int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (oldroot < 0)
+		return cap_errf(err, errno, "open /");
+	int r = 0;
+	/* pivot_root(".", ".") stacks the old root under the new one; detach it. */
+	if (chdir(c->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) {
+		r = cap_errf(err, errno, "pivot_root to %s", c->rootfs);
+		goto out;
+	}
+	if (fchdir(oldroot) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
+		r = cap_errf(err, errno, "cannot detach the old root");
+		goto out;
+	}
+	if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0) {
+		r = cap_errf(err, errno, "linux.rootfsPropagation: cannot apply");
+		goto out;
+	}
+out:
+	close(oldroot);
+	return r;
+}
+
+int oci_rootfs_finish(struct oci_ctx *c, cap_err *err)
+{
+	struct oci_spec *s = c->spec;
+	struct stat st;
+
+	if (s->root_readonly && (s->clone_flags & CLONE_NEWNS) && remount_bind("/", MS_RDONLY) < 0)
+		return cap_errf(err, errno, "root.readonly: cannot remount / read-only");
+	for (size_t i = 0; i < s->n_masked; i++) {
+		const char *p = s->masked[i];
+		if (stat(p, &st) < 0)
+			continue;
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k")
+					    : mount("/dev/null", p, NULL, MS_BIND, NULL);
+		if (r < 0 && errno != ENOENT)
+			return cap_errf(err, errno, "linux.maskedPaths[%zu]: cannot mask %s", i, p);
+	}
+	for (size_t i = 0; i < s->n_readonly; i++) {
+		const char *p = s->readonly[i];
+		if (stat(p, &st) < 0)
+			continue;
+		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    remount_bind(p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return cap_errf(err, errno, "linux.readonlyPaths[%zu]: cannot make %s read-only", i, p);
+		}
+	}
+	return 0;
+}

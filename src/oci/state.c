@@ -1,0 +1,225 @@
+#include "state.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *oci_status_name(enum oci_status s)
+{
+	static const char *const n[] = { "creating", "created", "running", "paused", "stopped" };
+	return n[s];
+}
+
+int oci_id_check(const char *id, cap_err *err)
+{
+	if (!id || !*id)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "a container id is required");
+	if (strlen(id) > 1024 || !strcmp(id, ".") || !strcmp(id, "..") || strchr(id, '/'))
+		return cap_errf(err, 0, "invalid container id '%s'", id);
+	for (const char *p = id; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			return cap_errf(err, 0, "invalid container id '%s'", id);
+	return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int oci_state_new(const char *root, const char *id, struct oci_state *st, cap_err *err)
+{
+	int r;
+	memset(st, 0, sizeof(*st));
+	st->dirfd = -1;
+	r = oci_id_check(id, err);
+	if (r < 0)
+		return r;
+	if (mkdir(root, 0700) < 0 && errno != EEXIST && (r = mkdir_p(root, 0700)) < 0)
+		return cap_errf(err, -r, "cannot create state root %s", root);
+	snprintf(st->dir, sizeof(st->dir), "%s/%s", root, id);
+	if (mkdir(st->dir, 0700) < 0) {
+		if (errno == EEXIST)
+			return cap_errf(err, 0, "container %s already exists", id);
+		return cap_errf(err, errno, "cannot create %s", st->dir);
+	}
+	st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->dirfd < 0 || flock(st->dirfd, LOCK_EX) < 0) {
+		r = cap_errf(err, errno, "cannot lock %s", st->dir);
+		oci_state_remove(st);
+		return r;
+	}
+	st->j = json_object();
+	st->status = ST_CREATING;
+	return 0;
+}
+
+unsigned long long oci_proc_starttime(pid_t pid)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *s = strrchr(buf, ')');
+	if (!s || s[1] != ' ')
+		return 0;
+	s += 2;
+	if (*s == 'Z' || *s == 'X')
+		return 0;
+	/* s points at field 3 (state); starttime is field 22. */
+	for (int f = 3; f < 22; f++) {
+		s = strchr(s, ' ');
+		if (!s)
+			return 0;
+		s++;
+	}
+	return strtoull(s, NULL, 10);
+}
+
+enum oci_status oci_state_status(struct oci_state *st)
+{
+	if (st->pid <= 0)
+		return ST_STOPPED;
+	unsigned long long t = oci_proc_starttime(st->pid);
+	if (!t || t != st->starttime)
+		return ST_STOPPED;
+	if (faccessat(st->dirfd, OCI_FIFO, F_OK, 0) == 0)
+		return ST_CREATED;
+	if (json_is_true(json_object_get(st->j, "paused")))
+		return ST_PAUSED;
+	return ST_RUNNING;
+}
+
+int oci_state_load(const char *root, const char *id, struct oci_state *st, cap_err *err)
+{
+	json_error_t je;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	st->dirfd = -1;
+	r = oci_id_check(id, err);
+	if (r < 0)
+		return r;
+	snprintf(st->dir, sizeof(st->dir), "%s/%s", root, id);
+	st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->dirfd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return cap_errf(err, 0, "container %s does not exist", id);
+		return cap_errf(err, errno, "cannot open %s", st->dir);
+	}
+	if (flock(st->dirfd, LOCK_EX) < 0) {
+		r = cap_errf(err, errno, "cannot lock %s", st->dir);
+		goto fail;
+	}
+	int fd = openat(st->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* A create that died half-way; treat it as absent. */
+		r = cap_errf(err, 0, "container %s does not exist", id);
+		goto fail;
+	}
+	st->j = json_loadfd(fd, 0, &je);
+	close(fd);
+	if (!st->j) {
+		r = cap_errf(err, 0, "container %s: corrupt state.json: %s", id, je.text);
+		goto fail;
+	}
+	st->id = json_string_value(json_object_get(st->j, "id"));
+	st->bundle = json_string_value(json_object_get(st->j, "bundle"));
+	st->cgroup = json_string_value(json_object_get(st->j, "cgroupPath"));
+	st->pid = (pid_t)json_integer_value(json_object_get(st->j, "pid"));
+	st->starttime = (unsigned long long)json_integer_value(json_object_get(st->j, "starttime"));
+	if (!st->id) {
+		json_object_set_new(st->j, "id", json_string(id));
+		st->id = json_string_value(json_object_get(st->j, "id"));
+	}
+	st->status = oci_state_status(st);
+	return 0;
+fail:
+	close(st->dirfd);
+	st->dirfd = -1;
+	return r;
+}
+
+int oci_state_save(struct oci_state *st, cap_err *err)
+{
+	int fd = openat(st->dirfd, "state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cap_errf(err, errno, "cannot write %s/state.json", st->dir);
+	int r = json_dumpfd(st->j, fd, JSON_COMPACT);
+	close(fd);
+	if (r < 0 || renameat(st->dirfd, "state.json.tmp", st->dirfd, "state.json") < 0)
+		return cap_errf(err, errno ? errno : EIO, "cannot write %s/state.json", st->dir);
+	return 0;
+}
+
+void oci_state_remove(struct oci_state *st)
+{
+	if (st->dirfd >= 0) {
+		DIR *d = fdopendir(dup(st->dirfd));
+		struct dirent *de;
+		if (d) {
+			while ((de = readdir(d)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					unlinkat(st->dirfd, de->d_name, 0);
+			closedir(d);
+		}
+	}
+	rmdir(st->dir);
+}
+
+void oci_state_close(struct oci_state *st)
+{
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	st->dirfd = -1;
+	if (st->j)
+		json_decref(st->j);
+	st->j = NULL;
+}
+
+json_t *oci_state_public(struct oci_state *st)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "ociVersion", json_string("1.0.2"));
+	json_object_set_new(o, "id", json_string(st->id));
+	json_object_set_new(o, "status", json_string(oci_status_name(st->status)));
+	json_object_set_new(o, "pid", json_integer(st->status == ST_STOPPED ? 0 : st->pid));
+	json_object_set_new(o, "bundle", json_string(st->bundle ? st->bundle : ""));
+	json_t *rootfs = json_object_get(st->j, "rootfs");
+	if (rootfs)
+		json_object_set(o, "rootfs", rootfs);
+	json_t *created = json_object_get(st->j, "created");
+	if (created)
+		json_object_set(o, "created", created);
+	json_t *ann = json_object_get(st->j, "annotations");
+	json_object_set_new(o, "annotations", ann ? json_incref(ann) : json_object());
+	json_t *owner = json_object_get(st->j, "owner");
+	if (owner)
+		json_object_set(o, "owner", owner);
+	return o;
+}
