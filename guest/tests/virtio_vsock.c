@@ -1,6 +1,8 @@
-/* Talks to the host through virtio-vsock (--vsock cid=N,uds=PATH): connects to host port
+/* Talks to the host through virtio-vsock (--vsock cid=N,uds=PATH). By default connects to host port
  * vsock.port=P (default 5000), which the VMM bridges to the Unix socket PATH_P; reads one line from
- * the host, sends "hello from guest\n", shuts down and waits for the host's side to close. */
+ * the host, sends "hello from guest\n", shuts down and waits for the host's side to close.
+ * With vsock.listen=P it waits instead for a host process to connect to PATH and write
+ * "CONNECT P\n": accepts, sends "hello from the guest listener\n", reads one line, shuts down. */
 #include "virtio.h"
 
 #define Q_RX 0
@@ -35,7 +37,7 @@ static char tx_data[64];
 static char line[256];
 static unsigned line_len;
 static uint64_t cid;
-static uint32_t port, fwd_cnt;
+static uint32_t local_port, peer_port, fwd_cnt;	/* peer_port 0: not known yet (listening) */
 
 static void add_rx(struct vio_dev *d, unsigned slot)
 {
@@ -48,7 +50,8 @@ static int send(struct vio_dev *d, uint16_t op, uint32_t flags, const char *data
 {
 	struct vio_buf b[2] = { { &tx_hdr, sizeof(tx_hdr), 0 }, { tx_data, len, 0 } };
 
-	tx_hdr = (struct hdr){ cid, HOST_CID, LOCAL_PORT, port, len, TYPE_STREAM, op, flags, BUF_ALLOC, fwd_cnt };
+	tx_hdr = (struct hdr){ cid, HOST_CID, local_port, peer_port, len, TYPE_STREAM, op, flags, BUF_ALLOC,
+			       fwd_cnt };
 	if (len)
 		memcpy(tx_data, data, len);
 	vio_add(d, Q_TX, 0, b, len ? 2 : 1);
@@ -86,10 +89,12 @@ static int receive(struct vio_dev *d)
 		}
 		add_rx(d, head);
 		vio_notify_q(d, Q_RX);
-		if (h.dst_port != LOCAL_PORT || h.src_port != port) {
+		if (h.dst_port != local_port || (peer_port && h.src_port != peer_port)) {
 			rt_printf("vsock: ignoring op %u for port %u from %u\n", h.op, h.dst_port, h.src_port);
 			continue;
 		}
+		if (!peer_port)
+			peer_port = h.src_port;
 		if (h.op == OP_CREDIT_REQUEST) {
 			if (send(d, OP_CREDIT_UPDATE, 0, NULL, 0) < 0)
 				return -1;
@@ -99,15 +104,86 @@ static int receive(struct vio_dev *d)
 	}
 }
 
-int guest_main(void)
+/* Reads until a whole line has arrived; prints it. */
+static int read_line(struct vio_dev *d)
 {
-	static const char msg[] = "hello from guest\n";
-	struct vio_dev d;
-	struct vio_buf ev = { event, sizeof(event), 1 };
-	unsigned i;
 	int op;
 
-	port = (uint32_t)rt_cmdline_num("vsock.port", 5000);
+	while (!(line_len && line[line_len - 1] == '\n')) {
+		op = receive(d);
+		if (op != OP_RW && op != OP_CREDIT_UPDATE) {
+			rt_printf("vsock: got op %d before the host's line\n", op);
+			return -1;
+		}
+	}
+	line[line_len - 1] = 0;
+	rt_printf("vsock: received: [%s]\n", line);
+	return 0;
+}
+
+static int close_and_wait(struct vio_dev *d)
+{
+	int op;
+
+	if (send(d, OP_SHUTDOWN, 3, NULL, 0) < 0)
+		return -1;
+	rt_puts("vsock: sent, shut down\n");
+	do
+		op = receive(d);
+	while (op == OP_CREDIT_UPDATE || op == OP_RW);
+	rt_printf("vsock: host side closed (op %d)\n", op);
+	return op == OP_RST || op == OP_SHUTDOWN ? 0 : -1;
+}
+
+static int connect_to_host(struct vio_dev *d)
+{
+	static const char msg[] = "hello from guest\n";
+	int op;
+
+	local_port = LOCAL_PORT;
+	peer_port = (uint32_t)rt_cmdline_num("vsock.port", 5000);
+	rt_printf("vsock: guest cid %lu, connecting to host port %u\n", cid, peer_port);
+	if (send(d, OP_REQUEST, 0, NULL, 0) < 0)
+		return -1;
+	op = receive(d);
+	if (op != OP_RESPONSE) {
+		rt_printf("vsock: connection %s (op %d)\n", op == OP_RST ? "refused" : "failed", op);
+		return -1;
+	}
+	rt_puts("vsock: connected\n");
+	if (read_line(d) < 0 || send(d, OP_RW, 0, msg, sizeof(msg) - 1) < 0)
+		return -1;
+	return close_and_wait(d);
+}
+
+static int accept_from_host(struct vio_dev *d, uint32_t port)
+{
+	static const char msg[] = "hello from the guest listener\n";
+	int op;
+
+	local_port = port;
+	peer_port = 0;
+	rt_printf("vsock: guest cid %lu, listening on port %u\n", cid, port);
+	op = receive(d);
+	if (op != OP_REQUEST) {
+		rt_printf("vsock: expected a connection request, got op %d\n", op);
+		return -1;
+	}
+	if (send(d, OP_RESPONSE, 0, NULL, 0) < 0)
+		return -1;
+	rt_printf("vsock: accepted host port %u\n", peer_port);
+	if (send(d, OP_RW, 0, msg, sizeof(msg) - 1) < 0 || read_line(d) < 0)
+		return -1;
+	return close_and_wait(d);
+}
+
+int guest_main(void)
+{
+	struct vio_dev d;
+	struct vio_buf ev = { event, sizeof(event), 1 };
+	uint32_t listen = (uint32_t)rt_cmdline_num("vsock.listen", 0);
+	unsigned i;
+
 	if (vio_find(VIO_ID_VSOCK, 0, &d) < 0) {
 		rt_puts("vsock: no virtio-vsock device on the command line\n");
 		return RT_EXIT_FAIL;
@@ -115,38 +191,12 @@ int guest_main(void)
 	if (vio_init_queues(&d, 0, 3) < 0)
 		return RT_EXIT_FAIL;
 	cid = vio_config64(&d, 0);
-	rt_printf("vsock: guest cid %lu, connecting to host port %u\n", cid, port);
 	for (i = 0; i < NRX; i++)
 		add_rx(&d, i);
 	vio_notify_q(&d, Q_RX);
 	vio_add(&d, Q_EVENT, 0, &ev, 1);
 	vio_notify_q(&d, Q_EVENT);
-
-	if (send(&d, OP_REQUEST, 0, NULL, 0) < 0)
+	if ((listen ? accept_from_host(&d, listen) : connect_to_host(&d)) < 0)
 		return RT_EXIT_FAIL;
-	op = receive(&d);
-	if (op != OP_RESPONSE) {
-		rt_printf("vsock: connection %s (op %d)\n", op == OP_RST ? "refused" : "failed", op);
-		return RT_EXIT_FAIL;
-	}
-	rt_puts("vsock: connected\n");
-
-	while (!(line_len && line[line_len - 1] == '\n')) {
-		op = receive(&d);
-		if (op != OP_RW && op != OP_CREDIT_UPDATE) {
-			rt_printf("vsock: got op %d before the host's line\n", op);
-			return RT_EXIT_FAIL;
-		}
-	}
-	line[line_len - 1] = 0;
-	rt_printf("vsock: received: [%s]\n", line);
-
-	if (send(&d, OP_RW, 0, msg, sizeof(msg) - 1) < 0 || send(&d, OP_SHUTDOWN, 3, NULL, 0) < 0)
-		return RT_EXIT_FAIL;
-	rt_puts("vsock: sent, shut down\n");
-	do
-		op = receive(&d);
-	while (op == OP_CREDIT_UPDATE || op == OP_RW);
-	rt_printf("vsock: host side closed (op %d)\n", op);
-	return op == OP_RST || op == OP_SHUTDOWN ? 0 : RT_EXIT_FAIL;
+	return 0;
 }

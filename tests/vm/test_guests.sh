@@ -12,8 +12,8 @@ ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exi
 serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_allexit serial_flood ring3
 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4
 fault_on_ap virtio_rng virtio_blk_rw virtio_blk_file virtio_blk_ro virtio_hostile_rng
-virtio_hostile_blk virtio_vsock err_missing_kernel err_kernel_is_directory err_not_a_kernel
-err_truncated_elf_header err_truncated_elf_segment err_corrupt_bzimage_synthetic
+virtio_hostile_blk virtio_vsock virtio_vsock_listen err_missing_kernel err_kernel_is_directory
+err_not_a_kernel err_truncated_elf_header err_truncated_elf_segment err_corrupt_bzimage_synthetic
 err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum err_memory_above_host
 err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option err_kvm_nonexistent
 err_kvm_devnull"
@@ -317,6 +317,35 @@ if need_guest virtio_vsock virtio_vsock; then
         pass virtio_vsock
       else
         fail virtio_vsock "the host side got '$(head -c 100 "$TMPD/vsock-from-guest" 2>/dev/null)', want 'hello from guest'"
+      fi
+    fi
+  fi
+fi
+
+# vsock the other way: the guest listens on port 6000; a host process connects to <uds>, writes
+# "CONNECT 6000" and its line in one go, and must read "OK <port>" and the guest's line back.
+if need_guest virtio_vsock virtio_vsock_listen; then
+  if ! command -v socat >/dev/null; then
+    skip virtio_vsock_listen "socat is not installed (scripts/deps installs it)"
+  else
+    uds=$TMPD/vsock-listen.sock
+    OUT=$TMPD/vsock-listen.out
+    timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest virtio_vsock)" --vsock "cid=4,uds=$uds" \
+      --cmdline vsock.listen=6000 >"$OUT" 2>&1 </dev/null &
+    vpid=$!
+    for _ in $(seq 200); do grep -q '^vsock: guest cid 4, listening on port 6000$' "$OUT" && break; sleep 0.05; done
+    printf 'CONNECT 6000\nhello from host client\n' |
+      timeout -k 5 20 socat -t 5 - UNIX-CONNECT:"$uds" >"$TMPD/vsock-client.out" 2>&1
+    wait $vpid
+    RC=$?
+    if expect_rc virtio_vsock_listen 0 && has virtio_vsock_listen '^vsock: accepted host port [0-9]+$' &&
+      has virtio_vsock_listen '^vsock: received: \[hello from host client\]$'; then
+      if ! head -1 "$TMPD/vsock-client.out" | grep -Eq '^OK [0-9]+$'; then
+        fail virtio_vsock_listen "the host client did not get 'OK <port>': $(head -c 200 "$TMPD/vsock-client.out")"
+      elif ! sed -n 2p "$TMPD/vsock-client.out" | grep -qx 'hello from the guest listener'; then
+        fail virtio_vsock_listen "the host client did not get the guest's line: $(head -c 200 "$TMPD/vsock-client.out")"
+      else
+        pass virtio_vsock_listen
       fi
     fi
   fi
