@@ -75,7 +75,7 @@ else
 	"$HERE/nested-run" --timeout 300 --sh '[ -c /dev/kvm ] && grep -q "^kvm_amd " /proc/modules && echo "l1: kvm ok"; exit 3' \
 		>"$TMPD/$name.out" 2>"$TMPD/$name.err" </dev/null
 	rc=$?
-	grep -E '^nested-run: timings' "$TMPD/$name.err" | sed 's/^[^:]*: *//; s/^/  time: /'
+	grep -hE '^nested-run: timings' "$TMPD/$name.err" | sed 's/^nested-run: //; s/^/  time: /'
 	if [ $rc -ne 3 ]; then fail "$name" "want status 3 from the L1 command, got $rc: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
 	elif ! grep -q '^l1: kvm ok$' "$TMPD/$name.out"; then fail "$name" "no /dev/kvm or kvm_amd in L1: $(cat "$TMPD/$name.out")"
 	elif ! grep -q 'Nested Paging enabled' "$TMPD/$name.err"; then fail "$name" "L1 kvm-amd without nested paging"
@@ -93,8 +93,8 @@ nested() {
 		vm run --kernel "$kernel" --initrd /l2/initrd.gz --cpus 2 --memory 512 --boot-timer \
 		--cmdline "$L2_CMDLINE" >"$TMPD/$name.out" 2>"$TMPD/$name.err" </dev/null
 	local rc=$? took; took=$(since "$t0")
-	grep -E '^nested-run: (L1 init|timings)|^boot: |^start: ' "$TMPD/$name.err" "$TMPD/$name.out" |
-		sed 's/^[^:]*: *//; s/^/  time: /'
+	grep -hE '^nested-run: timings|^boot: |^start: ' "$TMPD/$name.err" "$TMPD/$name.out" |
+		sed 's/^nested-run: //; s/^/  time: /'
 	echo "  time: $name total $took s"
 	# Say everything that is wrong, not just the first thing.
 	local why= o=$TMPD/$name.out
@@ -136,7 +136,7 @@ else
 	"$CAPSULE" vm run --kernel "$LINUX/vmlinux" --cpus 1 --memory 256 \
 		--cmdline "console=ttyS0 noxsave $marker" >"$TMPD/$name.out" 2>&1 </dev/null &
 	vpid=$!
-	found=0 deadline=${DIRECT_TIMEOUT:-240}
+	found=0 deadline=${DIRECT_TIMEOUT:-300}
 	while kill -0 $vpid 2>/dev/null; do
 		if grep -qF "$want" "$TMPD/$name.out"; then found=1; break; fi
 		t=$(since "$t0")
