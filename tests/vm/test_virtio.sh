@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# virtio devices end to end with `capsule vm run` (the guest-driven checks of blk, rng, vsock and
+# malformed queues live in test_guests.sh; these are the ones that need the host side measured):
+#   balloon_rss         a guest touches 128 MiB, inflates it; the VMM's RSS drops by >= 100 MiB
+#   net_tap_attach      --net on a TAP the test creates: the VM runs, the TAP is left as it was
+#   err_disk_missing    --disk on a missing file: exit 1, one "capsule: disk ..." line
+#   err_disk_directory  --disk on a directory: exit 1, one line
+#   err_net_no_tap_name --net with an over-long TAP name: exit 1, one line
+#   err_vsock_path_long --vsock with a socket path too long for sun_path: exit 1, one line
+source "$CAPSULE_ROOT/tests/lib.sh"
+
+G=$(dirname "$CAPSULE")/guest
+CHECKS="balloon_rss net_tap_attach err_disk_missing err_disk_directory err_net_no_tap_name err_vsock_path_long"
+
+skip_all() {
+  for c in $CHECKS; do skip "$c" "$1"; done
+  exit 0
+}
+have_kvm || skip_all "/dev/kvm is missing or not usable by $(id -un)"
+[ -x "$CAPSULE" ] || skip_all "$CAPSULE is not built (run make)"
+
+# --- balloon: inflating gives memory back to the host -------------------------------------------
+if [ ! -f "$G/virtio_balloon.elf" ]; then
+  fail balloon_rss "$G/virtio_balloon.elf is not built"
+elif ! command -v python3 >/dev/null; then
+  skip balloon_rss "python3 is needed to drive the guest and sample RSS"
+else
+  # The guest waits for a byte on its console after touching the memory and after inflating, so
+  # the RSS samples are taken at those two points, not after some sleep.
+  timeout -k 5 120 python3 - "$CAPSULE" "$G/virtio_balloon.elf" >"$TMPD/balloon.out" 2>&1 <<'PY'
+import subprocess, sys
+capsule, elf = sys.argv[1], sys.argv[2]
+p = subprocess.Popen([capsule, 'vm', 'run', '--kernel', elf, '--memory', '256', '--balloon'],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def rss_mib():
+    with open('/proc/%d/status' % p.pid) as f:
+        for l in f:
+            if l.startswith('VmRSS:'):
+                return int(l.split()[1]) // 1024
+for raw in p.stdout:
+    line = raw.decode(errors='replace').rstrip()
+    print(line)
+    if line.startswith('balloon: touched') or line.startswith('balloon: inflated'):
+        print('rss %d MiB' % rss_mib())
+        p.stdin.write(b'x')
+        p.stdin.flush()
+print('exit %d' % p.wait())
+PY
+  before=$(grep -A1 '^balloon: touched' "$TMPD/balloon.out" | sed -n 's/^rss \([0-9]*\) MiB$/\1/p')
+  after=$(grep -A1 '^balloon: inflated' "$TMPD/balloon.out" | sed -n 's/^rss \([0-9]*\) MiB$/\1/p')
+  if ! grep -q '^exit 0$' "$TMPD/balloon.out"; then
+    fail balloon_rss "the guest failed: $(tr '\n' '|' <"$TMPD/balloon.out" | head -c 400)"
+  elif ! grep -q '^balloon: inflated 32768 pages, 0 sampled pages nonzero$' "$TMPD/balloon.out"; then
+    fail balloon_rss "inflated pages did not read back as zero: $(tr '\n' '|' <"$TMPD/balloon.out")"
+  elif [ -z "$before" ] || [ -z "$after" ] || [ $((before - after)) -lt 100 ]; then
+    fail balloon_rss "VMM RSS ${before:-?} MiB -> ${after:-?} MiB, want a drop of >= 100 MiB"
+  else
+    echo "# balloon: VMM RSS ${before} MiB after touching 128 MiB, ${after} MiB after inflating"
+    pass balloon_rss
+  fi
+fi
+
+# --- net: attach to a TAP the test owns --------------------------------------------------------
+tap=capvt$$
+if [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null; then
+  skip net_tap_attach "needs /dev/net/tun and iproute2"
+elif ! ip tuntap add dev "$tap" mode tap 2>"$TMPD/tap.err"; then
+  skip net_tap_attach "cannot create a TAP device: $(head -c 200 "$TMPD/tap.err")"
+else
+  run_capture net 60 "$CAPSULE" vm run --kernel "$G/virtio_rng.elf" --rng --net "tap=$tap,mac=52:54:00:12:34:56"
+  if [ "$RC" -ne 0 ]; then
+    fail net_tap_attach "exit $RC: $(head -c 300 "$OUT")"
+  elif ! ip link show "$tap" >/dev/null 2>&1; then
+    fail net_tap_attach "the test's TAP $tap vanished"
+  else
+    pass net_tap_attach
+  fi
+  ip link del "$tap" 2>/dev/null
+fi
+
+# --- bad device options: one error line, exit 1 -----------------------------------------------
+hello=$G/virtio_rng.elf
+expect_error err_disk_missing 1 '^capsule: disk /nonexistent/disk\.img: No such file' \
+  "$CAPSULE" vm run --kernel "$hello" --disk /nonexistent/disk.img
+expect_error err_disk_directory 1 '^capsule: disk /tmp: ' "$CAPSULE" vm run --kernel "$hello" --disk /tmp
+expect_error err_net_no_tap_name 1 '^capsule: tap [a-z]+: name longer than 15' \
+  "$CAPSULE" vm run --kernel "$hello" --net tap=abcdefghijklmnopqrstu
+long=/tmp/$(printf 'x%.0s' $(seq 1 110))
+expect_error err_vsock_path_long 1 '^capsule: vsock socket .*: File name too long' \
+  "$CAPSULE" vm run --kernel "$hello" --vsock "cid=3,uds=$long"
