@@ -7,6 +7,7 @@
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -14,6 +15,7 @@
 
 size_t boot_decompress_max = 1ULL << 30;
 
+#define HUGE_MIN (8u << 20)
 #define LZMA_MEMLIMIT (256ULL << 20)   /* the kernel's xz uses a 32 MiB dictionary */
 #define LZ4_LEGACY_MAGIC 0x184C2102u
 #define LZ4_LEGACY_BLOCK (8u << 20)   /* legacy frames hold 8 MiB of output per block */
@@ -85,6 +87,13 @@ static int ob_reserve(struct outbuf *o, size_t want)
 	uint8_t *np = realloc(o->p, ncap);
 	if (!np)
 		return cap_errf(o->err, ENOMEM, "kernel %s: decompressing the %s payload", o->name, o->codec);
+	/* A kernel is tens of MiB written once, front to back: 2 MiB pages fault 512x less often.
+	 * Advice only, on the page-aligned inside of the allocation. */
+	if (ncap >= HUGE_MIN) {
+		uintptr_t a = ((uintptr_t)np + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)np + ncap) & ~(uintptr_t)4095;
+		if (e > a)
+			madvise((void *)a, e - a, MADV_HUGEPAGE);
+	}
 	o->p = np;
 	o->cap = ncap;
 	return 0;
