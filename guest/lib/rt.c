@@ -143,6 +143,16 @@ void *memcpy(void *d, const void *s, size_t n)
 	return d;
 }
 
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *p = a, *q = b;
+
+	for (; n--; p++, q++)
+		if (*p != *q)
+			return *p - *q;
+	return 0;
+}
+
 size_t strlen(const char *s)
 {
 	size_t n = 0;

@@ -106,6 +106,7 @@ static inline void rt_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 size_t strlen(const char *s);
+int memcmp(const void *a, const void *b, size_t n);
 
 #endif /* __ASSEMBLER__ */
 #endif

@@ -12,11 +12,11 @@ ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exi
 serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_allexit serial_flood ring3
 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4
 fault_on_ap virtio_rng virtio_blk_rw virtio_blk_file virtio_blk_ro virtio_hostile_rng
-virtio_hostile_blk virtio_vsock virtio_vsock_listen err_missing_kernel err_kernel_is_directory
-err_not_a_kernel err_truncated_elf_header err_truncated_elf_segment err_corrupt_bzimage_synthetic
-err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum err_memory_above_host
-err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option err_kvm_nonexistent
-err_kvm_devnull"
+virtio_hostile_blk virtio_vsock virtio_vsock_listen virtio_net_udp err_missing_kernel
+err_kernel_is_directory err_not_a_kernel err_truncated_elf_header err_truncated_elf_segment
+err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum
+err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option
+err_kvm_nonexistent err_kvm_devnull"
 
 skip_all() {
   local c
@@ -346,6 +346,53 @@ if need_guest virtio_vsock virtio_vsock_listen; then
         fail virtio_vsock_listen "the host client did not get the guest's line: $(head -c 200 "$TMPD/vsock-client.out")"
       else
         pass virtio_vsock_listen
+      fi
+    fi
+  fi
+fi
+
+# virtio-net on a TAP: the host sends UDP datagrams to the guest (its ARP reply lets the kernel
+# resolve it), the guest prints the payload and answers to port 7778, where socat listens.
+if need_guest virtio_net virtio_net_udp; then
+  tap=capg$$
+  sub=10.213.$(( $$ % 250 + 1 ))	# per run, so two runs on one host do not share a subnet
+  why=
+  if [ "$(id -u)" -ne 0 ]; then why="needs root to create a TAP device"
+  elif [ ! -c /dev/net/tun ]; then why="/dev/net/tun is missing"
+  elif ! command -v ip >/dev/null || ! command -v socat >/dev/null; then why="needs ip and socat"
+  elif ! ip tuntap add dev "$tap" mode tap 2>"$TMPD/tap.err"; then why="cannot create a TAP: $(head -c 200 "$TMPD/tap.err")"
+  fi
+  if [ -n "$why" ]; then
+    skip virtio_net_udp "$why"
+  else
+    trap 'ip link del "$tap" 2>/dev/null; rm -rf "$TMPD"' EXIT
+    ip addr add "$sub.1/24" dev "$tap" && ip link set "$tap" up
+    socat -u UDP-RECV:7778,bind="$sub.1" - >"$TMPD/udp.out" 2>/dev/null </dev/null &
+    spid=$!
+    OUT=$TMPD/net.out
+    timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest virtio_net)" --net "tap=$tap" \
+      --cmdline "net.ip=$sub.2" >"$OUT" 2>&1 </dev/null &
+    vpid=$!
+    for _ in $(seq 200); do grep -q '^net: ready' "$OUT" && break; sleep 0.05; done
+    # Resent until the guest is done: the first may wait on ARP or arrive before its RX buffers.
+    for _ in $(seq 100); do
+      kill -0 $vpid 2>/dev/null || break
+      echo "hello guest over udp" 2>/dev/null >"/dev/udp/$sub.2/7777"
+      sleep 0.1
+    done
+    wait $vpid
+    RC=$?
+    for _ in $(seq 40); do [ -s "$TMPD/udp.out" ] && break; sleep 0.05; done
+    kill $spid 2>/dev/null
+    wait $spid 2>/dev/null
+    ip link del "$tap" 2>/dev/null
+    trap 'rm -rf "$TMPD"' EXIT
+    if expect_rc virtio_net_udp 0 && has virtio_net_udp "^net: arp reply to $sub\.1\$" &&
+      has virtio_net_udp "^net: udp from $sub\.1:[0-9]+: \\[hello guest over udp\\]\$"; then
+      if grep -qx 'hello host over udp' "$TMPD/udp.out"; then
+        pass virtio_net_udp
+      else
+        fail virtio_net_udp "the host did not receive the guest's UDP answer: $(head -c 200 "$TMPD/udp.out")"
       fi
     fi
   fi
