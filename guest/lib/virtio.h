@@ -13,6 +13,7 @@
 #define VIO_ID_NET 1
 #define VIO_ID_BLK 2
 #define VIO_ID_RNG 4
+#define VIO_ID_BALLOON 5
 #define VIO_ID_VSOCK 19
 
 #define VIO_F_VERSION_1 (1ULL << 32)

@@ -12,7 +12,7 @@ ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exi
 serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_allexit serial_flood ring3
 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off fault_status4
 fault_on_ap virtio_rng virtio_blk_rw virtio_blk_file virtio_blk_ro virtio_hostile_rng
-virtio_hostile_blk virtio_vsock virtio_vsock_listen virtio_net_udp err_missing_kernel
+virtio_hostile_blk virtio_vsock virtio_vsock_listen virtio_net_udp virtio_balloon err_missing_kernel
 err_kernel_is_directory err_not_a_kernel err_truncated_elf_header err_truncated_elf_segment
 err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum
 err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option
@@ -293,6 +293,15 @@ if need_guest virtio_blk virtio_blk_rw virtio_blk_file virtio_blk_ro; then
       fail virtio_blk_ro "the read-only disk file changed"
     fi
   fi
+fi
+
+# Balloon: inflated pages must come back as zero (the host dropped them), their neighbours intact,
+# a PFN outside RAM ignored, deflated pages usable again.
+if need_guest virtio_balloon virtio_balloon; then
+  vm virtio_balloon $T --kernel "$(guest virtio_balloon)" --balloon
+  expect_rc virtio_balloon 0 && has virtio_balloon '^balloon: inflated pages read as zero: yes$' &&
+    has virtio_balloon '^balloon: neighbouring pages intact: yes$' &&
+    has virtio_balloon '^balloon: deflated pages usable: yes$' && pass virtio_balloon
 fi
 
 # vsock: the guest connects to host port 5000, which capsule bridges to the Unix socket <uds>_5000
