@@ -330,7 +330,8 @@ exec_out:
 		usage(stdout);
 		return 0;
 	}
-	return cap_errf_code(err, CAP_EXIT_USAGE, 0, "oci: unknown command '%s' (try --help)", cmd);
+	/* runc exits 1 here; callers such as podman probe commands this way. */
+	return cap_errf(err, 0, "oci: unknown command '%s' (try --help)", cmd);
 }
 
 int cmd_oci(int argc, char **argv, cap_err *err)

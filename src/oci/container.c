@@ -17,6 +17,10 @@
 
 #include "../lib/log.h"
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
 /* Sync messages (one datagram each): parent -> child: 'G' [hook state JSON];
  * child -> parent: 'H' (run the runtime hooks now), 'R' ready, 'E' <error message>. */
 #define SYNC_MAX 65536
@@ -110,6 +114,22 @@ static int container_init(struct oci_ctx *c, int fd)
 
 	if ((r = join_namespaces(c, false, &err)) < 0)
 		child_fail(fd, &err);
+	/* Created now rather than at clone: a cgroup namespace is rooted at the cgroup we are in
+	 * (the parent has just moved us), and clone() cannot take CLONE_NEWTIME. */
+	if ((s->clone_flags & (CLONE_NEWCGROUP | CLONE_NEWTIME)) &&
+	    unshare(s->clone_flags & (CLONE_NEWCGROUP | CLONE_NEWTIME)) < 0) {
+		cap_errf(&err, errno, "cannot create the %s namespace",
+			 (s->clone_flags & CLONE_NEWTIME) ? "cgroup or time" : "cgroup");
+		child_fail(fd, &err);
+	}
+	if (*s->time_offsets) {
+		int tfd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (tfd < 0 || write(tfd, s->time_offsets, strlen(s->time_offsets)) < 0) {
+			cap_errf(&err, errno, "linux.timeOffsets: cannot set");
+			child_fail(fd, &err);
+		}
+		close(tfd);
+	}
 	if (s->clone_flags & CLONE_NEWUSER) {
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 			cap_errf(&err, errno, "cannot become root in the user namespace");
@@ -173,21 +193,29 @@ static int container_init(struct oci_ctx *c, int fd)
 	prctl(PR_SET_PDEATHSIG, 0);
 	if (send(fd, "R", 1, MSG_NOSIGNAL) < 0)
 		_exit(1);
+	close(fd);
+	/* Opening blocks until `start` opens the fifo for reading. startContainer hooks run
+	 * before the byte is written and the fifo stays open (close-on-exec) so that `start`
+	 * sees EOF only once the program runs: poststart really comes after both. */
+	int w = -1;
 	if (c->fifo_fd >= 0) {
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", c->fifo_fd);
-		int w = open(p, O_WRONLY | O_CLOEXEC);
-		if (w < 0 || write(w, "0", 1) != 1) {
+		w = open(p, O_WRONLY | O_CLOEXEC);
+		if (w < 0) {
 			fprintf(stderr, "capsule: cannot open exec fifo: %s\n", strerror(errno));
 			_exit(127);
 		}
-		close(w);
 		close(c->fifo_fd);
 		c->fifo_fd = -1;
 	}
-	close(fd);
-	if (oci_hooks_run(&s->hooks, HOOK_START_CONTAINER, c->hook_state, false, &err) < 0 ||
-	    oci_process_finish(c, &err) < 0) {
+	if (oci_hooks_run(&s->hooks, HOOK_START_CONTAINER, c->hook_state, false, &err) < 0) {
+		fprintf(stderr, "capsule: %s\n", err.msg);
+		_exit(127);
+	}
+	if (w >= 0 && write(w, "0", 1) != 1)
+		_exit(127);
+	if (oci_process_finish(c, &err) < 0) {
 		fprintf(stderr, "capsule: %s\n", err.msg);
 		_exit(127);
 	}
@@ -253,7 +281,8 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 				goto fail;
 			}
 		}
-	pid = (pid_t)syscall(SYS_clone, (unsigned long)s->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	unsigned long cf = (unsigned long)s->clone_flags & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME);
+	pid = (pid_t)syscall(SYS_clone, cf | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		r = cap_errf(err, errno, "cannot create the container process (clone)");
 		goto fail;

@@ -378,10 +378,16 @@ int oci_cmd_start(const struct oci_opts *o, const char *id, cap_err *err)
 		}
 		char b;
 		if (p[0].revents & POLLIN) {
-			if (read(fd, &b, 1) == 1)
+			if (read(fd, &b, 1) == 1) {
+				/* EOF follows when the init execs (the fifo is close-on-exec). */
+				int fl = fcntl(fd, F_GETFL);
+				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+				while (read(fd, &b, 1) > 0 || errno == EINTR)
+					;
 				r = 0;
-			else
+			} else {
 				r = cap_errf(err, 0, "container %s exited before it could start", id);
+			}
 			break;
 		}
 		if (p[0].revents & POLLHUP) {
@@ -430,7 +436,7 @@ int oci_cmd_kill(const struct oci_opts *o, const char *id, const char *signame, 
 	struct oci_state st;
 	int sig = oci_signal_number(signame ? signame : "TERM");
 	if (sig < 0)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "kill: unknown signal '%s'", signame);
+		return cap_errf(err, 0, "kill: unknown signal '%s'", signame);
 	int r = oci_state_load(o->root, id, &st, err);
 	if (r < 0)
 		return r;

@@ -13,6 +13,10 @@
 
 #include "../lib/json.h"
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
 #define TRY(x)                     \
 	do {                       \
 		int r_ = (x);      \
@@ -581,6 +585,28 @@ static int parse_linux(json_t *l, struct oci_spec *s, cap_err *err)
 	TRY(cap_json_obj(l, "seccomp", "linux", &o, err));
 	s->seccomp = o;
 	TRY(cap_json_str(l, "mountLabel", "linux", &s->mount_label, err));
+	o = NULL;
+	TRY(cap_json_obj(l, "timeOffsets", "linux", &o, err));
+	if (o) {
+		static const char *const clocks[] = { "monotonic", "boottime" };
+		size_t off = 0;
+		for (int k = 0; k < 2; k++) {
+			json_t *c = NULL;
+			int64_t sec = 0, nsec = 0;
+			snprintf(w, sizeof(w), "linux.timeOffsets.%s", clocks[k]);
+			TRY(cap_json_obj(o, clocks[k], "linux.timeOffsets", &c, err));
+			if (!c)
+				continue;
+			TRY(cap_json_int(c, "secs", w, &sec, err));
+			TRY(cap_json_int(c, "nanosecs", w, &nsec, err));
+			if (nsec < 0 || nsec > 999999999)
+				return bad(err, "%s.nanosecs: must be 0..999999999", w);
+			off += (size_t)snprintf(s->time_offsets + off, sizeof(s->time_offsets) - off,
+						"%s %lld %lld\n", clocks[k], (long long)sec, (long long)nsec);
+		}
+		if (*s->time_offsets && !(s->clone_flags & CLONE_NEWTIME))
+			return bad(err, "linux.timeOffsets: needs a new time namespace");
+	}
 	o = NULL;
 	TRY(cap_json_obj(l, "intelRdt", "linux", &o, err));
 	if (o)

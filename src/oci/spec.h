@@ -128,6 +128,7 @@ struct oci_spec {
 	json_t *hooks_json;         /* borrowed; kept in state.json for start/delete */
 	json_t *annotations;        /* borrowed */
 	const char *mount_label;
+	char time_offsets[128];     /* "monotonic S N\nboottime S N\n" for timens_offsets */
 };
 
 /* Parse config.json at path (file name used in messages as "config.json"). */
