@@ -29,7 +29,7 @@ fi
 # shellcheck source=../lib.sh
 source "$CAPSULE_ROOT/tests/lib.sh"
 
-SUITE=${SUITE:-$(basename "$0" .sh)}
+SUITE=${SUITE:-oci-$(basename "$0" .sh)}
 ROOT=$TMPD/state
 CGPREFIX=/capsule-oci-test-$$
 OCI_IDS=()

@@ -28,6 +28,8 @@ if ! env=$("$CAPSULE_ROOT/scripts/podman-setup" "$PD" 2>"$TMPD/setup.err"); then
 fi
 eval "$env"
 pass oci-podman-setup
+# conmon writes an "oom" marker file into its working directory when a container is OOM-killed.
+cd "$TMPD" || exit 1
 
 # The runtime keeps its default state root (podman passes no --root, and a --runtime-flag root=
 # would not reach the exit command that cleans up --rm containers); podman deletes what it made.
