@@ -316,8 +316,8 @@ fi
 
 # Balloon: inflated pages must come back as zero (the host dropped them), their neighbours intact,
 # a PFN outside RAM ignored, deflated pages usable again.
-if need_guest virtio_balloon virtio_balloon; then
-  vm virtio_balloon $T --kernel "$(guest virtio_balloon)" --balloon
+if need_guest balloon_pages virtio_balloon; then
+  vm virtio_balloon $T --kernel "$(guest balloon_pages)" --balloon
   expect_rc virtio_balloon 0 && has virtio_balloon '^balloon: inflated pages read as zero: yes$' &&
     has virtio_balloon '^balloon: neighbouring pages intact: yes$' &&
     has virtio_balloon '^balloon: deflated pages usable: yes$' && pass virtio_balloon
