@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The fast VM suite: boots the freestanding test guests ($B/guest/*.elf, see docs/test-guests.md) with
-# `capsule vm run` and checks what they report, then feeds capsule every bad input the contract names
-# and checks its exit status and its single "capsule: ..." line.
+# `capsule vm run` and checks what they report (entry state, exit status, console, SMP, ring 3, zero
+# page, CPUID, boot timer, ACPI and power-off, faults, and the virtio devices driven by the guests'
+# own virtio-mmio driver, hostile queues included), then feeds capsule every bad input the contract
+# names and checks its exit status and its single "capsule: ..." line. Needs /dev/kvm; the TAP check
+# needs root; the vsock and TAP checks need socat.
 source "$CAPSULE_ROOT/tests/lib.sh"
 
 G=$(dirname "$CAPSULE")/guest	# the guests built next to the binary under test
