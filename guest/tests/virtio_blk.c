@@ -1,4 +1,4 @@
-/* Drives the first virtio-blk disk (--disk) through the virtio-mmio transport: capacity, GET_ID,
+/* Drives a virtio-blk disk (--disk; the first, or the blk.index=N-th from 0) through virtio-mmio: capacity, GET_ID,
  * a read of sector 0, then on a writable disk a write of sector 1, a flush and a read-back, on a
  * read-only one a write that must fail; and a read past the end that must fail. Prints each result;
  * the test checks them and the disk file afterwards. */
@@ -56,7 +56,7 @@ int guest_main(void)
 	int ro, s, ok = 1;
 	unsigned i;
 
-	if (vio_find(VIO_ID_BLK, 0, &d) < 0) {
+	if (vio_find(VIO_ID_BLK, (unsigned)rt_cmdline_num("blk.index", 0), &d) < 0) {
 		rt_puts("blk: no virtio-blk device on the command line\n");
 		return RT_EXIT_FAIL;
 	}

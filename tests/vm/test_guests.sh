@@ -12,15 +12,15 @@ T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets nea
 
 # Every check of this suite, for the SKIP lines when the suite cannot run at all.
 ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exit_status_outb
-serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_allexit serial_flood ring3
-cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer boot_timer_off acpi_tables
-power_i8042 power_acpi_off power_acpi_reset fault_status4 fault_on_ap virtio_rng virtio_blk_rw
-virtio_blk_file virtio_blk_ro virtio_hostile_rng virtio_hostile_blk virtio_vsock virtio_vsock_listen
-virtio_net_udp virtio_balloon err_missing_kernel err_kernel_is_directory err_not_a_kernel
-err_truncated_elf_header err_truncated_elf_segment err_corrupt_bzimage_synthetic
-err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum err_memory_above_host
-err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option err_kvm_nonexistent
-err_kvm_devnull"
+serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_allexit serial_flood
+serial_input ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer
+boot_timer_off acpi_tables power_i8042 power_acpi_off power_acpi_reset fault_status4 fault_on_ap
+virtio_rng virtio_blk_rw virtio_blk_file virtio_blk_ro virtio_blk_second virtio_hostile_rng
+virtio_hostile_blk virtio_vsock virtio_vsock_listen virtio_net_udp virtio_balloon err_missing_kernel
+err_kernel_is_directory err_not_a_kernel err_truncated_elf_header err_truncated_elf_segment
+err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum
+err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option
+err_kvm_nonexistent err_kvm_devnull"
 
 skip_all() {
   local c
@@ -159,6 +159,15 @@ if need_guest serial serial_flood; then
   fi
 fi
 
+# The UART's receive side: a line on capsule's stdin reaches the guest through COM1.
+if need_guest serial serial_input; then
+  echo "hello serial input" >"$TMPD/serial.in"
+  timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest serial)" --cmdline serial.echo \
+    <"$TMPD/serial.in" >"$TMPD/serial-in.out" 2>&1
+  RC=$? OUT=$TMPD/serial-in.out
+  expect_rc serial_input 0 && has serial_input '^serial: got \[hello serial input\]$' && pass serial_input
+fi
+
 # All four vCPUs write to the exit port at the same moment: one clean exit, status 0.
 if need_guest smp smp_allexit; then
   vm smp_allexit $T --kernel "$(guest smp)" --cpus 4 --cmdline smp.allexit
@@ -282,7 +291,7 @@ if need_guest virtio_rng virtio_rng; then
     pass virtio_rng
 fi
 
-if need_guest virtio_blk virtio_blk_rw virtio_blk_file virtio_blk_ro; then
+if need_guest virtio_blk virtio_blk_rw virtio_blk_file virtio_blk_second virtio_blk_ro; then
   disk=$TMPD/disk.img
   printf 'CAPSULE-DISK-SECTOR0' >"$disk"
   truncate -s 1M "$disk"
@@ -302,6 +311,15 @@ if need_guest virtio_blk virtio_blk_rw virtio_blk_file virtio_blk_ro; then
   else
     fail virtio_blk_file "virtio_blk guest failed (see virtio_blk_rw)"
   fi
+
+  # Two disks: the second is the second virtio-blk device, with its own size and id.
+  printf 'SECOND-DISK' >"$TMPD/second.img"
+  truncate -s 128K "$TMPD/second.img"
+  vm virtio_blk_second $T --kernel "$(guest virtio_blk)" --disk "$disk" --disk "$TMPD/second.img,id=second" \
+    --cmdline blk.index=1
+  expect_rc virtio_blk_second 0 && has virtio_blk_second '^blk: capacity 256 sectors, ro 0, ' &&
+    has virtio_blk_second '^blk: id: \[second\]$' && has virtio_blk_second '^blk: sector 0: \[SECOND-DISK\]$' &&
+    pass virtio_blk_second
 
   printf 'CAPSULE-DISK-SECTOR0' >"$TMPD/ro.img"
   truncate -s 64K "$TMPD/ro.img"
