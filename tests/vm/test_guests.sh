@@ -159,11 +159,10 @@ if need_guest serial serial_flood; then
   fi
 fi
 
-# The UART's receive side: a line on capsule's stdin reaches the guest through COM1.
+# The UART's receive side: a line on capsule's stdin (a pipe) reaches the guest through COM1.
 if need_guest serial serial_input; then
-  echo "hello serial input" >"$TMPD/serial.in"
-  timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest serial)" --cmdline serial.echo \
-    <"$TMPD/serial.in" >"$TMPD/serial-in.out" 2>&1
+  echo "hello serial input" | timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest serial)" \
+    --cmdline serial.echo >"$TMPD/serial-in.out" 2>&1
   RC=$? OUT=$TMPD/serial-in.out
   expect_rc serial_input 0 && has serial_input '^serial: got \[hello serial input\]$' && pass serial_input
 fi
