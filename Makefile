@@ -8,8 +8,10 @@ CC       := gcc
 endif
 VERSION  := 0.1.0
 SAN      ?=
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DCAPSULE_VERSION='"$(VERSION)"' \
+# OPT is the optimisation/debug level; CFLAGS given on the command line are added, never replace
+# the warnings and defines below.
+OPT      ?= -O2 -g
+override CFLAGS += $(OPT) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DCAPSULE_VERSION='"$(VERSION)"' \
             -fno-strict-aliasing -pthread $(SAN)
 LDFLAGS  += -pthread $(SAN)
 LDLIBS   := -ljansson -lseccomp -lcap -luring -lz -llzma -llz4 -lzstd -lbz2 -larchive
@@ -61,7 +63,7 @@ check-fast: deps all
 # ASan + UBSan build of everything, then the fast suites against it.
 asan: deps
 	$(MAKE) B=build-asan CC=clang SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		CFLAGS="-O1 -g" all
+		OPT="-O1 -g" all
 	@B=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run --fast
 

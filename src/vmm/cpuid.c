@@ -33,6 +33,8 @@ void cpuid_normalise(struct kvm_cpuid2 *c, int index, const struct cpuid_policy 
 			e->ecx |= CPUID_1_ECX_HYPERVISOR;
 			if (p->hide_cx16)
 				e->ecx &= ~CPUID_1_ECX_CX16;
+			if (p->tsc_deadline)
+				e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 			if (p->ncpus > 1)
 				e->edx |= CPUID_1_EDX_HTT;
 			else

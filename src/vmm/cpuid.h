@@ -10,6 +10,8 @@ struct kvm_cpuid2;
 struct cpuid_policy {
 	int ncpus;          /* one core per vCPU, one thread per core, one socket */
 	bool hide_cx16;     /* kvm_pvm's emulator cannot run lock cmpxchg16b */
+	bool tsc_deadline;  /* KVM emulates the LAPIC TSC-deadline timer (KVM_CAP_TSC_DEADLINE_TIMER):
+	                       advertise it, as KVM_GET_SUPPORTED_CPUID does not */
 };
 
 /* Rewrite `c` in place for vCPU `index` (APIC ID = index). Pure: unit-testable. */

@@ -70,8 +70,8 @@ static int setup_lint(struct vcpu *v)
 	return 0;
 }
 
-int vcpu_create(struct vcpu *v, struct vm *vm, int index, const struct kvm_cpuid2 *base, bool hide_cx16,
-		cap_err *err)
+int vcpu_create(struct vcpu *v, struct vm *vm, int index, const struct kvm_cpuid2 *base,
+		const struct cpuid_policy *pol, cap_err *err)
 {
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;
@@ -85,8 +85,7 @@ int vcpu_create(struct vcpu *v, struct vm *vm, int index, const struct kvm_cpuid
 		return cap_errf(err, errno, "vCPU %d: mapping kvm_run", index);
 	}
 
-	struct cpuid_policy pol = { .ncpus = vm->ncpus, .hide_cx16 = hide_cx16 };
-	struct kvm_cpuid2 *c = cpuid_for_vcpu(base, index, &pol);
+	struct kvm_cpuid2 *c = cpuid_for_vcpu(base, index, pol);
 	if (!c)
 		return cap_errf(err, ENOMEM, "vCPU %d: CPUID", index);
 	int r = ioctl(v->fd, KVM_SET_CPUID2, c);

@@ -11,6 +11,7 @@ struct vm;
 struct boot_info;
 struct kvm_cpuid2;
 struct kvm_run;
+struct cpuid_policy;
 
 struct vcpu {
 	struct vm *vm;
@@ -25,8 +26,8 @@ struct vcpu {
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
 
 /* Create vCPU `index`: KVM fd, kvm_run mapping, CPUID, FPU, LAPIC LINT pins. */
-int vcpu_create(struct vcpu *v, struct vm *vm, int index, const struct kvm_cpuid2 *base, bool hide_cx16,
-		cap_err *err);
+int vcpu_create(struct vcpu *v, struct vm *vm, int index, const struct kvm_cpuid2 *base,
+		const struct cpuid_policy *pol, cap_err *err);
 /* Registers for the boot entry (BSP; every vCPU for test guests). */
 int vcpu_setup_boot(struct vcpu *v, const struct boot_info *bi, cap_err *err);
 int vcpu_start(struct vcpu *v, cap_err *err);

@@ -277,8 +277,13 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 	}
 	for (int i = 0; i < vm->ncpus; i++)
 		vm->vcpus[i].fd = -1;
+	struct cpuid_policy pol = {
+		.ncpus = vm->ncpus,
+		.hide_cx16 = vm->kvm_pvm_host,
+		.tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0,
+	};
 	for (int i = 0; i < vm->ncpus; i++) {
-		r = vcpu_create(&vm->vcpus[i], vm, i, cpuid, vm->kvm_pvm_host, err);
+		r = vcpu_create(&vm->vcpus[i], vm, i, cpuid, &pol, err);
 		if (r < 0)
 			goto out;
 		/* Linux starts its APs itself (INIT/SIPI); a test guest gets every vCPU at its entry. */

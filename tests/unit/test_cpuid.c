@@ -28,7 +28,7 @@ static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t
 static void test_topology_four_cpus(void)
 {
 	struct kvm_cpuid2 *base = table();
-	struct cpuid_policy p = { .ncpus = 4, .hide_cx16 = false };
+	struct cpuid_policy p = { .ncpus = 4, .hide_cx16 = false, .tsc_deadline = true };
 	struct kvm_cpuid2 *c = cpuid_for_vcpu(base, 3, &p);
 	CHECK(c != NULL);
 	struct kvm_cpuid_entry2 *l1 = find(c, 1, 0);
@@ -38,6 +38,7 @@ static void test_topology_four_cpus(void)
 	CHECK(l1->ecx & (1u << 31));            /* hypervisor */
 	CHECK(l1->ecx & (1u << 13));            /* CX16 kept when not asked to hide */
 	CHECK(l1->edx & (1u << 28));            /* HTT with more than one logical CPU */
+	CHECK(l1->ecx & (1u << 24));            /* TSC deadline advertised */
 	struct kvm_cpuid_entry2 *smt = find(c, 0xb, 0), *core = find(c, 0xb, 1), *end = find(c, 0xb, 2);
 	CHECK(smt && core && end);              /* the missing subleaves were added */
 	CHECK_EQ(smt->ebx, 1u);
@@ -60,6 +61,7 @@ static void test_hide_cx16_single_cpu(void)
 	CHECK(!(l1->ecx & (1u << 13)));
 	CHECK(l1->ecx & 1u);                    /* other bits untouched */
 	CHECK(!(l1->edx & (1u << 28)));
+	CHECK(!(l1->ecx & (1u << 24)));         /* no TSC deadline unless KVM emulates it */
 	CHECK_EQ(l1->ebx >> 24, 0u);
 	free(c);
 	free(base);
