@@ -381,7 +381,7 @@ if need_guest virtio_vsock virtio_vsock_listen; then
     timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest virtio_vsock)" --vsock "cid=4,uds=$uds" \
       --cmdline vsock.listen=6000 >"$OUT" 2>&1 </dev/null &
     vpid=$!
-    for _ in $(seq 200); do grep -q '^vsock: guest cid 4, listening on port 6000$' "$OUT" && break; sleep 0.05; done
+    for _ in $(seq 200); do grep -qs '^vsock: guest cid 4, listening on port 6000$' "$OUT" && break; sleep 0.05; done
     printf 'CONNECT 6000\nhello from host client\n' |
       timeout -k 5 20 socat -t 5 - UNIX-CONNECT:"$uds" >"$TMPD/vsock-client.out" 2>&1
     wait $vpid
@@ -421,7 +421,7 @@ if need_guest virtio_net virtio_net_udp; then
     timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest virtio_net)" --net "tap=$tap" \
       --cmdline "net.ip=$sub.2" >"$OUT" 2>&1 </dev/null &
     vpid=$!
-    for _ in $(seq 200); do grep -q '^net: ready' "$OUT" && break; sleep 0.05; done
+    for _ in $(seq 200); do grep -qs '^net: ready' "$OUT" && break; sleep 0.05; done
     # Resent until the guest is done: the first may wait on ARP or arrive before its RX buffers.
     for _ in $(seq 100); do
       kill -0 $vpid 2>/dev/null || break
