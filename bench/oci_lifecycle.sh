@@ -139,7 +139,7 @@ notes=()
 for name in $RUNTIMES; do
 	case $name in
 	capsule)
-		rt=$CAPSULE_ROOT/$B/capsule-runtime
+		case $B in /*) rt=$B/capsule-runtime ;; *) rt=$CAPSULE_ROOT/$B/capsule-runtime ;; esac
 		if ! "$rt" --version >/dev/null 2>&1; then
 			notes+=("capsule: $rt --version fails ($("$rt" --version 2>&1 | head -n1)); not measured")
 			continue

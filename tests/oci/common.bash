@@ -11,7 +11,7 @@
 
 : "${B:=build}"
 : "${CAPSULE_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-: "${RUNTIME:=$CAPSULE_ROOT/$B/capsule-runtime}"
+case $B in /*) : "${RUNTIME:=$B/capsule-runtime}" ;; *) : "${RUNTIME:=$CAPSULE_ROOT/$B/capsule-runtime}" ;; esac
 export B CAPSULE_ROOT RUNTIME
 
 # crun 1.8 refuses a hybrid layout whose cgroup2 mount holds controllers (here: hugetlb), even
