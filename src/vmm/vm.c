@@ -161,6 +161,24 @@ uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size)
 	return a;
 }
 
+int vm_add_virtio_mmio(struct vm *vm, uint64_t addr, uint32_t size, uint32_t gsi)
+{
+	if (vm->nvirtio_mmio >= ACPI_MAX_MMIO_DEVICES)
+		return -ENOSPC;
+	vm->virtio_mmio[vm->nvirtio_mmio++] = (struct acpi_mmio_device){ addr, size, gsi };
+	return 0;
+}
+
+/* "acpi=off" as a word of the command line (not e.g. "xacpi=off" or "acpi=offline"). */
+static bool cmdline_has_word(const char *cmdline, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = cmdline; (p = strstr(p, word)); p += n)
+		if ((p == cmdline || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+			return true;
+	return false;
+}
+
 int vm_alloc_irq(struct vm *vm)
 {
 	/* Skip 8 (RTC), 9 (ACPI SCI) and 12 (PS/2 mouse): guests expect those to be theirs. */
@@ -226,6 +244,17 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 
 	/* Command line: the user's, then what devices asked for, then host workarounds. */
 	const char *user = cfg->cmdline ? cfg->cmdline : "console=ttyS0";
+	bool acpi_off = cmdline_has_word(user, "acpi=off");
+	if (acpi_off) {
+		/* Without ACPI the guest learns of virtio-mmio devices from its command line
+		 * (a kernel with VIRTIO_MMIO_CMDLINE_DEVICES). */
+		for (int i = 0; i < vm->nvirtio_mmio; i++) {
+			r = vm_append_cmdline(vm, "virtio_mmio.device=%uK@0x%llx:%u", vm->virtio_mmio[i].size >> 10,
+					      (unsigned long long)vm->virtio_mmio[i].addr, vm->virtio_mmio[i].gsi);
+			if (r < 0)
+				return cap_errf(err, -r, "kernel command line: too many devices");
+		}
+	}
 	size_t cap = strlen(user) + strlen(vm->cmdline_extra) + 64;
 	cmdline = malloc(cap);
 	if (!cmdline)
@@ -248,7 +277,8 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 	vm->test_guest = bi.kind == BOOT_ENTRY_TEST_GUEST;
 	/* ACPI describes the CPUs (MADT) and the power-off/reset registers; kernels built without
 	 * MP-table support (Debian's cloud kernel) need it to see more than one CPU. */
-	r = acpi_write_tables(&vm->mem, vm->ncpus, err);
+	r = acpi_write_tables(&vm->mem, vm->ncpus, acpi_off ? NULL : vm->virtio_mmio, acpi_off ? 0 : vm->nvirtio_mmio,
+			      err);
 	if (r < 0)
 		goto out;
 	cap_debug("start: kernel loaded at %.2f CPU-ms", vm_process_cpu_ms());

@@ -10,6 +10,7 @@
 
 #include "../lib/error.h"
 #include "../lib/evloop.h"
+#include "boot/acpi_aml.h"
 #include "bus.h"
 #include "memory.h"
 
@@ -92,6 +93,10 @@ struct vm {
 
 	/* command line fragments the devices add before boot */
 	char cmdline_extra[4096];
+	/* virtio-mmio windows, described to the guest in the ACPI DSDT (or, when the guest runs
+	 * with acpi=off, as virtio_mmio.device= command-line entries) */
+	struct acpi_mmio_device virtio_mmio[ACPI_MAX_MMIO_DEVICES];
+	int nvirtio_mmio;
 	/* allocators for device resources */
 	uint64_t next_mmio;
 	int next_irq;
@@ -133,6 +138,8 @@ int vm_exit_code(const struct vm *vm);
 int vm_add_device(struct vm *vm, const char *name, void *opaque, void (*destroy)(void *));
 int vm_append_cmdline(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size);  /* page-aligned, in the 32-bit hole; 0 when full */
+/* Announce a virtio-mmio device window to the guest (ACPI DSDT, or the command line under acpi=off). */
+int vm_add_virtio_mmio(struct vm *vm, uint64_t addr, uint32_t size, uint32_t gsi);
 int vm_alloc_irq(struct vm *vm);                        /* an IOAPIC GSI for a device, or -ENOSPC */
 
 /* Interrupts and notifications. */

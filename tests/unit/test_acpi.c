@@ -137,7 +137,7 @@ static void check_tables(int ncpus)
 	if (!mem)
 		return;
 	guest_mem_init_buffer(&m, mem, MEM_SIZE);
-	CHECK_EQ(acpi_write_tables(&m, ncpus, &err), 0);
+	CHECK_EQ(acpi_write_tables(&m, ncpus, NULL, 0, &err), 0);
 	CHECK(!err.set);
 	if (walk(mem, &f) < 0)
 		goto out;
@@ -238,14 +238,14 @@ static void test_tables_refused(void)
 	if (!mem)
 		return;
 	guest_mem_init_buffer(&m, mem, MEM_SIZE);
-	CHECK_EQ(acpi_write_tables(&m, 0, &err), -EINVAL);
+	CHECK_EQ(acpi_write_tables(&m, 0, NULL, 0, &err), -EINVAL);
 	CHECK(err.set && strstr(err.msg, "vCPUs"));
 	cap_err_clear(&err);
-	CHECK_EQ(acpi_write_tables(&m, 255, &err), -EINVAL);
+	CHECK_EQ(acpi_write_tables(&m, 255, NULL, 0, &err), -EINVAL);
 	cap_err_clear(&err);
 	/* RAM that ends inside the BIOS area */
 	guest_mem_init_buffer(&m, mem, 0xE0100);
-	CHECK(acpi_write_tables(&m, 1, &err) < 0);
+	CHECK(acpi_write_tables(&m, 1, NULL, 0, &err) < 0);
 	CHECK(err.set && strstr(err.msg, "ACPI"));
 	CHECK_EQ(find_rsdp(mem), 0);            /* nothing half-written */
 	free(mem);
@@ -358,7 +358,7 @@ static void test_tables_drive_device(void)
 		return;
 	guest_mem_init_buffer(&m, mem, MEM_SIZE);
 	fake_vm_init(&vm);
-	CHECK_EQ(acpi_write_tables(&m, 2, &err), 0);
+	CHECK_EQ(acpi_write_tables(&m, 2, NULL, 0, &err), 0);
 	CHECK_EQ(acpi_pm_register(&vm, &err), 0);
 	if (walk(mem, &f) == 0) {
 		/* acpi_hw_legacy_sleep(S5): PM1a_CNT = SLP_TYPa << 10, then | SLP_EN */

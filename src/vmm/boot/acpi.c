@@ -272,15 +272,21 @@ static void fill_madt(uint8_t *p, int ncpus)
 	acpi_header_init(&madt->h, "APIC", (uint32_t)off, 3);
 }
 
-int acpi_write_tables(struct guest_mem *m, int ncpus, cap_err *err)
+int acpi_write_tables(struct guest_mem *m, int ncpus, const struct acpi_mmio_device *devs, int ndevs,
+		      cap_err *err)
 {
+	uint8_t dev_aml[ACPI_MAX_MMIO_DEVICES * 64 + 16];
+
 	if (ncpus < 1 || ncpus > BOOT_MAX_CPUS)
 		return cap_errf(err, EINVAL, "ACPI tables: %d vCPUs (1 to %d supported)", ncpus, BOOT_MAX_CPUS);
+	size_t dev_len = aml_virtio_mmio_scope(dev_aml, sizeof(dev_aml), devs, ndevs);
+	if (dev_len == (size_t)-1)
+		return cap_errf(err, EINVAL, "ACPI tables: cannot describe %d virtio-mmio devices", ndevs);
 
 	size_t madt_len = sizeof(struct acpi_madt) + (size_t)ncpus * sizeof(struct madt_lapic) +
 			  sizeof(struct madt_ioapic) + sizeof(struct madt_iso);
 	size_t xsdt_len = sizeof(struct acpi_header) + 2 * sizeof(uint64_t);
-	size_t dsdt_len = sizeof(struct acpi_header) + sizeof(dsdt_aml);
+	size_t dsdt_len = sizeof(struct acpi_header) + sizeof(dsdt_aml) + dev_len;
 	/* Offsets from ACPI_RSDP_ADDR; the FACS must be 64-byte aligned, the rest 16. */
 	size_t o_xsdt = align_up(sizeof(struct acpi_rsdp), 16);
 	size_t o_facs = align_up(o_xsdt + xsdt_len, 64);
@@ -318,6 +324,8 @@ int acpi_write_tables(struct guest_mem *m, int ncpus, cap_err *err)
 	struct acpi_header *dsdt = (struct acpi_header *)(buf + o_dsdt);
 	acpi_header_init(dsdt, "DSDT", (uint32_t)dsdt_len, 2);
 	memcpy(buf + o_dsdt + sizeof(*dsdt), dsdt_aml, sizeof(dsdt_aml));
+	if (dev_len)
+		memcpy(buf + o_dsdt + sizeof(*dsdt) + sizeof(dsdt_aml), dev_aml, dev_len);
 
 	fill_madt(buf + o_madt, ncpus);
 

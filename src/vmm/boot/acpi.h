@@ -7,6 +7,7 @@
 
 #include "../../lib/error.h"
 #include "../memory.h"
+#include "acpi_aml.h"
 
 /* Where Linux's legacy scan (acpi_find_root_pointer: 0xE0000-0xFFFFF, 16-byte steps)
  * finds the RSDP; the loader's e820 map reserves [0x9FC00, 1 MiB). Boot loaders should
@@ -17,8 +18,10 @@
 #define ACPI_SCI_IRQ    9            /* ISA IRQ / GSI of the SCI; vm_alloc_irq() never hands it out */
 #define ACPI_OEM_ID     "CAPSUL"
 
-/* Write all tables for ncpus vCPUs (1..BOOT_MAX_CPUS) into guest RAM at ACPI_RSDP_ADDR.
+/* Write all tables for ncpus vCPUs (1..BOOT_MAX_CPUS) into guest RAM at ACPI_RSDP_ADDR; the
+ * DSDT also describes the ndevs virtio-mmio devices (may be 0).
  * Returns 0, or a negative errno with err filled. */
-int acpi_write_tables(struct guest_mem *m, int ncpus, cap_err *err);
+int acpi_write_tables(struct guest_mem *m, int ncpus, const struct acpi_mmio_device *devs, int ndevs,
+		      cap_err *err);
 
 #endif
