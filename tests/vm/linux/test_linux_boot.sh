@@ -111,6 +111,7 @@ nested() {
 	grep -q '^guest: nproc = 2$' "$o" ||
 		add "the guest did not see 2 CPUs ($(grep '^guest: nproc' "$o" || echo 'no nproc line'))"
 	grep -q '^capsule-init: done' "$o" || add "the guest's init did not finish"
+	grep -q '^boot: [0-9.]* ms' "$o" || add "no 'boot: N ms' line from --boot-timer (the guest pokes 0xd0000000 at init)"
 	if [ -n "$why" ]; then
 		fail "$name" "$why"
 		sed 's/^/  | /' "$TMPD/$name.out" | tail -n 40
@@ -149,7 +150,7 @@ else
 	"$CAPSULE" vm run --kernel "$LINUX/vmlinux" --cpus 1 --memory 256 \
 		--cmdline "console=ttyS0 noxsave $marker" >"$TMPD/$name.out" 2>&1 </dev/null &
 	vpid=$!
-	found=0 deadline=${DIRECT_TIMEOUT:-300}
+	found=0 deadline=${DIRECT_TIMEOUT:-420}
 	while kill -0 $vpid 2>/dev/null; do
 		if grep -qF "$want" "$TMPD/$name.out"; then found=1; break; fi
 		t=$(since "$t0")
