@@ -51,6 +51,11 @@ const char *rt_cmdline(void);
 int rt_cmdline_flag(const char *word);
 uint64_t rt_cmdline_num(const char *key, uint64_t def);
 
+/* ACPI: the RSDP (boot_params.acpi_rsdp_addr, else a scan of 0xe0000-0xfffff) and a table by its
+ * signature ("DSDT" through the FADT); NULL when absent. */
+const uint8_t *rt_acpi_rsdp(void);
+const uint8_t *rt_acpi_table(const char *sig);
+
 /* Output on COM1. */
 void rt_putc(char c);
 void rt_puts(const char *s);

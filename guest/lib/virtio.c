@@ -74,30 +74,78 @@ static int parse_dev(const char *s, uintptr_t *base, unsigned *irq)
 	return 0;
 }
 
-int vio_find(uint32_t device_id, unsigned nth, struct vio_dev *d)
+/* virtio-mmio windows the VMM announces: virtio_mmio.device= words on the command line (as with
+ * acpi=off), then LNRO0005 devices in the DSDT, each followed in its _CRS by a Memory32Fixed
+ * descriptor (0x86, length 9) and an Extended Interrupt one (0x89, length 6). The DSDT is scanned
+ * for those byte patterns rather than interpreted: enough for the tables a VMM writes. */
+#define MAX_WINDOWS 16
+
+static unsigned windows(uintptr_t base[MAX_WINDOWS], unsigned irq[MAX_WINDOWS])
 {
 	static const char key[] = "virtio_mmio.device=";
 	const char *s = rt_cmdline();
+	const uint8_t *dsdt;
+	unsigned n = 0, len, i, j, k;
 
-	while (*s) {
-		size_t i;
-
+	while (*s && n < MAX_WINDOWS) {
 		while (*s == ' ')
 			s++;
 		for (i = 0; key[i] && s[i] == key[i]; i++)
 			;
-		if (!key[i]) {
-			struct vio_dev t = { 0 };
-
-			if (parse_dev(s + i, &t.base, &t.irq) == 0 && rd(&t, MAGIC) == 0x74726976 &&
-			    rd(&t, VERSION) == 2 && rd(&t, DEVICE_ID) == device_id && nth-- == 0) {
-				t.device_id = device_id;
-				*d = t;
-				return 0;
-			}
-		}
+		if (!key[i] && parse_dev(s + i, &base[n], &irq[n]) == 0)
+			n++;
 		while (*s && *s != ' ')
 			s++;
+	}
+	dsdt = rt_acpi_table("DSDT");
+	if (!dsdt || memcmp(dsdt, "DSDT", 4))
+		return n;
+	memcpy(&len, dsdt + 4, 4);
+	for (i = 36; i + 9 < len && n < MAX_WINDOWS; i++) {
+		uintptr_t b = 0;
+		unsigned q = 0;
+		uint32_t v;
+
+		if (memcmp(dsdt + i, "LNRO0005", 9))
+			continue;
+		for (j = i + 9; j + 9 < len && j < i + 96; j++) {
+			if (!memcmp(dsdt + j, "LNRO0005", 8))
+				break;
+			if (!b && dsdt[j] == 0x86 && dsdt[j + 1] == 9 && dsdt[j + 2] == 0) {
+				memcpy(&v, dsdt + j + 4, 4);
+				b = v;
+			} else if (b && dsdt[j] == 0x89 && dsdt[j + 1] == 6 && dsdt[j + 2] == 0) {
+				memcpy(&v, dsdt + j + 5, 4);
+				q = v;
+				break;
+			}
+		}
+		for (k = 0; k < n && base[k] != b; k++)
+			;
+		if (b && k == n) {
+			base[n] = b;
+			irq[n++] = q;
+		}
+	}
+	return n;
+}
+
+int vio_find(uint32_t device_id, unsigned nth, struct vio_dev *d)
+{
+	uintptr_t base[MAX_WINDOWS];
+	unsigned irq[MAX_WINDOWS], n = windows(base, irq), i;
+
+	for (i = 0; i < n; i++) {
+		struct vio_dev t = { 0 };
+
+		t.base = base[i];
+		t.irq = irq[i];
+		if (rd(&t, MAGIC) == 0x74726976 && rd(&t, VERSION) == 2 && rd(&t, DEVICE_ID) == device_id &&
+		    nth-- == 0) {
+			t.device_id = device_id;
+			*d = t;
+			return 0;
+		}
 	}
 	return -1;
 }

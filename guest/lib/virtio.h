@@ -1,6 +1,7 @@
 /* A minimal virtio-mmio (version 2) driver for test guests: split virtqueues of 8 entries,
  * completion by polling the used rings from ring 3 (no interrupts). Devices are found the way Linux
- * finds them: virtio_mmio.device=SIZE@0xBASE:IRQ words on the kernel command line. The caller
+ * finds them: virtio_mmio.device=SIZE@0xBASE:IRQ words on the kernel command line, or LNRO0005
+ * devices in the ACPI DSDT, in that order (DSDT order is creation order). The caller
  * decides which descriptor slots each request uses, so a queue can hold several buffers. */
 #ifndef GUEST_VIRTIO_H
 #define GUEST_VIRTIO_H
@@ -63,7 +64,7 @@ struct vio_buf {
 	int device_writes;
 };
 
-/* The nth (from 0) device with this ID on the command line; 0 or -1 when absent. */
+/* The nth (from 0) device with this ID; 0 or -1 when absent. */
 int vio_find(uint32_t device_id, unsigned nth, struct vio_dev *d);
 /* Reset, negotiate VERSION_1 plus the offered part of want, set up queues 0..nq-1 (cleared when
  * re-initialising), DRIVER_OK. Returns 0, or -1 after printing which step the device refused. */

@@ -15,12 +15,12 @@ ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exi
 serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_allexit serial_flood
 serial_input ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer
 boot_timer_off acpi_tables power_i8042 power_acpi_off power_acpi_reset fault_status4 fault_on_ap
-virtio_rng virtio_blk_rw virtio_blk_file virtio_blk_ro virtio_blk_second virtio_hostile_rng
-virtio_hostile_blk virtio_vsock virtio_vsock_listen virtio_net_udp virtio_balloon err_missing_kernel
-err_kernel_is_directory err_not_a_kernel err_truncated_elf_header err_truncated_elf_segment
-err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum
-err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option
-err_kvm_nonexistent err_kvm_devnull"
+virtio_rng virtio_rng_acpi_off virtio_blk_rw virtio_blk_file virtio_blk_ro virtio_blk_second
+virtio_hostile_rng virtio_hostile_blk virtio_vsock virtio_vsock_listen virtio_net_udp virtio_balloon
+err_missing_kernel err_kernel_is_directory err_not_a_kernel err_truncated_elf_header
+err_truncated_elf_segment err_corrupt_bzimage_synthetic err_corrupt_bzimage_real
+err_initrd_too_large err_memory_below_minimum err_memory_above_host err_cpus_zero err_cpus_huge
+err_unknown_option err_no_kernel_option err_kvm_nonexistent err_kvm_devnull"
 
 skip_all() {
   local c
@@ -284,10 +284,13 @@ fi
 
 # --- virtio devices, driven by the guests' own virtio-mmio driver -------------------------------------
 
-if need_guest virtio_rng virtio_rng; then
+# Found through the DSDT (LNRO0005) by default, through virtio_mmio.device= with acpi=off.
+if need_guest virtio_rng virtio_rng virtio_rng_acpi_off; then
   vm virtio_rng $T --kernel "$(guest virtio_rng)" --rng
   expect_rc virtio_rng 0 && has virtio_rng '^rng: request 2: 64 bytes, ' && has virtio_rng '^rng: ok$' &&
     pass virtio_rng
+  vm virtio_rng_acpi_off $T --kernel "$(guest virtio_rng)" --rng --cmdline acpi=off
+  expect_rc virtio_rng_acpi_off 0 && has virtio_rng_acpi_off '^rng: ok$' && pass virtio_rng_acpi_off
 fi
 
 if need_guest virtio_blk virtio_blk_rw virtio_blk_file virtio_blk_second virtio_blk_ro; then
