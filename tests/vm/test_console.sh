@@ -71,3 +71,17 @@ if wait_file "$TMPD/ctrlax.after" && cmp -s "$TMPD/ctrlax.before" "$TMPD/ctrlax.
 else
   fail console_ctrl_a_x_restored "stty settings differ after Ctrl-A x"
 fi
+
+# 3. SIGTERM stops the VM: status 128+15 and one line naming the signal.
+tmux kill-session -t "$S" 2>/dev/null
+sleep 100 | "$CAPSULE" vm run --kernel "$G/serial.elf" --memory 64 --cmdline serial.echo >"$TMPD/term.out" 2>"$TMPD/term.err" &
+pid=$!
+for _ in $(seq 100); do grep -q "serial: waiting" "$TMPD/term.out" && break; sleep 0.1; done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" = 143 ] && [ "$(wc -l <"$TMPD/term.err")" = 1 ] && grep -q '^capsule: vm: stopped by signal Terminated$' "$TMPD/term.err"; then
+  pass signal_term_status
+else
+  fail signal_term_status "rc=$rc stderr: $(cat "$TMPD/term.err")"
+fi
