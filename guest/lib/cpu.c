@@ -1,8 +1,9 @@
 /* Per-vCPU descriptor tables, exceptions and the ring-3 round trip.
  * Each vCPU gets its own GDT and TSS (a TSS is marked busy by ltr, so two vCPUs cannot share one;
  * its RSP0 is where exceptions from ring 3 land); the IDT is shared. Ring 3 comes back through a
- * deliberate #UD (see entry.S for why not int $0x80 or syscall). All of it is built lazily, on a vCPU's first rt_user_call, so guests that never
- * leave ring 0 pay nothing for it in the slow emulated ring 0. */
+ * deliberate #UD (see entry.S for why not int $0x80 or syscall). All of it is built lazily, on a
+ * vCPU's first rt_user_call, so guests that never leave ring 0 pay nothing for it in the slow
+ * emulated ring 0. */
 #include "rt.h"
 
 #define KSTACK_SIZE (1 << RT_KSTACK_SHIFT)
