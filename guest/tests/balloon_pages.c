@@ -1,5 +1,5 @@
-/* virtio-balloon (--balloon), page by page: fills four pages with a pattern, inflates the middle two (plus a PFN
- * far outside RAM, which the device must ignore), and checks that those two now read as zero (the
+/* virtio-balloon (--balloon), page by page: fills four pages with a pattern, inflates the middle
+ * two (plus a PFN far outside RAM, which the device must ignore), and checks that those two now read as zero (the
  * host really dropped them) while their neighbours kept the pattern; then deflates them and checks
  * they are usable again. The page checks run in ring 3, where a 4 KiB loop is cheap. */
 #include "virtio.h"

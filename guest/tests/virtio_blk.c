@@ -1,5 +1,5 @@
-/* Drives a virtio-blk disk (--disk; the first, or the blk.index=N-th from 0) through virtio-mmio: capacity, GET_ID,
- * a read of sector 0, then on a writable disk a write of sector 1, a flush and a read-back, on a
+/* Drives a virtio-blk disk (--disk; the first, or the blk.index=N-th from 0) through virtio-mmio:
+ * capacity, GET_ID, a read of sector 0, then on a writable disk a write of sector 1, a flush and a read-back, on a
  * read-only one a write that must fail; and a read past the end that must fail. Prints each result;
  * the test checks them and the disk file afterwards. */
 #include "virtio.h"
