@@ -12,15 +12,16 @@ T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets nea
 
 # Every check of this suite, for the SKIP lines when the suite cannot run at all.
 ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exit_status_outb
-serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_allexit serial_flood
-serial_input ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology boot_timer
-boot_timer_off acpi_tables power_i8042 power_acpi_off power_acpi_reset fault_status4 fault_on_ap
-virtio_rng virtio_rng_acpi_off virtio_blk_rw virtio_blk_file virtio_blk_ro virtio_blk_second
-virtio_hostile_rng virtio_hostile_blk virtio_vsock virtio_vsock_listen virtio_net_udp virtio_balloon
-err_missing_kernel err_kernel_is_directory err_not_a_kernel err_truncated_elf_header
-err_truncated_elf_segment err_corrupt_bzimage_synthetic err_corrupt_bzimage_real
-err_initrd_too_large err_memory_below_minimum err_memory_above_host err_cpus_zero err_cpus_huge
-err_unknown_option err_no_kernel_option err_kvm_nonexistent err_kvm_devnull"
+serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_cpus16 smp_allexit
+serial_flood serial_input ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology
+boot_timer boot_timer_off acpi_tables power_i8042 power_acpi_off power_acpi_reset fault_status4
+fault_on_ap virtio_rng virtio_rng_acpi_off virtio_blk_rw virtio_blk_file virtio_blk_ro
+virtio_blk_second virtio_hostile_rng virtio_hostile_blk virtio_vsock virtio_vsock_listen
+virtio_net_udp virtio_balloon err_missing_kernel err_kernel_is_directory err_not_a_kernel
+err_truncated_elf_header err_truncated_elf_segment err_corrupt_bzimage_synthetic
+err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum err_memory_above_host
+err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option err_kvm_nonexistent
+err_kvm_devnull"
 
 skip_all() {
   local c
@@ -133,7 +134,7 @@ if need_guest hello serial_console_file; then
   fi
 fi
 
-for n in 1 2 4; do
+for n in 1 2 4 16; do	# 16: more vCPU threads than host cores
   c=smp_cpus$n
   if need_guest smp $c; then
     vm $c $T --kernel "$(guest smp)" --cpus $n
