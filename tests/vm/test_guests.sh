@@ -18,10 +18,10 @@ boot_timer boot_timer_off acpi_tables power_i8042 power_acpi_off power_acpi_rese
 fault_on_ap virtio_rng virtio_rng_acpi_off virtio_blk_rw virtio_blk_file virtio_blk_ro
 virtio_blk_second virtio_hostile_rng virtio_hostile_blk virtio_vsock virtio_vsock_listen
 virtio_net_udp virtio_balloon err_missing_kernel err_kernel_is_directory err_not_a_kernel
-err_truncated_elf_header err_truncated_elf_segment err_corrupt_bzimage_synthetic
-err_corrupt_bzimage_real err_initrd_too_large err_memory_below_minimum err_memory_above_host
-err_cpus_zero err_cpus_huge err_unknown_option err_no_kernel_option err_kvm_nonexistent
-err_kvm_devnull"
+err_truncated_elf_header err_truncated_elf_segment err_segment_below_1mib err_segment_beyond_ram
+err_segment_wraps err_corrupt_bzimage_synthetic err_corrupt_bzimage_real err_initrd_too_large
+err_memory_below_minimum err_memory_above_host err_cpus_zero err_cpus_huge err_unknown_option
+err_no_kernel_option err_kvm_nonexistent err_kvm_devnull"
 
 skip_all() {
   local c
@@ -496,18 +496,35 @@ mkdir -p "$TMPD/kernel-dir"
 expect_error err_kernel_is_directory 1 "^capsule: .*kernel-dir" "$CAPSULE" vm run --kernel "$TMPD/kernel-dir"
 expect_error err_not_a_kernel 1 '^capsule: .*/etc/passwd' "$CAPSULE" vm run --kernel /etc/passwd
 
-# An ELF cut inside its program headers, and one whose PT_LOAD data lies past the end of the file.
-head -c 100 "$hello" >"$TMPD/trunc-hdr.elf"
-expect_error err_truncated_elf_header 1 '^capsule: .*trunc-hdr\.elf.*truncated' "$CAPSULE" vm run --kernel "$TMPD/trunc-hdr.elf"
-head -c 4200 "$hello" >"$TMPD/trunc-seg.elf"
-expect_error err_truncated_elf_segment 1 '^capsule: .*trunc-seg\.elf.*truncated' "$CAPSULE" vm run --kernel "$TMPD/trunc-seg.elf"
-
 # put FILE OFFSET BYTES...: writes hex BYTES into FILE at OFFSET.
 put() {
   local f=$1 off=$2 hex; shift 2
   hex=$(printf '\\x%s' "$@")
   printf "$hex" | dd of="$f" bs=1 seek=$((off)) conv=notrunc status=none
 }
+# put64 FILE OFFSET VALUE: writes VALUE as a little-endian 64-bit number into FILE at OFFSET.
+put64() {
+  local i bytes=()
+  for i in 0 1 2 3 4 5 6 7; do bytes+=("$(printf '%02x' $(( ($3 >> (8 * i)) & 255 )))"); done
+  put "$1" "$2" "${bytes[@]}"
+}
+
+# A guest whose first PT_LOAD claims another physical address (p_paddr is at 64 + 24): among the
+# loader's tables below 1 MiB, past the end of RAM, and wrapping around the address space.
+for c in err_segment_below_1mib:0x8000 err_segment_beyond_ram:0x7ff00000 err_segment_wraps:0xffffffffffff0000; do
+  cp "$hello" "$TMPD/${c%%:*}.elf" 2>/dev/null
+  put64 "$TMPD/${c%%:*}.elf" 88 $((${c#*:})) 2>/dev/null
+  expect_error "${c%%:*}" 1 "^capsule: .*${c%%:*}\\.elf: segment at ${c#*:}" \
+    "$CAPSULE" vm run --kernel "$TMPD/${c%%:*}.elf" --memory 64
+done
+
+# An ELF cut inside its program headers, and one whose PT_LOAD data lies past the end of the file.
+head -c 100 "$hello" >"$TMPD/trunc-hdr.elf"
+expect_error err_truncated_elf_header 1 '^capsule: .*trunc-hdr\.elf.*truncated' "$CAPSULE" vm run --kernel "$TMPD/trunc-hdr.elf"
+head -c 4200 "$hello" >"$TMPD/trunc-seg.elf"
+expect_error err_truncated_elf_segment 1 '^capsule: .*trunc-seg\.elf.*truncated' "$CAPSULE" vm run --kernel "$TMPD/trunc-seg.elf"
+
+
 # A synthetic bzImage (boot protocol 2.15, one setup sector) whose payload starts like gzip but is
 # not a valid deflate stream: the header is fine, so capsule must fail in the payload.
 bz=$TMPD/corrupt-bzImage
