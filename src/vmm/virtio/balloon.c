@@ -77,8 +77,13 @@ int balloon_parse_stats(const struct virtq_chain *c, uint64_t stats[VIRTIO_BALLO
 static void release_range(void *opaque, void *host, uint64_t bytes)
 {
 	struct balloon *b = opaque;
-	/* MADV_REMOVE frees the memfd's pages; a plain buffer (tests) can only be zapped. */
-	if (madvise(host, bytes, b->memfd_backed ? MADV_REMOVE : MADV_DONTNEED) < 0)
+	/* MADV_REMOVE frees the memfd's pages. A plain buffer (unit tests, fuzzers) is not ours to
+	 * unmap; it gets what the guest would see, zeroes. */
+	if (!b->memfd_backed) {
+		memset(host, 0, bytes);
+		return;
+	}
+	if (madvise(host, bytes, MADV_REMOVE) < 0)
 		cap_debug("virtio-balloon: madvise: %s", strerror(errno));
 }
 
