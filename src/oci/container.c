@@ -420,12 +420,23 @@ pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, cap_err *err)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cap_errf(err, errno, "socketpair");
+	int own_pidns = -1;
 	for (int i = 0; i < c->n_ns_fd; i++)
-		if (c->ns_flag[i] == CLONE_NEWPID && setns(c->ns_fd[i], CLONE_NEWPID) < 0) {
-			r = cap_errf(err, errno, "cannot join the pid namespace");
-			goto fail;
+		if (c->ns_flag[i] == CLONE_NEWPID) {
+			own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+			if (setns(c->ns_fd[i], CLONE_NEWPID) < 0) {
+				r = cap_errf(err, errno, "cannot join the pid namespace");
+				if (own_pidns >= 0)
+					close(own_pidns);
+				goto fail;
+			}
 		}
 	pid = fork();
+	/* Children we make later (none, or a sanitizer's helper) belong in our own pid namespace. */
+	if (pid != 0 && own_pidns >= 0) {
+		setns(own_pidns, CLONE_NEWPID);
+		close(own_pidns);
+	}
 	if (pid < 0) {
 		r = cap_errf(err, errno, "fork");
 		goto fail;
