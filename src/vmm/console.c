@@ -1,10 +1,12 @@
 #include "console.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "../lib/evloop.h"
@@ -28,8 +30,13 @@ static void console_readable(void *opaque, uint32_t events)
 	size_t room = serial_input_room(c->vm->serial);
 
 	(void)events;
-	if (room == 0)
-		return; /* the guest is not reading: leave the bytes in the pipe/tty */
+	if (room == 0) {
+		/* The guest is not reading: leave the bytes where they are and stop watching until
+		 * it drains its FIFO (level-triggered epoll would otherwise spin). */
+		evloop_del(c->loop, c->in_fd);
+		c->paused = true;
+		return;
+	}
 	ssize_t n = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
 	if (n <= 0) {
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -59,12 +66,87 @@ static void console_readable(void *opaque, uint32_t events)
 		serial_input(c->vm->serial, out, m);
 }
 
+static void on_drained(void *opaque)
+{
+	struct console *c = opaque;
+	uint64_t one = 1;
+	if (write(c->resume_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: a resume is already pending */
+	}
+}
+
+static void on_resume(void *opaque, uint32_t events)
+{
+	struct console *c = opaque;
+	uint64_t v;
+	(void)events;
+	if (read(c->resume_fd, &v, sizeof(v)) < 0) {
+		/* spurious wakeup */
+	}
+	if (c->paused && c->in_fd >= 0) {
+		c->paused = false;
+		evloop_add(c->loop, c->in_fd, EPOLLIN, console_readable, c);
+	}
+}
+
+/* Copies the regular file to the pipe; a full pipe blocks it, a closed pipe (EPIPE) ends it. */
+static void *feeder_thread(void *arg)
+{
+	struct console *c = arg;
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(c->file_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(c->pipe_wr, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return NULL;
+			}
+			off += w;
+		}
+	}
+	close(c->pipe_wr); /* EOF for the reader */
+	c->pipe_wr = -1;
+	return NULL;
+}
+
+static int attach_regular_file(struct console *c, int file_fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	c->file_fd = file_fd;
+	c->in_fd = p[0];
+	c->pipe_wr = p[1];
+	int r = pthread_create(&c->feeder, NULL, feeder_thread, c);
+	if (r) {
+		close(p[0]);
+		close(p[1]);
+		c->in_fd = file_fd;
+		c->pipe_wr = -1;
+		return -r;
+	}
+	c->feeder_started = true;
+	return evloop_add(c->loop, c->in_fd, EPOLLIN, console_readable, c);
+}
+
 int console_attach(struct console *c, struct vm *vm, int in_fd, struct evloop *loop)
 {
 	memset(c, 0, sizeof(*c));
 	c->vm = vm;
 	c->in_fd = in_fd;
 	c->loop = loop;
+	c->file_fd = -1;
+	c->pipe_wr = -1;
+	c->resume_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->resume_fd < 0)
+		return -errno;
+	int rr = evloop_add(loop, c->resume_fd, EPOLLIN, on_resume, c);
+	if (rr < 0)
+		return rr;
+	serial_set_drain_notify(vm->serial, on_drained, c);
 	if (isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {
 		struct termios t = c->saved;
 		cfmakeraw(&t);
@@ -76,9 +158,29 @@ int console_attach(struct console *c, struct vm *vm, int in_fd, struct evloop *l
 		}
 	}
 	int r = evloop_add(loop, in_fd, EPOLLIN, console_readable, c);
-	if (r == -EPERM) /* a regular file or /dev/null cannot be polled: no input, nothing to do */
-		return 0;
+	if (r == -EPERM) /* a regular file (or /dev/null) cannot be polled */
+		return attach_regular_file(c, in_fd);
 	return r;
+}
+
+void console_close(struct console *c)
+{
+	console_restore(c);
+	if (c->vm && c->vm->serial)
+		serial_set_drain_notify(c->vm->serial, NULL, NULL);
+	if (c->resume_fd > 0)
+		close(c->resume_fd);
+	c->resume_fd = -1;
+	if (c->feeder_started) {
+		/* Closing the read end makes a blocked write fail with EPIPE (SIGPIPE is ignored). */
+		close(c->in_fd);
+		c->in_fd = -1;
+		pthread_join(c->feeder, NULL);
+		c->feeder_started = false;
+		if (c->pipe_wr >= 0)
+			close(c->pipe_wr);
+		c->pipe_wr = -1;
+	}
 }
 
 void console_restore(struct console *c)

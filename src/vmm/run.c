@@ -112,7 +112,7 @@ int vmm_run(const struct vm_config *cfg, cap_err *err)
 		goto out;
 	evloop_run(&loop);
 
-	console_restore(&con);
+	console_close(&con);
 	vm_destroy(&vm);
 	rc = vm_exit_code(&vm);
 	switch (vm.stop_reason) {
@@ -144,7 +144,7 @@ int vmm_run(const struct vm_config *cfg, cap_err *err)
 	}
 	goto done;
 out:
-	console_restore(&con);
+	console_close(&con);
 	vm_destroy(&vm);
 done:
 	if (out_fd > STDERR_FILENO)

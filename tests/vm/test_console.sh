@@ -85,3 +85,14 @@ if [ "$rc" = 143 ] && [ "$(wc -l <"$TMPD/term.err")" = 1 ] && grep -q '^capsule:
 else
   fail signal_term_status "rc=$rc stderr: $(cat "$TMPD/term.err")"
 fi
+
+# 4. Standard input from a regular file (epoll cannot watch one) still reaches the guest.
+echo "hello from a file" >"$TMPD/in.txt"
+timeout -k 5 30 "$CAPSULE" vm run --kernel "$G/serial.elf" --memory 64 --cmdline serial.echo \
+  <"$TMPD/in.txt" >"$TMPD/file.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q '^serial: got \[hello from a file\]' "$TMPD/file.out"; then
+  pass console_stdin_regular_file
+else
+  fail console_stdin_regular_file "rc=$rc: $(head -c 300 "$TMPD/file.out")"
+fi

@@ -49,6 +49,8 @@ struct serial {
 	size_t rx_head, rx_len;
 	/* panic detection: match the kernel's "Kernel panic - not syncing" on the console */
 	size_t panic_match;
+	void (*drain_fn)(void *opaque);
+	void *drain_opaque;
 };
 
 static const char panic_text[] = "Kernel panic - not syncing";
@@ -167,7 +169,8 @@ static void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t le
 			} else if (s->rx_len) {
 				v = s->rx[s->rx_head];
 				s->rx_head = (s->rx_head + 1) % FIFO_SIZE;
-				s->rx_len--;
+				if (s->rx_len-- == FIFO_SIZE && s->drain_fn)
+					s->drain_fn(s->drain_opaque);
 			}
 			break;
 		case 1:
@@ -223,6 +226,14 @@ size_t serial_input_room(struct serial *s)
 	size_t room = FIFO_SIZE - s->rx_len;
 	pthread_mutex_unlock(&s->lock);
 	return room;
+}
+
+void serial_set_drain_notify(struct serial *s, void (*fn)(void *opaque), void *opaque)
+{
+	pthread_mutex_lock(&s->lock);
+	s->drain_fn = fn;
+	s->drain_opaque = opaque;
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void serial_destroy(void *opaque)

@@ -16,5 +16,8 @@ int serial_create(struct vm *vm, int out_fd, struct serial **out, cap_err *err);
 void serial_input(struct serial *s, const uint8_t *buf, size_t len);
 /* Free space in the receive FIFO (to apply back-pressure on the input source). */
 size_t serial_input_room(struct serial *s);
+/* Call fn(opaque) (on a vCPU thread) when the guest reads from a full receive FIFO, so that a
+ * paused input source can resume. */
+void serial_set_drain_notify(struct serial *s, void (*fn)(void *opaque), void *opaque);
 
 #endif
