@@ -270,6 +270,7 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 		.ncpus = vm->ncpus,
 		.guest_decompress = cfg->guest_decompress,
 		.pvh = cfg->pvh,
+		.acpi_rsdp = ACPI_RSDP_ADDR, /* the guest need not scan the BIOS area */
 	};
 	r = boot_load(&vm->mem, &bc, &bi, err);
 	if (r < 0)
