@@ -232,3 +232,8 @@ struct virtio_mmio *virtio_net_create(const struct guest_mem *mem, const struct 
 	memcpy(d->t.config, &cfg, d->t.config_len);
 	return &d->t;
 }
+
+void virtio_net_poll(struct virtio_mmio *t)
+{
+	tap_event(t->dev, EPOLLIN);
+}

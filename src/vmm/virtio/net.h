@@ -10,4 +10,8 @@
 /* The frame length of a TX chain, or -EINVAL when it cannot be a frame. */
 int net_tx_check(const struct virtq_chain *c);
 
+struct virtio_mmio;
+/* Test hook: read the TAP as if epoll had said it is readable. */
+void virtio_net_poll(struct virtio_mmio *t);
+
 #endif
