@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -41,6 +42,7 @@ struct conn {
 	uint32_t local_port;	/* host-side port */
 	uint32_t peer_port;	/* guest-side port */
 	bool readable, watched;
+	bool dead;		/* dropped by a device reset; freed on the I/O thread */
 	bool host_eof;		/* the host socket reached EOF; SHUTDOWN sent */
 	bool close_after_flush;	/* guest shut down both ways: RST once buffered data is out */
 	bool guest_no_send;	/* guest said SHUTDOWN_SEND */
@@ -61,7 +63,8 @@ struct vsock_dev {
 	char *uds;
 	int listen_fd;
 	struct evloop *io;
-	struct conn *conns;
+	int reap_fd;		/* eventfd: dead connections wait for the I/O thread to free them */
+	struct conn *conns, *dead;
 	unsigned nconns;
 	uint32_t next_port;
 	struct virtio_vsock_hdr ctl[CTL_MAX];	/* control packets waiting for an RX buffer */
@@ -170,11 +173,55 @@ static void conn_free(struct vsock_dev *d, struct conn *c)
 	free(c);
 }
 
+/* A device reset arrives on a vCPU thread while the I/O thread may be about to run a
+ * connection's handler, so the connections are only marked dead and shut down here; the I/O
+ * thread unregisters and frees them (reap_event). Without an I/O loop (tests) they go at once. */
 static void close_all(struct vsock_dev *d)
 {
-	while (d->conns)
-		conn_free(d, d->conns);
+	if (!d->io) {
+		while (d->conns)
+			conn_free(d, d->conns);
+	} else if (d->conns) {
+		while (d->conns) {
+			struct conn *c = d->conns;
+			d->conns = c->next;
+			d->nconns--;
+			c->dead = true;
+			shutdown(c->fd, SHUT_RDWR);
+			c->next = d->dead;
+			d->dead = c;
+		}
+		uint64_t one = 1;
+		if (write(d->reap_fd, &one, sizeof(one)) < 0)
+			cap_debug("virtio-vsock: reap eventfd: %s", strerror(errno));
+	}
 	d->ctl_n = 0;
+}
+
+static void free_dead(struct vsock_dev *d)
+{
+	while (d->dead) {
+		struct conn *c = d->dead;
+		d->dead = c->next;
+		if (c->watched && d->io)
+			evloop_del(d->io, c->fd);
+		close(c->fd);
+		free(c->buf);
+		free(c);
+	}
+}
+
+static void reap_event(void *opaque, uint32_t events)
+{
+	struct vsock_dev *d = opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(d->reap_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&d->t.lock);
+	free_dead(d);
+	pthread_mutex_unlock(&d->t.lock);
 }
 
 /* Tell the guest about freed buffer space: every quarter buffer, and when a backlog drained
@@ -545,6 +592,10 @@ static void conn_event(void *opaque, uint32_t events)
 	struct vsock_dev *d = c->d;
 
 	pthread_mutex_lock(&d->t.lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&d->t.lock);
+		return;
+	}
 	if (c->state == C_HOST_LINE) {
 		host_line(d, c);
 	} else {
@@ -600,6 +651,13 @@ static void vsock_reset(struct virtio_mmio *t)
 static int vsock_attach(struct virtio_mmio *t, struct evloop *io)
 {
 	struct vsock_dev *d = t->dev;
+	int r;
+
+	d->reap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->reap_fd < 0)
+		return -errno;
+	if ((r = evloop_add(io, d->reap_fd, EPOLLIN, reap_event, d)) < 0)
+		return r;
 	d->io = io;
 	return evloop_add(io, d->listen_fd, EPOLLIN, listen_event, d);
 }
@@ -611,6 +669,9 @@ static void vsock_destroy(struct virtio_mmio *t)
 	for (struct conn *c = d->conns; c; c = c->next)
 		c->watched = false;
 	close_all(d);
+	free_dead(d);
+	if (d->reap_fd >= 0)
+		close(d->reap_fd);
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->uds);
@@ -646,6 +707,7 @@ struct virtio_mmio *virtio_vsock_create(const struct guest_mem *mem, uint64_t gu
 	d->cid = guest_cid;
 	d->next_port = 1u << 30;
 	d->listen_fd = -1;
+	d->reap_fd = -1;
 	/* Room for "<uds>_<port>" too. */
 	if (strlen(uds) + 12 > sizeof(sa.sun_path)) {
 		cap_errf(err, ENAMETOOLONG, "vsock socket %s", uds);
