@@ -21,8 +21,12 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-/* Sync messages (one datagram each): parent -> child: 'G' [hook state JSON];
- * child -> parent: 'H' (run the runtime hooks now), 'R' ready, 'E' <error message>. */
+/* Sync messages (one datagram each). parent -> child: 'G' [hook state JSON] once the id
+ * maps are written, 'C' once the child is in its cgroups, 'K' after the runtime hooks ran;
+ * child -> parent: 'H' (run the runtime hooks now), 'R' ready, 'E' <error message>.
+ * Moving a task between v1 cgroups waits for an RCU grace period; the child builds its
+ * root file system meanwhile and waits for 'C' only before it must be inside (a cgroup
+ * namespace, or reporting ready). */
 #define SYNC_MAX 65536
 
 void oci_ctx_init(struct oci_ctx *c)
@@ -76,6 +80,27 @@ static int sync_recv(int fd, char *buf, size_t sz)
 	return (int)n;
 }
 
+/* Wait for message `want` from the parent, remembering a 'C' that arrives first. */
+static int child_wait(int fd, char want, bool *got_c)
+{
+	char b[8];
+	if (want == 'C' && *got_c)
+		return 0;
+	for (;;) {
+		if (sync_recv(fd, b, sizeof(b)) <= 0)
+			return -1;
+		if (b[0] == 'C')
+			*got_c = true;
+		if (b[0] == want)
+			return 0;
+	}
+}
+
+int oci_child_wait_cgroup(struct oci_ctx *c)
+{
+	return child_wait(c->sync_fd, 'C', &c->got_cgroup);
+}
+
 static int join_namespaces(struct oci_ctx *c, bool pid_too, cap_err *err)
 {
 	/* The user namespace first: it owns the others and grants the rights to join them. */
@@ -111,6 +136,10 @@ static int container_init(struct oci_ctx *c, int fd)
 	if (r > 1)
 		c->hook_state = strdup(msg + 1);
 	free(msg);
+	c->sync_fd = fd;
+	c->got_cgroup = false;
+	if ((s->clone_flags & CLONE_NEWCGROUP) && oci_child_wait_cgroup(c) < 0)
+		_exit(1);
 
 	if ((r = join_namespaces(c, false, &err)) < 0)
 		child_fail(fd, &err);
@@ -153,8 +182,7 @@ static int container_init(struct oci_ctx *c, int fd)
 	if ((r = oci_rootfs_setup(c, &err)) < 0)
 		child_fail(fd, &err);
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
-		char b[8];
-		if (send(fd, "H", 1, MSG_NOSIGNAL) < 0 || sync_recv(fd, b, sizeof(b)) <= 0 || b[0] != 'G')
+		if (send(fd, "H", 1, MSG_NOSIGNAL) < 0 || child_wait(fd, 'K', &c->got_cgroup) < 0)
 			_exit(1);
 	}
 	if ((r = oci_hooks_run(&s->hooks, HOOK_CREATE_CONTAINER, c->hook_state, false, &err)) < 0)
@@ -190,6 +218,8 @@ static int container_init(struct oci_ctx *c, int fd)
 		child_fail(fd, &err);
 
 	/* From here the init must outlive `create`. */
+	if (oci_child_wait_cgroup(c) < 0)
+		_exit(1);
 	prctl(PR_SET_PDEATHSIG, 0);
 	if (send(fd, "R", 1, MSG_NOSIGNAL) < 0)
 		_exit(1);
@@ -258,6 +288,19 @@ static int open_ns_paths(struct oci_ctx *c, cap_err *err)
 	return 0;
 }
 
+/* The child may have failed (and said why) while we were busy: prefer its message. */
+static int child_error(int fd, int r, cap_err *err)
+{
+	char buf[sizeof(err->msg) + 2];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n > 1 && buf[0] == 'E') {
+		buf[n] = 0;
+		cap_err_clear(err);
+		return cap_errf(err, 0, "%s", buf + 1);
+	}
+	return r;
+}
+
 pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 {
 	struct oci_spec *s = c->spec;
@@ -305,17 +348,6 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 		    (r = write_idmap(pid, "gid_map", s->gidmap, s->n_gidmap, err)) < 0)
 			goto fail;
 	}
-	if ((r = cg_enter(&c->cg, c->cgpath, pid, err)) < 0)
-		goto fail;
-	if (s->proc.has_oom_score_adj) {
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/%d", pid);
-		cap_err tmp = { 0 };
-		if (cg_writef(p, "oom_score_adj", &tmp, "%d", s->proc.oom_score_adj) < 0) {
-			r = cap_errf(err, tmp.errnum, "process.oomScoreAdj: %s", tmp.msg);
-			goto fail;
-		}
-	}
 	st->pid = pid;
 	st->starttime = oci_proc_starttime(pid);
 	/* Hooks get the state with the pid; build it only when a hook will read it. */
@@ -349,6 +381,27 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 		free(msg);
 		msg = NULL;
 	}
+	/* The cgroup is made while the child builds its rootfs. */
+	if ((r = cg_create(&c->cg, c->cgpath, s->has_resources ? &s->res : NULL, err)) < 0)
+		goto fail;
+	c->cg_made = true;
+	if ((r = cg_enter(&c->cg, c->cgpath, pid, err)) < 0)
+		goto fail;
+	if (s->proc.has_oom_score_adj) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d", pid);
+		cap_err tmp = { 0 };
+		if (cg_writef(p, "oom_score_adj", &tmp, "%d", s->proc.oom_score_adj) < 0) {
+			r = cap_errf(err, tmp.errnum, "process.oomScoreAdj: %s", tmp.msg);
+			goto fail;
+		}
+	}
+	if (send(sv[0], "C", 1, MSG_NOSIGNAL) < 0) {
+		r = cap_errf(err, errno, "container init died before it started");
+		goto fail;
+	}
+	if (c->spawned && (r = c->spawned(c, st, err)) < 0)
+		goto fail;
 	for (;;) {
 		char buf[sizeof(err->msg) + 2];
 		int n = sync_recv(sv[0], buf, sizeof(buf));
@@ -368,7 +421,7 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 			if ((r = oci_hooks_run(&s->hooks, HOOK_PRESTART, c->hook_state, false, err)) < 0 ||
 			    (r = oci_hooks_run(&s->hooks, HOOK_CREATE_RUNTIME, c->hook_state, false, err)) < 0)
 				goto fail;
-			if (send(sv[0], "G", 1, MSG_NOSIGNAL) < 0) {
+			if (send(sv[0], "K", 1, MSG_NOSIGNAL) < 0) {
 				r = cap_errf(err, errno, "container init died during hooks");
 				goto fail;
 			}
@@ -380,6 +433,8 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 	close(sv[0]);
 	return pid;
 fail:
+	if (sv[0] >= 0)
+		r = child_error(sv[0], r, err);
 	free(msg);
 	if (pidns_fd >= 0) {
 		setns(pidns_fd, CLONE_NEWPID);

@@ -33,7 +33,8 @@ struct oci_ctx {
 	struct cg_layout cg;
 	char cgpath[PATH_MAX];
 	bool cg_made;
-	int sync_fd;                /* our end of the socketpair */
+	int sync_fd;                /* in the child: its end of the socketpair */
+	bool got_cgroup;            /* in the child: the parent said it is in its cgroup */
 	int console_fd;             /* connected console socket or -1 */
 	int fifo_fd;                /* O_PATH of exec.fifo (create) or -1 (run) */
 	int state_fd;               /* the locked state directory: the init must not keep it */
@@ -47,18 +48,25 @@ struct oci_ctx {
 	bool exec_mode;             /* capsule exec: join, don't create */
 	const char *exec_path;      /* resolved program path */
 	char *hook_state;           /* state JSON for in-container hooks */
+	/* Called by oci_container_spawn once the child is in its cgroup, while it is still
+	 * setting up: the caller's own work (state.json, pid file) overlaps the child's. */
+	int (*spawned)(struct oci_ctx *c, struct oci_state *st, cap_err *err);
+	const char *pid_file;
 };
 
 void oci_ctx_init(struct oci_ctx *c);
 void oci_ctx_release(struct oci_ctx *c);
 
 /* Clone the container init. Returns its pid, or -errno with err filled (the child is
- * reaped and nothing it made remains). On success the init is blocked on exec.fifo
+ * reaped; the cgroup it made, c->cg_made, is the caller's to remove). On success the init is blocked on exec.fifo
  * (fifo_fd >= 0) or already exec'ing the process (run). */
 pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err);
 
 /* Fork a process that joins the namespaces of pid `target` and runs c->proc. */
 pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, cap_err *err);
+
+/* In the child: wait until the parent has put us into our cgroup (created it, too). */
+int oci_child_wait_cgroup(struct oci_ctx *c);
 
 /* Steps run inside the container (mounts.c, process.c, ...): return 0 or -errno with err. */
 int oci_rootfs_setup(struct oci_ctx *c, cap_err *err);

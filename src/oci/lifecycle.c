@@ -69,6 +69,16 @@ static char *state_string(struct oci_state *st)
 	return s;
 }
 
+static int spawned(struct oci_ctx *c, struct oci_state *st, cap_err *err)
+{
+	json_object_set_new(st->j, "pid", json_integer(st->pid));
+	json_object_set_new(st->j, "starttime", json_integer((json_int_t)st->starttime));
+	int r = oci_state_save(st, err);
+	if (r < 0)
+		return r;
+	return write_pid_file(c->pid_file, st->pid, err);
+}
+
 static int do_create(const struct oci_opts *o, const struct oci_create_args *a, bool run,
 		     struct oci_ctx *c, struct oci_spec *spec, struct oci_state *st, cap_err *err)
 {
@@ -140,10 +150,6 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 	st->id = a->id;
 	st->bundle = c->bundle;
 
-	r = cg_create(&c->cg, c->cgpath, spec->has_resources ? &spec->res : NULL, err);
-	if (r < 0)
-		goto fail_state;
-	c->cg_made = true;
 	if (!run) {
 		if (mkfifoat(st->dirfd, OCI_FIFO, 0622) < 0) {
 			r = cap_errf(err, errno, "cannot create %s/%s", st->dir, OCI_FIFO);
@@ -170,27 +176,20 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 			goto fail_cg;
 		}
 	}
+	c->spawned = spawned;
+	c->pid_file = a->pid_file;
 	pid = oci_container_spawn(c, st, err);
 	if (pid < 0) {
 		r = pid;
 		goto fail_cg;
 	}
-	json_object_set_new(st->j, "pid", json_integer(pid));
-	json_object_set_new(st->j, "starttime", json_integer((json_int_t)st->starttime));
-	r = oci_state_save(st, err);
-	if (r < 0)
-		goto fail_kill;
-	r = write_pid_file(a->pid_file, pid, err);
-	if (r < 0)
-		goto fail_kill;
 	st->status = run ? ST_RUNNING : ST_CREATED;
 	return 0;
-fail_kill:
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
 fail_cg:
-	cg_destroy(&c->cg, c->cgpath);
-fail_state:
+	if (c->cg_made)
+		cg_destroy(&c->cg, c->cgpath);
+	if (a->pid_file && st->pid > 0)
+		unlink(a->pid_file);
 	oci_state_remove(st);
 	oci_state_close(st);
 	return r;

@@ -117,6 +117,10 @@ static int mount_cgroup(struct oci_ctx *c, int rootfd, const struct oci_mount *m
 	unsigned long fl = (m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME)) ;
 	char src[2 * PATH_MAX + 8], p[PATH_MAX + 64], t[64];
 
+	/* The parent creates the cgroup while we build the rootfs. */
+	if (oci_child_wait_cgroup(c) < 0)
+		return cap_errf(err, EPIPE, "lost the runtime while waiting for the cgroup");
+
 	if (c->cg.mode == CG_V2) {
 		if (c->spec->clone_flags & CLONE_NEWCGROUP) {
 			if (mount("cgroup2", target, "cgroup2", fl | ro, NULL) < 0)
