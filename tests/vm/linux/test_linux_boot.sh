@@ -4,6 +4,8 @@
 #    Debian cloud kernel to user space from its bzImage and from its ELF vmlinux; the guest sees 2 CPUs
 #    and capsule exits 0 after the guest powers off.
 #  - direct, on this machine's /dev/kvm: the ELF kernel reaches its console and echoes our command line.
+# Bounds (tests/run gives a suite 1200 s): each nested boot NESTED_TIMEOUT (200 s; ~15-30 s normally),
+# the direct boot DIRECT_TIMEOUT (300 s; 100-200 s measured on a loaded machine). Bounds, not judgements.
 source "$CAPSULE_ROOT/tests/lib.sh"
 HERE=$CAPSULE_ROOT/tests/vm/linux
 LINUX=${CAPSULE_LINUX_DIR:-$CAPSULE_ROOT/build/linux}
@@ -91,7 +93,7 @@ nested() {
 	if [ $have_vm_run -eq 0 ]; then skip "$name" "capsule vm run is not built yet"; return; fi
 	if ! command -v qemu-system-x86_64 >/dev/null; then skip "$name" "qemu-system-x86_64 missing"; return; fi
 	local t0; t0=$(now)
-	"$HERE/nested-run" --timeout "${NESTED_TIMEOUT:-900}" --exit-grace 30 --log "$TMPD/$name.serial" "$@" -- \
+	"$HERE/nested-run" --timeout "${NESTED_TIMEOUT:-200}" --exit-grace 30 --log "$TMPD/$name.serial" "$@" -- \
 		vm run --kernel "$kernel" --initrd /l2/initrd.gz --cpus 2 --memory 512 --boot-timer \
 		--cmdline "$L2_CMDLINE" >"$TMPD/$name.out" 2>"$TMPD/$name.err" </dev/null
 	local rc=$? took; took=$(since "$t0")
@@ -129,7 +131,7 @@ name=linux_nested_virtio_rng_modules
 if [ $have_vm_run -eq 0 ]; then skip "$name" "capsule vm run is not built yet"
 elif ! command -v qemu-system-x86_64 >/dev/null; then skip "$name" "qemu-system-x86_64 missing"
 else
-	"$HERE/nested-run" --timeout "${NESTED_TIMEOUT:-900}" --exit-grace 30 --l2-modules \
+	"$HERE/nested-run" --timeout "${NESTED_TIMEOUT:-200}" --exit-grace 30 --l2-modules \
 		--l2-part "$HERE/l2/50-virtio-rng" -- vm run --kernel /l2/vmlinuz --initrd /l2/initrd.gz \
 		--cpus 2 --memory 512 --rng --cmdline "$L2_CMDLINE" >"$TMPD/$name.out" 2>"$TMPD/$name.err" </dev/null
 	rc=$?
@@ -169,7 +171,7 @@ else
 	"$CAPSULE" vm run --kernel "$LINUX/vmlinux" --cpus 1 --memory 256 \
 		--cmdline "console=ttyS0 $marker" >"$TMPD/$name.out" 2>&1 </dev/null &
 	vpid=$!
-	found=0 deadline=${DIRECT_TIMEOUT:-420}
+	found=0 deadline=${DIRECT_TIMEOUT:-300}
 	while kill -0 $vpid 2>/dev/null; do
 		if grep -qF "$want" "$TMPD/$name.out"; then found=1; break; fi
 		t=$(since "$t0")
