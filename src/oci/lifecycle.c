@@ -332,6 +332,8 @@ int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_e
 		kill(pid, sig);
 	}
 exited:
+	if (cg_oom_killed(&c.cg, c.cgpath))
+		cap_warn("container %s: the OOM killer killed a process (memory limit reached)", a->id);
 	{
 		cap_err e2 = { 0 };
 		struct oci_state st2;
