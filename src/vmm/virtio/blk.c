@@ -190,7 +190,7 @@ static void blk_process(struct blk_dev *d)
 
 	while (d->free && virtio_mmio_pop(t, 0, &d->chain) > 0) {
 		if (blk_parse(&d->chain, d->capacity, d->readonly, r) < 0) {
-			cap_warn("virtio-blk: request breaks the virtio-blk layout: device needs reset");
+			virtio_guest_warn("virtio-blk: request breaks the virtio-blk layout: device needs reset");
 			virtio_mmio_set_needs_reset(t);
 			break;
 		}

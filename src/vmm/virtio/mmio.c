@@ -246,7 +246,7 @@ static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t val)
 		q->event_idx = t->driver_features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 		q->indirect = t->driver_features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
 		if (virtq_enable(q) < 0) {
-			cap_warn("virtio-%s: queue %u: bad ring addresses or size", t->ops->name, t->queue_sel);
+			virtio_guest_warn("virtio-%s: queue %u: bad ring addresses or size", t->ops->name, t->queue_sel);
 			virtio_mmio_set_needs_reset(t);
 		}
 		break;

@@ -1,6 +1,7 @@
 #include "queue.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <linux/virtio_ring.h>
 #include <string.h>
 
@@ -55,9 +56,15 @@ int virtq_enable(struct virtq *q)
 	return 0;
 }
 
+bool virtio_guest_warn_budget(void)
+{
+	static atomic_int n;
+	return atomic_fetch_add(&n, 1) < 20;
+}
+
 static int broken(struct virtq *q, int err, const char *why)
 {
-	cap_warn("virtio: malformed virtqueue chain (%s): device needs reset", why);
+	virtio_guest_warn("virtio: malformed virtqueue chain (%s): device needs reset", why);
 	q->broken = true;
 	return err;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "../../lib/log.h"
 #include "../memory.h"
 
 #define VIRTQ_MAX_SIZE 256	/* QueueNumMax we offer; also bounds a direct chain */
@@ -59,6 +60,17 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 bool virtq_should_notify(struct virtq *q);
 /* True when the driver has published chains not popped yet. */
 bool virtq_has_work(struct virtq *q);
+
+/* Warnings a guest can trigger at will (a bad chain after every reset, a flood of packets): the
+ * first few reach the log as warnings, the rest only at debug level. */
+bool virtio_guest_warn_budget(void);
+#define virtio_guest_warn(...)                                  \
+	do {                                                    \
+		if (virtio_guest_warn_budget())                 \
+			cap_warn(__VA_ARGS__);                  \
+		else                                            \
+			cap_debug(__VA_ARGS__);                 \
+	} while (0)
 
 /* Copy helpers over a chain's iovecs; return bytes copied. */
 size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len);

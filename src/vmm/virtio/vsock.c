@@ -105,7 +105,7 @@ static void queue_ctl(struct vsock_dev *d, const struct conn *c, uint16_t op, ui
 		      uint32_t peer_port)
 {
 	if (d->ctl_n == CTL_MAX) {
-		cap_warn("virtio-vsock: control queue full, dropping a packet");
+		virtio_guest_warn("virtio-vsock: control queue full, dropping a packet");
 		return;
 	}
 	struct virtio_vsock_hdr *h = &d->ctl[(d->ctl_head + d->ctl_n) % CTL_MAX];
