@@ -1,7 +1,8 @@
 /* Creates the configured virtio devices on a VM: a 4 KiB MMIO window and a GSI each, the
  * window on the MMIO bus, one ioeventfd per queue (QueueNotify with the queue index as
- * datamatch) watched by the I/O thread, an irqfd for the interrupt, and the
- * virtio_mmio.device= fragment that tells Linux where to look. */
+ * datamatch) watched by the I/O thread, an irqfd for the interrupt, and an entry in the VM's
+ * virtio-mmio list (vm_add_virtio_mmio), which the VMM core turns into ACPI DSDT devices, or
+ * into virtio_mmio.device= command-line words when the guest is booted with acpi=off. */
 #include "devices.h"
 
 #include <errno.h>
@@ -62,9 +63,9 @@ static int add_device(struct vm *vm, struct virtio_mmio *t, cap_err *err)
 	if (t->ops->attach && (r = t->ops->attach(t, &vm->io)) < 0)
 		return cap_errf(err, -r, "virtio-%s: I/O loop", name);
 
-	r = vm_append_cmdline(vm, "virtio_mmio.device=4K@0x%llx:%d", (unsigned long long)base, gsi);
+	r = vm_add_virtio_mmio(vm, base, VIRTIO_MMIO_WINDOW, (uint32_t)gsi);
 	if (r < 0)
-		return cap_errf(err, -r, "virtio-%s: kernel command line full", name);
+		return cap_errf(err, -r, "virtio-%s: too many virtio-mmio devices", name);
 	cap_debug("virtio-%s at %#llx, GSI %d", name, (unsigned long long)base, gsi);
 	return 0;
 }
