@@ -7,9 +7,12 @@
 #     wait for the process to exit (polling /proc, no runtime call), delete.
 #  3. Memory the runtime charges to the container's own memory cgroup: the peak
 #     (memory.max_usage_in_bytes on v1, memory.peak on v2) after /bin/true ran, and the usage of a
-#     container sleeping for a while (memory.usage_in_bytes / memory.current).
+#     container 0.5 s into a sleep (memory.usage_in_bytes / memory.current); medians of 5.
 #
-#   N=100 bench/oci_lifecycle.sh       RUNTIMES="capsule crun runc" (default)
+#   N=100 ROUNDS=10 bench/oci_lifecycle.sh       RUNTIMES="capsule crun runc" (default)
+#
+# The runtimes take turns in ROUNDS rounds of N/ROUNDS containers each, so the machine's load
+# (other jobs on the same cores) falls on all of them alike.
 #
 # crun 1.8 refuses this host's hybrid layout (a cgroup2 mount holding hugetlb), so crun alone runs
 # in a private mount namespace where that mount is hidden by a scratch tmpfs (plain cgroup v1);
@@ -57,65 +60,85 @@ memfile() { # memfile REL peak|now
 	fi
 }
 
-# The worker: times one runtime. Runs as its own bash so crun's can sit in a private mount
-# namespace. Prints "name run_median run_p90 split_median split_p90 peak_bytes sleep_bytes" (ms).
+# The worker: one phase for one runtime. Runs as its own bash so crun's can sit in a private
+# mount namespace.  worker NAME RUNTIME PHASE [COUNT]
+#   warm        3 untimed runs (page cache, first-run costs); prints "ok" or "FAILED why"
+#   run|split   COUNT timed containers; prints their times in microseconds on one line
+#   mem         prints "peak_bytes sleeping_bytes"
 worker() {
-	local name=$1 rt=$2 root=$W/root-$name i t0 t1 pid
-	local -a runs=() splits=()
+	local name=$1 rt=$2 phase=$3 count=${4:-0} root=$W/root-$name i t0 t1 pid st
+	local -a t=()
 	mkdir -p "$root"
 	# nap: a 1 ms pause without forking (read with a timeout on a pipe nobody writes), so the
 	# wait loop does not take a CPU from the container it waits for.
 	local napfd
 	exec {napfd}<> <(:)
 	nap() { read -r -t 0.001 -u "$napfd" _; }
+	# wait_exit PID: the process is gone or a zombie (reaped by whoever is its parent now)
+	wait_exit() { while [ -r "/proc/$1/stat" ] && read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null && [ "$st" != Z ]; do nap; done; }
 	setcg "$CGPREFIX/$name"
 	setargs '["/bin/true"]'
-	# warm up (page cache, first-run costs) and check it works at all
-	for i in 1 2 3; do
-		"$rt" --root "$root" run --bundle "$W/bundle" warm-$name >/dev/null 2>"$W/$name.err" </dev/null ||
-			{ echo "$name FAILED $(head -c 200 "$W/$name.err" | tr '\n' ' ')"; return; }
-	done
-	for ((i = 0; i < N; i++)); do
-		t0=$EPOCHREALTIME
-		"$rt" --root "$root" run --bundle "$W/bundle" b-$name >/dev/null 2>&1 </dev/null ||
-			{ echo "$name FAILED run $i"; return; }
-		t1=$EPOCHREALTIME
-		runs+=($(( ${t1/./} - ${t0/./} )))
-	done
-	for ((i = 0; i < N; i++)); do
-		t0=$EPOCHREALTIME
-		"$rt" --root "$root" create --bundle "$W/bundle" --pid-file "$W/$name.pid" s-$name >/dev/null 2>&1 </dev/null ||
-			{ echo "$name FAILED create $i"; return; }
-		"$rt" --root "$root" start s-$name >/dev/null 2>&1 || { echo "$name FAILED start $i"; return; }
-		read -r pid <"$W/$name.pid"
-		# wait: the process is gone or a zombie (reaped by whoever is its parent now)
-		while [ -r "/proc/$pid/stat" ] && read -r _ _ st _ <"/proc/$pid/stat" 2>/dev/null && [ "$st" != Z ]; do nap; done
-		"$rt" --root "$root" delete s-$name >/dev/null 2>&1 ||
-			{ sleep 0.01; "$rt" --root "$root" delete s-$name >/dev/null 2>&1; } ||
-			{ echo "$name FAILED delete $i"; return; }
-		t1=$EPOCHREALTIME
-		splits+=($(( ${t1/./} - ${t0/./} )))
-	done
-	# memory: peak after /bin/true, in a fresh cgroup
-	local rel=$CGPREFIX/$name-mem peak now
-	setcg "$rel"
-	"$rt" --root "$root" create --bundle "$W/bundle" --pid-file "$W/$name.pid" m-$name >/dev/null 2>&1 </dev/null
-	"$rt" --root "$root" start m-$name >/dev/null 2>&1
-	read -r pid <"$W/$name.pid"
-	while [ -r "/proc/$pid/stat" ] && read -r _ _ st _ <"/proc/$pid/stat" 2>/dev/null && [ "$st" != Z ]; do nap; done
-	peak=$(cat "$(memfile "$rel" peak)" 2>/dev/null || echo NA)
-	"$rt" --root "$root" delete --force m-$name >/dev/null 2>&1
-	# memory: a container sleeping (the runtime's leftovers in the cgroup, plus sleep itself)
-	rel=$CGPREFIX/$name-sleep
-	setcg "$rel"
-	setargs '["/bin/sleep", "30"]'
-	"$rt" --root "$root" create --bundle "$W/bundle" z-$name >/dev/null 2>&1 </dev/null
-	"$rt" --root "$root" start z-$name >/dev/null 2>&1
-	sleep 1
-	now=$(cat "$(memfile "$rel" now)" 2>/dev/null || echo NA)
-	"$rt" --root "$root" delete --force z-$name >/dev/null 2>&1
-	setargs '["/bin/true"]'
-	printf '%s %s %s %s %s %s\n' "$name" "$(stats "${runs[@]}")" "$(stats "${splits[@]}")" "$peak" "$now"
+	case $phase in
+	warm)
+		for i in 1 2 3; do
+			"$rt" --root "$root" run --bundle "$W/bundle" warm-$name >/dev/null 2>"$W/$name.err" </dev/null ||
+				{ echo "FAILED $(head -c 200 "$W/$name.err" | tr '\n' ' ')"; return; }
+		done
+		echo ok ;;
+	run)
+		for ((i = 0; i < count; i++)); do
+			t0=$EPOCHREALTIME
+			"$rt" --root "$root" run --bundle "$W/bundle" b-$name >/dev/null 2>&1 </dev/null ||
+				{ echo "FAILED run"; return; }
+			t1=$EPOCHREALTIME
+			t+=($(( ${t1/./} - ${t0/./} )))
+		done
+		echo "${t[*]}" ;;
+	split)
+		for ((i = 0; i < count; i++)); do
+			t0=$EPOCHREALTIME
+			"$rt" --root "$root" create --bundle "$W/bundle" --pid-file "$W/$name.pid" s-$name \
+				>/dev/null 2>&1 </dev/null || { echo "FAILED create"; return; }
+			"$rt" --root "$root" start s-$name >/dev/null 2>&1 || { echo "FAILED start"; return; }
+			read -r pid <"$W/$name.pid"
+			wait_exit "$pid"
+			"$rt" --root "$root" delete s-$name >/dev/null 2>&1 || { echo "FAILED delete"; return; }
+			t1=$EPOCHREALTIME
+			t+=($(( ${t1/./} - ${t0/./} )))
+		done
+		echo "${t[*]}" ;;
+	mem)
+		# Kernel-side charges (page tables, per-cpu data) move these by ~0.25 MB from one
+		# container to the next: take the median of 5, each in a fresh cgroup.
+		local rel j peak now
+		local -a peaks=() nows=()
+		for j in 1 2 3 4 5; do
+			# the peak after /bin/true
+			rel=$CGPREFIX/$name-mem$j
+			setcg "$rel"
+			setargs '["/bin/true"]'
+			"$rt" --root "$root" create --bundle "$W/bundle" --pid-file "$W/$name.pid" m-$name \
+				>/dev/null 2>&1 </dev/null
+			"$rt" --root "$root" start m-$name >/dev/null 2>&1
+			read -r pid <"$W/$name.pid"
+			wait_exit "$pid"
+			peaks+=($(cat "$(memfile "$rel" peak)" 2>/dev/null || echo 0))
+			"$rt" --root "$root" delete --force m-$name >/dev/null 2>&1
+			# a container 0.5 s into sleep: what the runtime left charged, plus sleep itself
+			rel=$CGPREFIX/$name-sleep$j
+			setcg "$rel"
+			setargs '["/bin/sleep", "30"]'
+			"$rt" --root "$root" create --bundle "$W/bundle" z-$name >/dev/null 2>&1 </dev/null
+			"$rt" --root "$root" start z-$name >/dev/null 2>&1
+			sleep 0.5
+			nows+=($(cat "$(memfile "$rel" now)" 2>/dev/null || echo 0))
+			"$rt" --root "$root" delete --force z-$name >/dev/null 2>&1
+		done
+		setargs '["/bin/true"]'
+		peak=$(printf '%s\n' "${peaks[@]}" | sort -n | sed -n 3p)
+		now=$(printf '%s\n' "${nows[@]}" | sort -n | sed -n 3p)
+		echo "${peak:-NA} ${now:-NA}" ;;
+	esac
 }
 
 # stats MICROSECONDS...: "median p90" in ms with two decimals.
@@ -134,7 +157,8 @@ mb() { [[ "$1" =~ ^[0-9]+$ ]] && awk -v b="$1" 'BEGIN { printf "%.2f", b / 1e6 }
 export W CGPREFIX N v2
 export -f worker stats setcg setargs memfile
 
-results=()
+declare -A RT=() RUNS=() SPLITS=() MEM=() BAD=()
+names=()
 notes=()
 for name in $RUNTIMES; do
 	case $name in
@@ -147,21 +171,62 @@ for name in $RUNTIMES; do
 	*)
 		rt=$(command -v "$name") || { notes+=("$name: not installed; not measured"); continue; } ;;
 	esac
+	RT[$name]=$rt
+	names+=("$name")
 	if [ "$name" = crun ] && grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
-		line=$(unshare -m --propagation private bash -c \
-			'mount -t tmpfs -o size=1m capsule-v1only /sys/fs/cgroup/unified && worker "$@"' \
-			bash "$name" "$rt")
 		notes+=("crun: run with the hybrid cgroup2 mount hidden (crun 1.8 refuses it)")
-	else
-		line=$(worker "$name" "$rt")
 	fi
-	results+=("$line")
+done
+
+# call NAME PHASE [COUNT]: the worker, in crun's private mount namespace when it needs one.
+call() {
+	local name=$1; shift
+	if [ "$name" = crun ] && grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+		unshare -m --propagation private bash -c \
+			'mount -t tmpfs -o size=1m capsule-v1only /sys/fs/cgroup/unified && worker "$@"' \
+			bash "$name" "${RT[$name]}" "$@"
+	else
+		worker "$name" "${RT[$name]}" "$@"
+	fi
+}
+
+for name in "${names[@]}"; do
+	out=$(call "$name" warm)
+	[ "$out" = ok ] || BAD[$name]=$out
+done
+# Interleaved in ROUNDS rounds of N/ROUNDS containers per runtime, so the machine's load (other
+# jobs on the same cores) falls on every runtime alike.
+ROUNDS=${ROUNDS:-10}
+block=$(( (N + ROUNDS - 1) / ROUNDS ))
+for phase in run split; do
+	for ((r = 0; r < ROUNDS; r++)); do
+		for name in "${names[@]}"; do
+			[ -n "${BAD[$name]:-}" ] && continue
+			out=$(call "$name" $phase $block)
+			case $out in
+			FAILED*) BAD[$name]=$out ;;
+			*) if [ $phase = run ]; then RUNS[$name]+=" $out"; else SPLITS[$name]+=" $out"; fi ;;
+			esac
+		done
+	done
+done
+for name in "${names[@]}"; do
+	[ -n "${BAD[$name]:-}" ] || MEM[$name]=$(call "$name" mem)
+done
+
+results=()
+for name in "${names[@]}"; do
+	if [ -n "${BAD[$name]:-}" ]; then
+		results+=("$name FAILED ${BAD[$name]#FAILED }")
+	else
+		results+=("$name $(stats ${RUNS[$name]}) $(stats ${SPLITS[$name]}) ${MEM[$name]}")
+	fi
 done
 
 crun_med=$(printf '%s\n' "${results[@]}" | awk '$1 == "crun" && $2 != "FAILED" { print $2 }')
 crun_split=$(printf '%s\n' "${results[@]}" | awk '$1 == "crun" && $2 != "FAILED" { print $4 }')
 
-echo "OCI lifecycle of /bin/true from one busybox bundle, N=$N per runtime (ms per container)"
+echo "OCI lifecycle of /bin/true from one busybox bundle, N=$((block * ROUNDS)) per runtime in $ROUNDS interleaved rounds (ms per container)"
 printf '%-9s %10s %9s %8s   %12s %9s %8s   %10s %11s\n' runtime "run med" "run p90" "vs crun" \
 	"c+s+w+d med" "p90" "vs crun" "peak MB" "sleeping MB"
 for line in "${results[@]}"; do
@@ -175,4 +240,4 @@ for line in "${results[@]}"; do
 done 2>/dev/null
 for n in "${notes[@]}"; do echo "note: $n"; done
 echo "run = one \`run\` invocation (create+start+wait+delete); c+s+w+d = create, start, wait for exit, delete."
-echo "peak = the container memory cgroup's max usage after /bin/true; sleeping = its usage 1 s into sleep 30."
+echo "peak = the container memory cgroup's max usage after /bin/true; sleeping = its usage 0.5 s into sleep 30 (medians of 5)."
