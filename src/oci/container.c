@@ -22,11 +22,12 @@
 #endif
 
 /* Sync messages (one datagram each). parent -> child: 'G' [hook state JSON] once the id
- * maps are written, 'C' once the child is in its cgroups, 'K' after the runtime hooks ran;
+ * maps are written, 'D' once the cgroup directories exist, 'C' once the child is in its
+ * cgroups, 'K' after the runtime hooks ran;
  * child -> parent: 'H' (run the runtime hooks now), 'R' ready, 'E' <error message>.
  * Moving a task between v1 cgroups waits for an RCU grace period; the child builds its
- * root file system meanwhile and waits for 'C' only before it must be inside (a cgroup
- * namespace, or reporting ready). */
+ * root file system meanwhile and waits for 'D' before bind-mounting its cgroup and for 'C'
+ * only before it must be inside (a cgroup namespace, or reporting ready). */
 #define SYNC_MAX 65536
 
 void oci_ctx_init(struct oci_ctx *c)
@@ -80,25 +81,26 @@ static int sync_recv(int fd, char *buf, size_t sz)
 	return (int)n;
 }
 
-/* Wait for message `want` from the parent, remembering a 'C' that arrives first. */
-static int child_wait(int fd, char want, bool *got_c)
+/* Wait for message `want` from the parent. 'D' and 'C' come in that order and may arrive
+ * while we wait for something else: *seen remembers the last of them. */
+static int child_wait(int fd, char want, char *seen)
 {
 	char b[8];
-	if (want == 'C' && *got_c)
+	if ((want == 'D' && *seen) || (want == 'C' && *seen == 'C'))
 		return 0;
 	for (;;) {
 		if (sync_recv(fd, b, sizeof(b)) <= 0)
 			return -1;
-		if (b[0] == 'C')
-			*got_c = true;
-		if (b[0] == want)
+		if (b[0] == 'D' || b[0] == 'C')
+			*seen = b[0];
+		if (b[0] == want || (want == 'D' && b[0] == 'C'))
 			return 0;
 	}
 }
 
-int oci_child_wait_cgroup(struct oci_ctx *c)
+int oci_child_wait_cgroup(struct oci_ctx *c, bool joined)
 {
-	return child_wait(c->sync_fd, 'C', &c->got_cgroup);
+	return child_wait(c->sync_fd, joined ? 'C' : 'D', &c->cgroup_seen);
 }
 
 static int join_namespaces(struct oci_ctx *c, bool pid_too, cap_err *err)
@@ -137,8 +139,8 @@ static int container_init(struct oci_ctx *c, int fd)
 		c->hook_state = strdup(msg + 1);
 	free(msg);
 	c->sync_fd = fd;
-	c->got_cgroup = false;
-	if ((s->clone_flags & CLONE_NEWCGROUP) && oci_child_wait_cgroup(c) < 0)
+	c->cgroup_seen = 0;
+	if ((s->clone_flags & CLONE_NEWCGROUP) && oci_child_wait_cgroup(c, true) < 0)
 		_exit(1);
 
 	if ((r = join_namespaces(c, false, &err)) < 0)
@@ -182,7 +184,7 @@ static int container_init(struct oci_ctx *c, int fd)
 	if ((r = oci_rootfs_setup(c, &err)) < 0)
 		child_fail(fd, &err);
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
-		if (send(fd, "H", 1, MSG_NOSIGNAL) < 0 || child_wait(fd, 'K', &c->got_cgroup) < 0)
+		if (send(fd, "H", 1, MSG_NOSIGNAL) < 0 || child_wait(fd, 'K', &c->cgroup_seen) < 0)
 			_exit(1);
 	}
 	if ((r = oci_hooks_run(&s->hooks, HOOK_CREATE_CONTAINER, c->hook_state, false, &err)) < 0)
@@ -218,7 +220,7 @@ static int container_init(struct oci_ctx *c, int fd)
 		child_fail(fd, &err);
 
 	/* From here the init must outlive `create`. */
-	if (oci_child_wait_cgroup(c) < 0)
+	if (oci_child_wait_cgroup(c, true) < 0)
 		_exit(1);
 	prctl(PR_SET_PDEATHSIG, 0);
 	if (send(fd, "R", 1, MSG_NOSIGNAL) < 0)
@@ -385,6 +387,11 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 	if ((r = cg_create(&c->cg, c->cgpath, s->has_resources ? &s->res : NULL, err)) < 0)
 		goto fail;
 	c->cg_made = true;
+	if (send(sv[0], "D", 1, MSG_NOSIGNAL) < 0) {
+		r = cap_errf(err, errno, "container init died before it started");
+		goto fail;
+	}
+	/* The first v1 migration waits for an RCU grace period; the child keeps working. */
 	if ((r = cg_enter(&c->cg, c->cgpath, pid, err)) < 0)
 		goto fail;
 	if (s->proc.has_oom_score_adj) {

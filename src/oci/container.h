@@ -34,7 +34,7 @@ struct oci_ctx {
 	char cgpath[PATH_MAX];
 	bool cg_made;
 	int sync_fd;                /* in the child: its end of the socketpair */
-	bool got_cgroup;            /* in the child: the parent said it is in its cgroup */
+	char cgroup_seen;           /* in the child: 'D' cgroup dirs made, 'C' we are inside */
 	int console_fd;             /* connected console socket or -1 */
 	int fifo_fd;                /* O_PATH of exec.fifo (create) or -1 (run) */
 	int state_fd;               /* the locked state directory: the init must not keep it */
@@ -65,8 +65,8 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 /* Fork a process that joins the namespaces of pid `target` and runs c->proc. */
 pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, cap_err *err);
 
-/* In the child: wait until the parent has put us into our cgroup (created it, too). */
-int oci_child_wait_cgroup(struct oci_ctx *c);
+/* In the child: wait until the parent has created our cgroup (joined: and put us in it). */
+int oci_child_wait_cgroup(struct oci_ctx *c, bool joined);
 
 /* Steps run inside the container (mounts.c, process.c, ...): return 0 or -errno with err. */
 int oci_rootfs_setup(struct oci_ctx *c, cap_err *err);

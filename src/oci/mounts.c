@@ -118,7 +118,7 @@ static int mount_cgroup(struct oci_ctx *c, int rootfd, const struct oci_mount *m
 	char src[2 * PATH_MAX + 8], p[PATH_MAX + 64], t[64];
 
 	/* The parent creates the cgroup while we build the rootfs. */
-	if (oci_child_wait_cgroup(c) < 0)
+	if (oci_child_wait_cgroup(c, false) < 0)
 		return cap_errf(err, EPIPE, "lost the runtime while waiting for the cgroup");
 
 	if (c->cg.mode == CG_V2) {

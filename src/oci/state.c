@@ -167,13 +167,23 @@ fail:
 
 int oci_state_save(struct oci_state *st, cap_err *err)
 {
-	int fd = openat(st->dirfd, "state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cap_errf(err, errno, "cannot write %s/state.json", st->dir);
-	int r = json_dumpfd(st->j, fd, JSON_COMPACT);
-	close(fd);
-	if (r < 0 || renameat(st->dirfd, "state.json.tmp", st->dirfd, "state.json") < 0)
-		return cap_errf(err, errno ? errno : EIO, "cannot write %s/state.json", st->dir);
+	/* A new container's state is written once, under the lock: no temporary file needed. */
+	bool fresh = st->status == ST_CREATING;
+	const char *name = fresh ? "state.json" : "state.json.tmp";
+	char *text = json_dumps(st->j, JSON_COMPACT);
+	if (!text)
+		return cap_errf(err, ENOMEM, "cannot write %s/state.json", st->dir);
+	size_t len = strlen(text);
+	int fd = openat(st->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n = fd < 0 ? -1 : write(fd, text, len);
+	int e = errno;
+	free(text);
+	if (fd >= 0 && close(fd) < 0 && n >= 0) {
+		n = -1;
+		e = errno;
+	}
+	if (n != (ssize_t)len || (!fresh && renameat(st->dirfd, name, st->dirfd, "state.json") < 0))
+		return cap_errf(err, n < 0 ? e : errno ? errno : EIO, "cannot write %s/state.json", st->dir);
 	return 0;
 }
 
