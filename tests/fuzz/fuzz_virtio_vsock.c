@@ -9,18 +9,26 @@
 #include "../../src/vmm/virtio/devices.h"
 #include "../../src/vmm/virtio/vsock.h"
 
+static char path[64];
+
+/* libFuzzer ends with exit(): take the listening socket's file with us. */
+static void cleanup(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct virtio_mmio *t;
 
 	if (!t) {
-		static char path[64];
 		snprintf(path, sizeof(path), "/tmp/capsule-fuzz-vsock-%d.sock", (int)getpid());
 		fz_init();
 		cap_err err = { 0 };
 		t = virtio_vsock_create(&fz_gm, 3, path, &err);
 		if (!t)
 			abort();
+		atexit(cleanup);
 	}
 	fz_run(t, data, size);
 	virtio_vsock_poll(t);
