@@ -8,6 +8,7 @@
 #include "block.h"
 
 #define RING_ENTRIES 256
+#define BLK_URING_ASYNC_MIN (256u * 1024)
 
 int blk_uring_init(struct blk_backend *b)
 {
@@ -53,6 +54,10 @@ static bool prep(struct blk_backend *b, struct blk_io *io)
 		io_uring_prep_fallocate(sqe, b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, io->off, io->len);
 		break;
 	}
+	/* Large transfers go straight to io_uring's workers: attempted inline, a multi-MiB copy
+	 * would run on the I/O thread and hold up every other device's queue. */
+	if ((io->op == BLK_READ || io->op == BLK_WRITE) && io->len >= BLK_URING_ASYNC_MIN)
+		io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	io_uring_sqe_set_data(sqe, io);
 	b->unsubmitted++;
 	return true;
