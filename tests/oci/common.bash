@@ -103,6 +103,10 @@ cfg() {
 	jq "$@" "$f" "$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
 }
 
+# jq_true FILTER [jq args/files]: FILTER holds for the (single) JSON input. Unlike plain jq -e,
+# which jq 1.6 lets succeed when there is no input at all, empty input is false.
+jq_true() { local f=$1; shift; jq -e -s "length > 0 and (.[0] | $f)" "$@" >/dev/null 2>&1; }
+
 # Track an id for the cleanup trap.
 track() { OCI_IDS+=("$1"); }
 

@@ -59,10 +59,10 @@ else
 	# the runtime-namespace hooks are held to the bundle path.)
 	for h in prestart createRuntime createContainer startContainer poststart poststop; do
 		case $h in createContainer|startContainer) b=any ;; *) b=$BUNDLE ;; esac
-		jq -e --arg b "$b" '.id == "hooks" and ($b == "any" or .bundle == $b) and (.status | type == "string")' \
-			"$HD/$h.state" >/dev/null 2>&1 || bad+="$h state: $(head -c 120 "$HD/$h.state" 2>/dev/null); "
+		jq_true '.id == "hooks" and ($b == "any" or .bundle == $b) and (.status | type == "string")' \
+			--arg b "$b" "$HD/$h.state" || bad+="$h state: $(head -c 120 "$HD/$h.state" 2>/dev/null); "
 	done
-	jq -e '.pid > 0' "$HD/createRuntime.state" >/dev/null 2>&1 || bad+="createRuntime state has no pid; "
+	jq_true '.pid > 0' "$HD/createRuntime.state" || bad+="createRuntime state has no pid; "
 	[ -z "$bad" ] && pass oci-hooks-state || fail oci-hooks-state "$bad"
 fi
 

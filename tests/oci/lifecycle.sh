@@ -144,8 +144,8 @@ else
 
 	# ps lists both the init and the exec'd process.
 	ps=$(timeout 20 "$RUNTIME" --root "$ROOT" ps --format json exe 2>&1)
-	if jq -e --argjson a "$(ct_pid exe)" --argjson b "${epid:-0}" 'index($a) != null and index($b) != null' \
-		<<<"$ps" >/dev/null 2>&1; then
+	if jq_true 'index($a) != null and index($b) != null' --argjson a "$(ct_pid exe)" --argjson b "${epid:-0}" \
+		<<<"$ps"; then
 		pass oci-ps
 	else
 		fail oci-ps "ps --format json gave '$ps', want pids $(ct_pid exe) and $epid"
@@ -153,7 +153,7 @@ else
 
 	# list shows the container with its status.
 	list=$(timeout 20 "$RUNTIME" --root "$ROOT" list --format json 2>&1)
-	if jq -e '.[] | select(.id == "exe" and .status == "running")' <<<"$list" >/dev/null 2>&1; then
+	if jq_true 'any(.[]; .id == "exe" and .status == "running")' <<<"$list"; then
 		pass oci-list
 	else
 		fail oci-list "list --format json: $list"

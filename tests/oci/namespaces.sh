@@ -158,8 +158,8 @@ fi
 # --- time: boottime offset shows in /proc/uptime (kernel >= 5.6 with CONFIG_TIME_NS)
 if [ ! -e /proc/self/ns/time ]; then
 	skip oci-ns-time "kernel has no time namespace"
-elif feat=$("$RUNTIME" features 2>/dev/null) && jq -e '.linux.namespaces' <<<"$feat" >/dev/null 2>&1 &&
-     ! jq -e '.linux.namespaces | index("time")' <<<"$feat" >/dev/null; then
+elif feat=$("$RUNTIME" features 2>/dev/null) && jq_true '.linux.namespaces | type == "array"' <<<"$feat" &&
+     ! jq_true '.linux.namespaces | index("time") != null' <<<"$feat"; then
 	skip oci-ns-time "runtime's features list no time namespace"
 else
 	new_bundle timens -- sh -c 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'
