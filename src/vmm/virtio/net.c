@@ -77,6 +77,12 @@ static bool deliver(struct net_dev *d)
 				n++;
 			if (r >= 0)
 				virtq_unpop(q, (uint16_t)n);
+			if (r >= 0 && (n >= MAX_RX_CHAINS || n >= q->num)) {
+				/* Even every buffer the ring can hold is too little: drop the frame
+				 * rather than wait for room that cannot come. */
+				d->rx_dropped++;
+				d->pending = 0;
+			}
 			return false;
 		}
 		size_t k = iov_from_buf(c->in, c->nin, 0, d->frame + off, d->pending - off);
@@ -115,8 +121,11 @@ static void net_rx(struct net_dev *d)
 				continue;
 			d->pending = (size_t)n;
 		}
-		if (!deliver(d))
-			break;	/* wait for the driver's next RX kick */
+		if (!deliver(d)) {
+			if (d->pending)
+				break;	/* wait for the driver's next RX kick */
+			continue;	/* dropped: on to the next frame */
+		}
 		d->pending = 0;
 		delivered = true;
 	}
