@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <linux/filter.h>
 
@@ -36,6 +37,7 @@ struct oci_ctx {
 	int sync_fd;                /* in the child: its end of the socketpair */
 	char cgroup_seen;           /* in the child: 'D' cgroup dirs made, 'C' we are inside */
 	int console_fd;             /* connected console socket or -1 */
+	int console_ours;           /* our end when we are the console socket's receiver, or -1 */
 	int fifo_fd;                /* O_PATH of exec.fifo (create) or -1 (run) */
 	int state_fd;               /* the locked state directory: the init must not keep it */
 	int ns_fd[OCI_NS_COUNT];    /* namespaces to join, opened before clone; -1 */
@@ -94,5 +96,10 @@ int oci_console_connect(const char *path, cap_err *err);
  * our controlling terminal and stdio. */
 int oci_terminal_setup(int sock, const struct oci_process *p, cap_err *err);
 int oci_send_fd(int sock, int fd, const char *name);
+int oci_recv_fd(int sock);
+int oci_console_pair(int *ours, int *theirs, cap_err *err);
+/* Wait for pid (a child of ours), forwarding the signals in mask (blocked by the caller)
+ * to it, and relaying stdio to the pty master when master >= 0. */
+int oci_wait_forward(pid_t pid, const sigset_t *mask, int master, int *status);
 
 #endif

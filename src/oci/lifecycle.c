@@ -114,7 +114,7 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 		if (!realpath(rp, c->rootfs) || stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			return cap_errf(err, errno ? errno : ENOTDIR, "config.json: root.path: rootfs %s", rp);
 	}
-	if (spec->proc.terminal && !a->console_socket && !run)
+	if (spec->proc.terminal && !a->console_socket && (!run || a->detach))
 		return cap_errf(err, 0, "config.json: process.terminal is true but no --console-socket was given");
 	r = oci_seccomp_compile(c, err);
 	if (r < 0)
@@ -130,6 +130,11 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 		c->console_fd = oci_console_connect(a->console_socket, err);
 		if (c->console_fd < 0)
 			return c->console_fd;
+	} else if (run && spec->proc.terminal) {
+		/* We are the console socket: the pty is relayed to our stdio. */
+		r = oci_console_pair(&c->console_ours, &c->console_fd, err);
+		if (r < 0)
+			return r;
 	}
 	r = oci_state_new(o->root, a->id, st, err);
 	if (r < 0)
@@ -317,21 +322,10 @@ int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_e
 	/* Let other commands (state, exec, kill) use the container while it runs. */
 	close(st.dirfd);
 	st.dirfd = -1;
-	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&mask, &si);
-		if (sig < 0)
-			continue;
-		if (sig == SIGCHLD) {
-			pid_t w;
-			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-				if (w == pid)
-					goto exited;
-			continue;
-		}
-		kill(pid, sig);
-	}
-exited:
+	int master = c.console_ours >= 0 ? oci_recv_fd(c.console_ours) : -1;
+	oci_wait_forward(pid, &mask, master, &status);
+	if (master >= 0)
+		close(master);
 	if (cg_oom_killed(&c.cg, c.cgpath))
 		cap_warn("container %s: the OOM killer killed a process (memory limit reached)", a->id);
 	{

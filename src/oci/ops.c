@@ -141,6 +141,8 @@ int oci_cmd_exec(const struct oci_opts *o, const struct oci_exec_args *a, cap_er
 			r = c.console_fd;
 			goto out;
 		}
+	} else if (proc.terminal && (r = oci_console_pair(&c.console_ours, &c.console_fd, err)) < 0) {
+		goto out;
 	}
 	/* Release the lock: the exec'd process may run for a long time. */
 	close(st.dirfd);
@@ -166,11 +168,22 @@ int oci_cmd_exec(const struct oci_opts *o, const struct oci_exec_args *a, cap_er
 		r = 0;
 		goto out;
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			r = cap_errf(err, errno, "waitpid");
-			goto out;
-		}
+	{
+		/* Signals to exec go to the process; a pty of ours is relayed to our stdio. */
+		sigset_t mask, old;
+		sigemptyset(&mask);
+		for (int sg = 1; sg < 32; sg++)
+			if (sg != SIGKILL && sg != SIGSTOP && sg != SIGSEGV && sg != SIGBUS && sg != SIGILL &&
+			    sg != SIGFPE && sg != SIGTRAP && sg != SIGABRT)
+				sigaddset(&mask, sg);
+		sigprocmask(SIG_BLOCK, &mask, &old);
+		int master = c.console_ours >= 0 ? oci_recv_fd(c.console_ours) : -1;
+		status = 0;
+		oci_wait_forward(pid, &mask, master, &status);
+		if (master >= 0)
+			close(master);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 	r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 out:
 	oci_ctx_release(&c);
