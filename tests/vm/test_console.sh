@@ -74,12 +74,17 @@ fi
 
 # 3. SIGTERM stops the VM: status 128+15 and one line naming the signal.
 tmux kill-session -t "$S" 2>/dev/null
-sleep 100 | "$CAPSULE" vm run --kernel "$G/serial.elf" --memory 64 --cmdline serial.echo >"$TMPD/term.out" 2>"$TMPD/term.err" &
+# stdin is a FIFO this shell holds open, so the guest waits for input until the signal.
+mkfifo "$TMPD/term.in"
+"$CAPSULE" vm run --kernel "$G/serial.elf" --memory 64 --cmdline serial.echo <"$TMPD/term.in" \
+  >"$TMPD/term.out" 2>"$TMPD/term.err" &
 pid=$!
+exec 3>"$TMPD/term.in"
 for _ in $(seq 100); do grep -q "serial: waiting" "$TMPD/term.out" && break; sleep 0.1; done
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
+exec 3>&-
 if [ "$rc" = 143 ] && [ "$(wc -l <"$TMPD/term.err")" = 1 ] && grep -q '^capsule: vm: stopped by signal Terminated$' "$TMPD/term.err"; then
   pass signal_term_status
 else
