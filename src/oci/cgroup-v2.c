@@ -150,6 +150,8 @@ int cg_v2_apply(const char *dir, const struct oci_resources *r, bool hybrid, cap
 			if ((ret = cg_write(dir, k, json_string_value(v), err)) < 0)
 				return ret;
 	}
-	/* Device rules on v2 need an eBPF program; not implemented: rules are not enforced. */
+	/* On a hybrid host the v1 devices controller already enforces the rules. */
+	if (!hybrid && (ret = cg_v2_devices(dir, r, err)) < 0)
+		return ret;
 	return 0;
 }

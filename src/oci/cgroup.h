@@ -55,6 +55,8 @@ bool cg_oom_killed(const struct cg_layout *l, const char *path);
 /* Per-version resource writers (cgroup-v1.c, cgroup-v2.c). dir is the full directory. */
 int cg_v1_apply(const struct cg_hier *h, const char *dir, const struct oci_resources *res, cap_err *err);
 int cg_v2_apply(const char *dir, const struct oci_resources *res, bool hybrid, cap_err *err);
+/* v2 device rules as an eBPF program attached to dir (cgroup-devices.c). */
+int cg_v2_devices(const char *dir, const struct oci_resources *res, cap_err *err);
 int cg_v2_enable_controllers(const char *mnt, const char *path, cap_err *err);
 
 /* Small file helpers. */
