@@ -4,20 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *cap_json_load(const char *path, cap_err *err)
-{
-	json_error_t je;
-	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-
-	if (!j) {
-		if (je.line < 0 || strstr(je.text, "unable to open"))
-			cap_errf(err, errno ? errno : ENOENT, "%s: cannot read", path);
-		else
-			cap_errf(err, 0, "%s: line %d column %d: %s", path, je.line, je.column, je.text);
-	}
-	return j;
-}
-
 static int wrong(cap_err *err, const char *where, const char *key, const char *what)
 {
 	return cap_errf(err, 0, "%s%s%s: must be %s", where, *where ? "." : "", key, what);
@@ -112,25 +98,4 @@ int cap_json_strv(json_t *obj, const char *key, const char *where, const char **
 	if (n)
 		*n = json_array_size(a);
 	return 1;
-}
-
-int cap_json_known(json_t *obj, const char *where, const char *const *known, cap_err *err)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(obj, k, v) {
-		const char *const *p;
-		for (p = known; *p; p++)
-			if (!strcmp(*p, k))
-				break;
-		if (!*p)
-			return cap_errf(err, 0, "%s%s%s: unknown field", where, *where ? "." : "", k);
-	}
-	return 0;
-}
-
-char *cap_json_dump(json_t *j)
-{
-	return json_dumps(j, JSON_COMPACT);
 }

@@ -13,9 +13,6 @@
 
 #include "error.h"
 
-/* Load a file; a parse error names file, line and column. */
-json_t *cap_json_load(const char *path, cap_err *err);
-
 int cap_json_str(json_t *obj, const char *key, const char *where, const char **out, cap_err *err);
 int cap_json_int(json_t *obj, const char *key, const char *where, int64_t *out, cap_err *err);
 int cap_json_uint(json_t *obj, const char *key, const char *where, uint64_t *out, cap_err *err);
@@ -28,11 +25,5 @@ int cap_json_arr(json_t *obj, const char *key, const char *where, json_t **out, 
  * only the vector is allocated). */
 int cap_json_strv(json_t *obj, const char *key, const char *where, const char ***out, size_t *n,
 		  cap_err *err);
-
-/* Reject members of obj not listed in the NULL-terminated known[] ("where.key: unknown field"). */
-int cap_json_known(json_t *obj, const char *where, const char *const *known, cap_err *err);
-
-/* Serialise compactly into a malloc'd string. */
-char *cap_json_dump(json_t *j);
 
 #endif
