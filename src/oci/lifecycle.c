@@ -451,6 +451,7 @@ int oci_cmd_delete(const struct oci_opts *o, const char *id, bool force, cap_err
 		/* runc: delete --force of an unknown container is not an error. */
 		if (force && strstr(err->msg, "does not exist")) {
 			cap_err_clear(err);
+			oci_state_purge(o->root, id);
 			return 0;
 		}
 		return r;

@@ -233,3 +233,20 @@ json_t *oci_state_public(struct oci_state *st)
 		json_object_set(o, "owner", owner);
 	return o;
 }
+
+void oci_state_purge(const char *root, const char *id)
+{
+	struct oci_state st;
+	cap_err err = { 0 };
+	if (oci_id_check(id, &err) < 0)
+		return;
+	memset(&st, 0, sizeof(st));
+	snprintf(st.dir, sizeof(st.dir), "%s/%s", root, id);
+	st.dirfd = open(st.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st.dirfd < 0)
+		return;
+	/* A create still in progress holds the lock: leave it alone. */
+	if (flock(st.dirfd, LOCK_EX | LOCK_NB) == 0 && faccessat(st.dirfd, "state.json", F_OK, 0) < 0)
+		oci_state_remove(&st);
+	oci_state_close(&st);
+}

@@ -40,6 +40,8 @@ int oci_state_save(struct oci_state *st, cap_err *err);
 /* Remove the directory and everything in it. */
 void oci_state_remove(struct oci_state *st);
 void oci_state_close(struct oci_state *st);
+/* Remove <root>/<id> left by a create that died before writing state.json (delete --force). */
+void oci_state_purge(const char *root, const char *id);
 
 /* /proc/PID/stat field 22; 0 if the process is gone or a zombie. */
 unsigned long long oci_proc_starttime(pid_t pid);
