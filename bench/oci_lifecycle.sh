@@ -240,4 +240,6 @@ for line in "${results[@]}"; do
 done 2>/dev/null
 for n in "${notes[@]}"; do echo "note: $n"; done
 echo "run = one \`run\` invocation (create+start+wait+delete); c+s+w+d = create, start, wait for exit, delete."
-echo "peak = the container memory cgroup's max usage after /bin/true; sleeping = its usage 0.5 s into sleep 30 (lowest of 5: the kernel charges in 256 KiB per-CPU batches)."
+echo "peak = the container memory cgroup's max usage after /bin/true; sleeping = its usage 0.5 s into sleep 30;"
+echo "  both the lowest of 5. The kernel charges a cgroup in per-CPU batches of 256 KiB, so a peak of 0.26 MB"
+echo "  means \"within the first batch\"; the sleeping figure is finer, as batches drain."
