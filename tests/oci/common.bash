@@ -49,10 +49,17 @@ oci_cleanup() {
 		[ -d "$d" ] || continue
 		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null
 	done
-	sleep 0.1
-	for d in /sys/fs/cgroup/*/"$CGPREFIX" /sys/fs/cgroup/"$CGPREFIX"; do
-		[ -d "$d" ] || continue
-		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	# (killed processes take a moment to leave their cgroups: retry for up to 3 s)
+	local i left
+	for ((i = 0; i < 30; i++)); do
+		left=0
+		for d in /sys/fs/cgroup/*/"$CGPREFIX" /sys/fs/cgroup/"$CGPREFIX"; do
+			[ -d "$d" ] || continue
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$d" ] && left=1
+		done
+		[ $left -eq 0 ] && break
+		sleep 0.1
 	done
 	# Mounts a broken runtime may have left under our bundles (deepest first).
 	awk -v t="$TMPD" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
