@@ -259,7 +259,7 @@ static int container_init(struct oci_ctx *c, int fd)
 static int write_idmap(pid_t pid, const char *file, const struct oci_idmap *m, size_t n,
 		       cap_err *err)
 {
-	char p[64], buf[8192];
+	char p[64], buf[16384];   /* 340 lines of three 10-digit numbers fit */
 	size_t o = 0;
 	for (size_t i = 0; i < n && o < sizeof(buf); i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%u %u %u\n", m[i].container, m[i].host,

@@ -332,8 +332,9 @@ int oci_rootfs_setup(struct oci_ctx *c, cap_err *err)
 
 	if (!(s->clone_flags & CLONE_NEWNS))
 		return 0;
-	/* Nothing we mount may propagate back to the host. */
-	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE | MS_REC;
+	/* Nothing we mount may propagate back to the host; and pivot_root refuses a shared
+	 * parent, so a shared rootfsPropagation is applied only after it (oci_rootfs_pivot). */
+	unsigned long prop = (s->rootfs_propagation & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE;
 	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
 		return cap_errf(err, errno, "cannot set the propagation of /");
 	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
