@@ -34,8 +34,12 @@ $(B)/libcapsule.a: $(LIB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
+# capsule is linked statically (but for sanitizer builds, which need the dynamic runtime): no
+# dynamic loading or relocation at start-up saves ~0.7 CPU-ms per VM start here, and the binary
+# can be copied into a guest or a container as one file.
+STATIC   ?= $(if $(SAN),,-static)
 $(B)/capsule: $(B)/obj/src/cli/main.o $(B)/libcapsule.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
 
 $(B)/capsule-runtime: $(B)/capsule
 	ln -sf capsule $@
