@@ -3,6 +3,8 @@
  *   acpi-off    S5 through PM1a_CNT, with SLP_TYP from the DSDT's \_S5 package;
  *   acpi-reset  the FADT's RESET_REG;
  *   none        (default) only parse and check the ACPI tables.
+ * Any other power= value fails (RT_EXIT_FAIL), so a test passing a mode the guest does not know
+ * cannot mistake "nothing happened" for a power-off.
  * Finds the RSDP through boot_params.acpi_rsdp_addr (0x70) or by scanning 0xe0000-0xfffff, checks
  * every table's checksum, prints what it found. Capsule must end with status 0 for the first three;
  * a guest still running afterwards exits RT_EXIT_FAIL. */
@@ -72,6 +74,27 @@ static int s5_slp_typ(const uint8_t *dsdt)
 	return -1;
 }
 
+/* power=WORD on the command line must name a mode this guest implements (or "none"). */
+static int mode_known(void)
+{
+	static const char *const modes[] = { "i8042", "acpi-off", "acpi-reset", "none" };
+	const char *s = rt_cmdline();
+	size_t i, k, n;
+
+	for (i = 0; s[i]; i++) {
+		if ((i && s[i - 1] != ' ') || memcmp(s + i, "power=", 6))
+			continue;
+		for (n = 0; s[i + 6 + n] && s[i + 6 + n] != ' '; n++)
+			;
+		for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
+			if (strlen(modes[k]) == n && !memcmp(s + i + 6, modes[k], n))
+				break;
+		if (k == sizeof(modes) / sizeof(modes[0]))
+			return 0;
+	}
+	return 1;
+}
+
 static volatile uint32_t never;
 
 static long linger(long unused)
@@ -91,6 +114,10 @@ int guest_main(void)
 	mode_i8042 = rt_cmdline_flag("power=i8042");
 	mode_acpi_off = rt_cmdline_flag("power=acpi-off");
 	mode_acpi_reset = rt_cmdline_flag("power=acpi-reset");
+	if (!mode_known()) {
+		rt_printf("power: unknown mode in \"%s\"\n", rt_cmdline());
+		return RT_EXIT_FAIL;
+	}
 	if (mode_i8042) {
 		rt_puts("power: i8042 reset\n");
 		outb(0x64, 0xfe);

@@ -14,8 +14,8 @@ T=60	# seconds per VM run: the guests take milliseconds, so only a hang gets nea
 ALL_CHECKS="hello entry_state exit_status exit_status_masked exit_status_256 exit_status_outb
 serial_console_none serial_console_file smp_cpus1 smp_cpus2 smp_cpus4 smp_cpus16 smp_allexit
 serial_flood serial_input ring3 cmdline initrd memory_e820 cpuid_cx16_hidden cpuid_topology
-boot_timer boot_timer_off acpi_tables power_i8042 power_acpi_off power_acpi_reset fault_status4
-fault_on_ap virtio_rng virtio_rng_acpi_off virtio_blk_rw virtio_blk_file virtio_blk_ro
+boot_timer boot_timer_off acpi_tables power_i8042 power_acpi_off power_acpi_reset power_unknown_mode
+fault_status4 fault_on_ap virtio_rng virtio_rng_acpi_off virtio_blk_rw virtio_blk_file virtio_blk_ro
 virtio_blk_second virtio_hostile_rng virtio_hostile_blk virtio_vsock virtio_vsock_listen
 virtio_net_udp virtio_balloon err_missing_kernel err_kernel_is_directory err_not_a_kernel
 err_truncated_elf_header err_truncated_elf_segment err_segment_below_1mib err_segment_beyond_ram
@@ -251,20 +251,25 @@ fi
 
 # ACPI as a kernel reads it (RSDP, XSDT, FADT, DSDT's \_S5, checksums), then the three ways a guest
 # ends itself: i8042 reset, S5 through PM1a_CNT, the FADT reset register. Each ends capsule with 0.
-if need_guest power acpi_tables power_i8042 power_acpi_off power_acpi_reset; then
+if need_guest power acpi_tables power_i8042 power_acpi_off power_acpi_reset power_unknown_mode; then
   vm acpi_tables $T --kernel "$(guest power)" --cpus 2
   expect_rc acpi_tables 0 && has acpi_tables '^power: rsdp at 0x[0-9a-f]+ rev 2, xsdt with [0-9]+ tables:.* FACP' &&
     has acpi_tables '^power: pm1a_cnt 0x[0-9a-f]+, reset register space 1 at 0x[0-9a-f]+ value [0-9]+, s5 slp_typ [0-7]$' &&
     has acpi_tables '^power: acpi checksums ok$' && pass acpi_tables
-  for m in i8042 acpi-off acpi-reset; do
-    c=power_${m//-/_}
-    vm $c $T --kernel "$(guest power)" --cmdline "power=$m"
-    expect_rc $c 0 && if grep -q '^power: still running' "$OUT"; then
+  # Status 0 alone would also come from a guest that never tried (it then returns 0 itself after
+  # the tables): the guest's own "about to do it" line proves it went down the path under test.
+  for m in i8042:'i8042 reset' acpi-off:'entering S5' acpi-reset:'writing the reset register'; do
+    c=power_${m%%:*}; c=${c//-/_}
+    vm $c $T --kernel "$(guest power)" --cmdline "power=${m%%:*}"
+    expect_rc $c 0 && has $c "^power: ${m#*:}\$" && if grep -q '^power: still running' "$OUT"; then
       fail $c "the guest kept running"
     else
       pass $c
     fi
   done
+  # A mode the guest does not know must not look like a power-off: the guest fails it.
+  vm power_unknown_mode $T --kernel "$(guest power)" --cmdline "power=bogus"
+  expect_rc power_unknown_mode 11 && has power_unknown_mode '^power: unknown mode in ' && pass power_unknown_mode
 fi
 
 if need_guest fault fault_status4; then
