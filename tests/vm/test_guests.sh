@@ -408,24 +408,57 @@ if need_guest virtio_vsock virtio_vsock_listen; then
   fi
 fi
 
+# subnet_routed PREFIX [DEV]: some route (but a default one, or one on DEV) lies within PREFIX or
+# covers it, in any table: a subnet already in use here, by this host or by a concurrent run.
+subnet_routed() {
+  { ip -4 route show table all root "$1"; ip -4 route show table all match "$1"; } |
+    grep -v '^default' | grep -v " dev ${2:-/nodev/} " | grep -q .
+}
+
 # virtio-net on a TAP: the host sends UDP datagrams to the guest (its ARP reply lets the kernel
 # resolve it), the guest prints the payload and answers to port 7778, where socat listens.
 if need_guest virtio_net virtio_net_udp; then
   tap=capg$$
-  sub=10.213.$(( $$ % 250 + 1 ))	# per run, so two runs on one host do not share a subnet
+  sub=
   why=
   if [ "$(id -u)" -ne 0 ]; then why="needs root to create a TAP device"
   elif [ ! -c /dev/net/tun ]; then why="/dev/net/tun is missing"
-  elif ! command -v ip >/dev/null || ! command -v socat >/dev/null; then why="needs ip and socat"
+  elif ! command -v ip >/dev/null || ! command -v socat >/dev/null || ! command -v ss >/dev/null; then
+    why="needs ip, ss and socat"
   elif ! ip tuntap add dev "$tap" mode tap 2>"$TMPD/tap.err"; then why="cannot create a TAP: $(head -c 200 "$TMPD/tap.err")"
+  else
+    trap 'ip link del "$tap" 2>/dev/null; rm -rf "$TMPD"' EXIT
+    # A 10.213.N.0/24 no route touches yet, starting from one that depends on our PID. Checked again
+    # once our address is on, in case a concurrent run took the same one in between.
+    for i in $(seq 0 249); do
+      n=$(( ($$ + i) % 250 + 1 ))
+      subnet_routed "10.213.$n.0/24" && continue
+      ip addr add "10.213.$n.1/24" dev "$tap" 2>/dev/null || continue
+      if subnet_routed "10.213.$n.0/24" "$tap"; then
+        ip addr del "10.213.$n.1/24" dev "$tap" 2>/dev/null
+        continue
+      fi
+      sub=10.213.$n
+      break
+    done
+    if [ -z "$sub" ]; then
+      why="every 10.213.N.0/24 is already routed on this host"
+      ip link del "$tap" 2>/dev/null
+      trap 'rm -rf "$TMPD"' EXIT
+    fi
   fi
   if [ -n "$why" ]; then
     skip virtio_net_udp "$why"
   else
-    trap 'ip link del "$tap" 2>/dev/null; rm -rf "$TMPD"' EXIT
-    ip addr add "$sub.1/24" dev "$tap" && ip link set "$tap" up
-    socat -u UDP-RECV:7778,bind="$sub.1" - >"$TMPD/udp.out" 2>/dev/null </dev/null &
+    ip link set "$tap" up
+    socat -u UDP-RECV:7778,bind="$sub.1" - >"$TMPD/udp.out" 2>"$TMPD/socat.err" </dev/null &
     spid=$!
+    # The guest answers once: a receiver not bound yet would lose it.
+    bound=0
+    for _ in $(seq 100); do
+      ss -Hulnp "sport = :7778" 2>/dev/null | grep -F "$sub.1:7778" | grep -q "pid=$spid," && bound=1 && break
+      sleep 0.05
+    done
     OUT=$TMPD/net.out
     timeout -k 5 $T "$CAPSULE" vm run --kernel "$(guest virtio_net)" --net "tap=$tap" \
       --cmdline "net.ip=$sub.2" >"$OUT" 2>&1 </dev/null &
@@ -444,7 +477,9 @@ if need_guest virtio_net virtio_net_udp; then
     wait $spid 2>/dev/null
     ip link del "$tap" 2>/dev/null
     trap 'rm -rf "$TMPD"' EXIT
-    if expect_rc virtio_net_udp 0 && has virtio_net_udp "^net: arp reply to $sub\.1\$" &&
+    if [ $bound -eq 0 ]; then
+      fail virtio_net_udp "socat never bound UDP $sub.1:7778: $(head -c 200 "$TMPD/socat.err")"
+    elif expect_rc virtio_net_udp 0 && has virtio_net_udp "^net: arp reply to $sub\.1\$" &&
       has virtio_net_udp "^net: udp from $sub\.1:[0-9]+: \\[hello guest over udp\\]\$"; then
       if grep -qx 'hello host over udp' "$TMPD/udp.out"; then
         pass virtio_net_udp
