@@ -42,30 +42,6 @@ struct blk_dev {
 	struct blk_request req;
 };
 
-/* dst = the bytes [skip, skip+len) of src[]; returns the segment count or -1 if over max. */
-static int iov_slice(const struct iovec *src, unsigned n, uint64_t skip, uint64_t len, struct iovec *dst,
-		     unsigned max)
-{
-	unsigned k = 0;
-	for (unsigned i = 0; i < n && len; i++) {
-		if (skip >= src[i].iov_len) {
-			skip -= src[i].iov_len;
-			continue;
-		}
-		uint64_t take = src[i].iov_len - skip;
-		if (take > len)
-			take = len;
-		if (!take)
-			continue;
-		if (k >= max)
-			return -1;
-		dst[k++] = (struct iovec){ (uint8_t *)src[i].iov_base + skip, take };
-		len -= take;
-		skip = 0;
-	}
-	return (int)k;
-}
-
 static uint8_t *last_byte(const struct virtq_chain *c)
 {
 	for (unsigned i = c->nin; i-- > 0;)

@@ -204,7 +204,8 @@ bool virtq_should_notify(struct virtq *q)
 	return vring_need_event(ev, new, old);
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+/* One loop for both directions: to_buf copies iov -> buf, else buf -> iov. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t skip, uint8_t *buf, size_t len, bool to_buf)
 {
 	size_t done = 0;
 	for (unsigned i = 0; i < n && done < len; i++) {
@@ -215,27 +216,43 @@ size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, s
 		size_t k = iov[i].iov_len - skip;
 		if (k > len - done)
 			k = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip, k);
+		uint8_t *p = (uint8_t *)iov[i].iov_base + skip;
+		if (to_buf)
+			memcpy(buf + done, p, k);
+		else
+			memcpy(p, buf + done, k);
 		done += k;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, true);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len)
 {
-	size_t done = 0;
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
+	return iov_copy(iov, n, skip, (uint8_t *)buf, len, false);
+}
+
+int iov_slice(const struct iovec *src, unsigned n, uint64_t skip, uint64_t len, struct iovec *dst, unsigned max)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < n && len; i++) {
+		if (skip >= src[i].iov_len) {
+			skip -= src[i].iov_len;
 			continue;
 		}
-		size_t k = iov[i].iov_len - skip;
-		if (k > len - done)
-			k = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, k);
-		done += k;
+		uint64_t take = src[i].iov_len - skip;
+		if (take > len)
+			take = len;
+		if (k >= max)
+			return -1;
+		dst[k++] = (struct iovec){ (uint8_t *)src[i].iov_base + skip, take };
+		len -= take;
 		skip = 0;
 	}
-	return done;
+	return (int)k;
 }

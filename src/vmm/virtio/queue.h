@@ -75,6 +75,9 @@ bool virtio_guest_warn_budget(void);
 /* Copy helpers over a chain's iovecs; return bytes copied. */
 size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len);
 size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len);
+/* dst = the bytes [skip, skip+len) of src[] (len may run past the end: then up to the end).
+ * Returns the segment count, or -1 if it needs more than max segments. */
+int iov_slice(const struct iovec *src, unsigned n, uint64_t skip, uint64_t len, struct iovec *dst, unsigned max);
 /* Ring sizes in bytes for a queue of num entries (with the EVENT_IDX trailers). */
 uint64_t virtq_desc_size(uint16_t num);
 uint64_t virtq_avail_size(uint16_t num);

@@ -298,17 +298,7 @@ static void conn_write(struct vsock_dev *d, struct conn *c, const struct iovec *
 			c->end -= c->start;
 			c->start = 0;
 		}
-		size_t skip = done;
-		for (unsigned i = 0; i < n; i++) {
-			if (skip >= iov[i].iov_len) {
-				skip -= iov[i].iov_len;
-				continue;
-			}
-			size_t k = iov[i].iov_len - skip;
-			memcpy(c->buf + c->end, (uint8_t *)iov[i].iov_base + skip, k);
-			c->end += (uint32_t)k;
-			skip = 0;
-		}
+		c->end += (uint32_t)iov_to_buf(iov, n, done, c->buf + c->end, rest);
 	}
 	maybe_credit_update(d, c, false);
 }
@@ -425,18 +415,9 @@ static void vsock_tx(struct vsock_dev *d)
 
 	while (virtio_mmio_pop(t, Q_TX, &d->chain) > 0) {
 		if (vsock_tx_parse(&d->chain, d->cid, &h) >= 0) {
-			unsigned n = 0;
-			size_t skip = HDR;
-			for (unsigned i = 0; i < d->chain.nout; i++) {
-				if (skip >= d->chain.out[i].iov_len) {
-					skip -= d->chain.out[i].iov_len;
-					continue;
-				}
-				d->slice[n++] = (struct iovec){ (uint8_t *)d->chain.out[i].iov_base + skip,
-								d->chain.out[i].iov_len - skip };
-				skip = 0;
-			}
-			handle_tx(d, &h, d->slice, n);
+			/* Within VIRTQ_MAX_SEGS: the slice has at most as many segments as the chain. */
+			int n = iov_slice(d->chain.out, d->chain.nout, HDR, h.len, d->slice, VIRTQ_MAX_SEGS);
+			handle_tx(d, &h, d->slice, (unsigned)n);
 		} else {
 			cap_debug("virtio-vsock: dropping a malformed packet");
 		}
@@ -499,21 +480,8 @@ static void vsock_rx(struct vsock_dev *d)
 		if (room > VSOCK_MAX_PKT)
 			room = VSOCK_MAX_PKT;
 		/* Read straight into the guest's buffer, after the header. */
-		unsigned n = 0;
-		size_t skip = HDR, left = room;
-		for (unsigned i = 0; i < d->chain.nin && left; i++) {
-			if (skip >= d->chain.in[i].iov_len) {
-				skip -= d->chain.in[i].iov_len;
-				continue;
-			}
-			size_t k = d->chain.in[i].iov_len - skip;
-			if (k > left)
-				k = left;
-			d->slice[n++] = (struct iovec){ (uint8_t *)d->chain.in[i].iov_base + skip, k };
-			left -= k;
-			skip = 0;
-		}
-		struct msghdr m = { .msg_iov = d->slice, .msg_iovlen = n };
+		int n = iov_slice(d->chain.in, d->chain.nin, HDR, room, d->slice, VIRTQ_MAX_SEGS);
+		struct msghdr m = { .msg_iov = d->slice, .msg_iovlen = (size_t)n };
 		ssize_t r = recvmsg(c->fd, &m, MSG_DONTWAIT);
 		if (r > 0) {
 			struct virtio_vsock_hdr h;
