@@ -22,8 +22,10 @@ else
 	else
 		pass oci-create
 	fi
-	# The container process must not have run its args yet: it is not sleep.
-	if [ -n "$pid" ] && grep -q sleep "/proc/$pid/cmdline" 2>/dev/null; then
+	# The container process exists but must not have run its args yet: it is not sleep.
+	if ! [[ "$pid" =~ ^[0-9]+$ ]] || ! [ -r "/proc/$pid/cmdline" ]; then
+		fail oci-create-not-started "state pid '$pid' is not a live process"
+	elif grep -q sleep "/proc/$pid/cmdline"; then
 		fail oci-create-not-started "process already runs its args before start"
 	else
 		pass oci-create-not-started
@@ -94,9 +96,15 @@ fi
 
 new_bundle exmissing -- /bin/no-such-binary
 track exmissing
-if expect_rt_error oci-run-missing-binary 'no-such-binary' rt run --bundle "$BUNDLE" exmissing &&
-   [ -n "$(leftovers exmissing "$BUNDLE")" ]; then
-	echo "# note: oci-run-missing-binary left: $(leftovers exmissing "$BUNDLE")"
+if expect_rt_error oci-run-missing-binary 'no-such-binary' rt run --bundle "$BUNDLE" exmissing; then
+	left=$(leftovers exmissing "$BUNDLE")
+	if [ -n "$left" ]; then
+		fail oci-run-missing-binary-clean "left behind: $left"
+	elif rt state exmissing >/dev/null 2>&1; then
+		fail oci-run-missing-binary-clean "state still answers for exmissing"
+	else
+		pass oci-run-missing-binary-clean
+	fi
 fi
 
 # --- exec into a running container
@@ -159,20 +167,42 @@ else
 		fail oci-list "list --format json: $list"
 	fi
 
-	# pause / resume: status paused, the process frozen, then running again.
-	if ! rt pause exe >"$TMPD/pause.out" 2>&1; then
+	# pause / resume: status paused and the cgroup frozen (v1 freezer.state FROZEN, v2
+	# cgroup.freeze 1), then running and thawed again.
+	frz=$(cg_dir freezer "$CGPREFIX/exe")/freezer.state
+	[ -e "$frz" ] || frz=/sys/fs/cgroup$CGPREFIX/exe/cgroup.freeze
+	frozen() { case $(cat "$frz" 2>/dev/null) in FROZEN|1) return 0 ;; *) return 1 ;; esac; }
+	thawed() { case $(cat "$frz" 2>/dev/null) in THAWED|0) return 0 ;; *) return 1 ;; esac; }
+	if ! thawed; then
+		fail oci-pause "before pause: $frz is '$(cat "$frz" 2>&1)', want THAWED or 0"
+	elif ! rt pause exe >"$TMPD/pause.out" 2>&1; then
 		fail oci-pause "exit: $(head -c 300 "$TMPD/pause.out")"
 	elif [ "$(ct_state exe)" != paused ]; then
 		fail oci-pause "status $(ct_state exe), want paused"
+	elif ! frozen; then
+		fail oci-pause "paused, but $frz is '$(cat "$frz" 2>&1)', want FROZEN or 1"
 	elif ! rt resume exe >"$TMPD/resume.out" 2>&1 || [ "$(ct_state exe)" != running ]; then
 		fail oci-pause "resume: status $(ct_state exe): $(head -c 300 "$TMPD/resume.out")"
+	elif ! thawed; then
+		fail oci-pause "resumed, but $frz is '$(cat "$frz" 2>&1)', want THAWED or 0"
 	else
 		pass oci-pause
 	fi
 
-	# kill by name (TERM): sleep as pid 1 ignores TERM without a handler, so use KILL by name
-	# for init and check TERM by number against the exec'd process.
-	kill -0 "$epid" 2>/dev/null && rt kill --all exe 15 >/dev/null 2>&1
+	# A signal by number: sleep as pid 1 ignores TERM (no handler), so kill --all 15 ends the
+	# exec'd process and leaves the init running. Then KILL by name for the init.
+	ipid=$(ct_pid exe)
+	if ! [[ "$epid" =~ ^[0-9]+$ ]] || ! [ -r "/proc/$epid/cmdline" ]; then
+		fail oci-kill-by-number "no exec'd process to signal (pid file '$epid')"
+	elif ! rt kill --all exe 15 >"$TMPD/kill15.out" 2>&1; then
+		fail oci-kill-by-number "kill --all exe 15: $(head -c 300 "$TMPD/kill15.out")"
+	elif ! gone "$epid"; then
+		fail oci-kill-by-number "the exec'd process $epid survived kill --all 15"
+	elif [ "$(ct_state exe)" != running ] || ! [ -r "/proc/$ipid/cmdline" ]; then
+		fail oci-kill-by-number "status $(ct_state exe), init $ipid: want the init (ignoring TERM) still running"
+	else
+		pass oci-kill-by-number
+	fi
 	rt kill exe SIGKILL >/dev/null 2>&1
 	if wait_status exe stopped; then
 		pass oci-kill-by-name
