@@ -133,6 +133,10 @@ static int container_init(struct oci_ctx *c, int fd)
 	/* flock belongs to the open file: a copy here would keep the state locked. */
 	if (c->state_fd >= 0)
 		close(c->state_fd);
+	/* Until it execs, the init is the runtime binary: a process in the container (exec,
+	 * or one sharing a pid namespace) must not open /proc/<init>/exe or its memory and
+	 * write the host's binary (CVE-2019-5736). execve makes the program dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	r = sync_recv(fd, msg, SYNC_MAX);
 	if (r <= 0 || msg[0] != 'G')
@@ -510,6 +514,8 @@ pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, cap_err *err)
 		char b[8];
 		close(sv[0]);
 		int fd = sv[1];
+		/* Not dumpable before joining: see container_init (CVE-2019-5736). */
+		prctl(PR_SET_DUMPABLE, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (sync_recv(fd, b, sizeof(b)) <= 0)
 			_exit(1);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Regression tests for review findings on the OCI runtime (security and behaviour). Each
+# malicious bundle is built here; the "host victim" is a directory under $TMPD, never a real
+# host path.
+source "$(dirname "$0")/common.bash"
+oci_require
+
+# --- S1 (CVE-2019-5736): while the init waits in `created` it is still the runtime's binary;
+# a process exec'd into the container must not be able to open /proc/1/exe (or its memory).
+# In a user namespace with every capability the exec'd process passes ptrace's uid and
+# capability checks against the init; only the init being non-dumpable stops it.
+new_bundle dumpable -- true
+cfg "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+	| .linux.uidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]
+	| .linux.gidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]
+	| .process.capabilities |= map_values([range(0; 41)] | map("CAP_" + (["CHOWN","DAC_OVERRIDE","DAC_READ_SEARCH","FOWNER","FSETID","KILL","SETGID","SETUID","SETPCAP","LINUX_IMMUTABLE","NET_BIND_SERVICE","NET_BROADCAST","NET_ADMIN","NET_RAW","IPC_LOCK","IPC_OWNER","SYS_MODULE","SYS_RAWIO","SYS_CHROOT","SYS_PTRACE","SYS_PACCT","SYS_ADMIN","SYS_BOOT","SYS_NICE","SYS_RESOURCE","SYS_TIME","SYS_TTY_CONFIG","MKNOD","LEASE","AUDIT_WRITE","AUDIT_CONTROL","SETFCAP","MAC_OVERRIDE","MAC_ADMIN","SYSLOG","WAKE_ALARM","BLOCK_SUSPEND","AUDIT_READ","PERFMON","BPF","CHECKPOINT_RESTORE"][.])))'
+chmod 755 "$TMPD"
+ct_create dumpable "$BUNDLE"
+if [ $RC -ne 0 ]; then
+	fail oci-init-not-dumpable "create exit $RC: $(head -c 300 "$TMPD/dumpable.create")"
+else
+	OUT=$TMPD/dumpable.out
+	timeout -k 5 20 "$RUNTIME" --root "$ROOT" exec dumpable sh -c \
+		'cat /proc/1/exe >/dev/null 2>&1 && echo exe-readable; head -c1 /proc/1/mem >/dev/null 2>&1 && echo mem-readable;
+		 readlink /proc/1/exe >/dev/null 2>&1 && echo exe-link; echo done' >"$OUT" 2>&1 </dev/null
+	if ! grep -qx done "$OUT"; then
+		fail oci-init-not-dumpable "exec failed: $(said)"
+	elif grep -q 'exe-' "$OUT"; then
+		fail oci-init-not-dumpable "the container can open the runtime binary through /proc/1/exe: $(said)"
+	else
+		pass oci-init-not-dumpable
+	fi
+fi
+rt delete --force dumpable >/dev/null 2>&1
