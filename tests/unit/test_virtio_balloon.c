@@ -1,6 +1,7 @@
 /* virtio-balloon: inflating returns guest pages to the host (the memfd's blocks are freed and
  * the pages read back as zero), PFNs outside RAM are skipped, deflate is accounted, and the
  * statistics queue is parsed and its buffer held until the host asks for fresh numbers. */
+#include <errno.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "../../src/vmm/virtio/devices.h"
 
 #define MEM (16u << 20)
+#define OVERSIZED (BALLOON_MAX_PFNS + 1)
 #define PFNS 0x20000u		/* PFN array */
 #define STATS 0x30000u
 #define PAGES_AT 0x400000u	/* the pages given away: 4 MiB up */
@@ -54,14 +56,14 @@ static uint64_t blocks(void)
 	return (uint64_t)st.st_blocks * 512;
 }
 
-static void test_inflate_deflate_stats(void)
+static bool setup(void)
 {
 	cap_err err = { 0 };
 	CHECK_EQ(guest_mem_init(&gm, MEM, &err), 0);
 	t = virtio_balloon_create(&gm, &err);
 	CHECK(t != NULL);
 	if (!t)
-		return;
+		return false;
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
@@ -78,15 +80,24 @@ static void test_inflate_deflate_stats(void)
 	}
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 				  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	return true;
+}
 
+static void test_inflate_deflate_stats(void)
+{
+	if (!setup())
+		return;
 	memset(gm.base + PAGES_AT - 4096, 0xab, (NPAGES + 1) * 4096ULL);
 	uint64_t before = blocks();
 	uint32_t *pfn = (uint32_t *)(gm.base + PFNS);
 	for (unsigned i = 0; i < NPAGES; i++)
 		pfn[i] = PAGES_AT / 4096 + i;
 	pfn[NPAGES] = 0xfffff; /* outside RAM: skipped */
-	add(0, 0, PFNS, (NPAGES + 1) * 4);
-	CHECK_EQ(used_idx(0), 1);
+	/* In requests of the Linux driver's size (256 PFNs), then the stray PFN alone. */
+	for (unsigned i = 0; i < NPAGES / 256; i++)
+		add(0, (uint16_t)i, PFNS + i * 256 * 4ULL, 256 * 4);
+	add(0, 4, PFNS + NPAGES * 4ULL, 4);
+	CHECK_EQ(used_idx(0), 5);
 	CHECK_EQ(virtio_balloon_released(t), (uint64_t)NPAGES);
 	uint64_t after = blocks();
 	/* The rings and the PFN array were touched after `before`: allow them 64 KiB. */
@@ -96,8 +107,9 @@ static void test_inflate_deflate_stats(void)
 	CHECK_EQ(gm.base[PAGES_AT - 1], 0xab);
 
 	/* Deflate half. */
-	add(1, 0, PFNS, NPAGES / 2 * 4);
-	CHECK_EQ(used_idx(1), 1);
+	add(1, 0, PFNS, 256 * 4);
+	add(1, 1, PFNS + 256 * 4, 256 * 4);
+	CHECK_EQ(used_idx(1), 2);
 	CHECK_EQ(virtio_balloon_released(t), (uint64_t)NPAGES / 2);
 
 	/* Target and actual through config space. */
@@ -128,6 +140,45 @@ static void test_inflate_deflate_stats(void)
 	guest_mem_free(&gm);
 }
 
+/* A PFN array longer than BALLOON_MAX_PFNS breaks the device instead of being walked: a guest
+ * could otherwise point 1024 descriptors at the same 4 MiB and keep the I/O thread busy for
+ * minutes per chain. */
+static void test_oversized_pfn_array(void)
+{
+	if (!setup())
+		return;
+	uint32_t *pfn = (uint32_t *)(gm.base + PFNS);
+	for (unsigned i = 0; i < OVERSIZED; i++)
+		pfn[i] = PAGES_AT / 4096 + i % NPAGES;
+	add(0, 0, PFNS, OVERSIZED * 4);
+	CHECK_EQ(used_idx(0), 0);
+	CHECK_EQ(virtio_balloon_released(t), 0u);
+	uint32_t st = 0;
+	virtio_mmio_access(t, VIRTIO_MMIO_STATUS, (uint8_t *)&st, 4, false);
+	CHECK(st & VIRTIO_CONFIG_S_NEEDS_RESET);
+	virtio_device_free(t);
+	guest_mem_free(&gm);
+}
+
+/* The single pass over the buffers keeps PFNs that straddle two descriptors. */
+static void test_walk_straddling_pfns(void)
+{
+	static uint8_t ram[1 << 20];
+	static struct virtq_chain c;
+	struct guest_mem m;
+	uint32_t pfns[4] = { 1, 2, 3, 300 };	/* 300 is outside the 1 MiB */
+	guest_mem_init_buffer(&m, ram, sizeof(ram));
+	memcpy(ram, pfns, sizeof(pfns));
+	c.out[0] = (struct iovec){ ram, 6 };
+	c.out[1] = (struct iovec){ ram + 6, 1 };
+	c.out[2] = (struct iovec){ ram + 7, 9 };
+	c.nout = 3;
+	c.out_len = 16;
+	CHECK_EQ(balloon_walk_pfns(&m, &c, NULL, NULL), 3);
+	c.out_len = (BALLOON_MAX_PFNS + 1) * 4;
+	CHECK_EQ(balloon_walk_pfns(&m, &c, NULL, NULL), -E2BIG);
+}
+
 static void test_parse_stats(void)
 {
 	static struct virtq_chain c;
@@ -143,6 +194,8 @@ static void test_parse_stats(void)
 	c.out[0].iov_len = 20;
 	CHECK_EQ(balloon_parse_stats(&c, s), 2);
 	CHECK_EQ(s[0], 0u);
+	c.out_len = (BALLOON_MAX_STATS + 1) * 10; /* longer than any driver's: refused unread */
+	CHECK_EQ(balloon_parse_stats(&c, s), -E2BIG);
 }
 
 int main(void)
@@ -150,5 +203,7 @@ int main(void)
 	cap_log_set_level(CAP_LOG_ERROR);
 	RUN(test_inflate_deflate_stats);
 	RUN(test_parse_stats);
+	RUN(test_oversized_pfn_array);
+	RUN(test_walk_straddling_pfns);
 	UNIT_EXIT();
 }

@@ -28,28 +28,38 @@ struct balloon {
 	struct virtq_chain chain;
 };
 
-uint64_t balloon_walk_pfns(const struct guest_mem *mem, const struct virtq_chain *c, balloon_range_fn fn,
-			   void *opaque)
+int64_t balloon_walk_pfns(const struct guest_mem *mem, const struct virtq_chain *c, balloon_range_fn fn,
+			  void *opaque)
 {
 	uint8_t *run = NULL;
-	uint64_t run_len = 0, pages = 0;
-	uint64_t n = c->out_len / 4;
+	uint64_t run_len = 0;
+	int64_t pages = 0;
+	uint32_t pfn = 0;
+	unsigned have = 0;	/* bytes of pfn gathered: a PFN may straddle two buffers */
 
-	for (uint64_t i = 0; i < n; i++) {
-		uint32_t pfn;
-		iov_to_buf(c->out, c->nout, i * 4, &pfn, 4);
-		uint8_t *p = guest_mem_ptr(mem, (uint64_t)pfn << VIRTIO_BALLOON_PFN_SHIFT, PAGE);
-		if (!p)
-			continue;
-		pages++;
-		if (run && p == run + run_len) {
-			run_len += PAGE;
-			continue;
+	if (c->out_len > BALLOON_MAX_PFNS * 4)
+		return -E2BIG;
+	/* One pass over the buffers: the chain is at most BALLOON_MAX_PFNS entries long. */
+	for (unsigned i = 0; i < c->nout; i++) {
+		const uint8_t *b = c->out[i].iov_base;
+		for (size_t k = 0; k < c->out[i].iov_len; k++) {
+			((uint8_t *)&pfn)[have++] = b[k];
+			if (have < 4)
+				continue;
+			have = 0;
+			uint8_t *p = guest_mem_ptr(mem, (uint64_t)pfn << VIRTIO_BALLOON_PFN_SHIFT, PAGE);
+			if (!p)
+				continue;
+			pages++;
+			if (run && p == run + run_len) {
+				run_len += PAGE;
+				continue;
+			}
+			if (run && fn)
+				fn(opaque, run, run_len);
+			run = p;
+			run_len = PAGE;
 		}
-		if (run && fn)
-			fn(opaque, run, run_len);
-		run = p;
-		run_len = PAGE;
 	}
 	if (run && fn)
 		fn(opaque, run, run_len);
@@ -62,14 +72,24 @@ int balloon_parse_stats(const struct virtq_chain *c, uint64_t stats[VIRTIO_BALLO
 		uint16_t tag;
 		uint64_t val;
 	} s;
+	unsigned have = 0;
+	int n = 0;
 
 	if (c->out_len % sizeof(s))
 		return -EINVAL;
-	int n = (int)(c->out_len / sizeof(s));
-	for (int i = 0; i < n; i++) {
-		iov_to_buf(c->out, c->nout, (size_t)i * sizeof(s), &s, sizeof(s));
-		if (s.tag < VIRTIO_BALLOON_S_NR)
-			stats[s.tag] = s.val;
+	if (c->out_len > BALLOON_MAX_STATS * sizeof(s))
+		return -E2BIG;
+	for (unsigned i = 0; i < c->nout; i++) {
+		const uint8_t *b = c->out[i].iov_base;
+		for (size_t k = 0; k < c->out[i].iov_len; k++) {
+			((uint8_t *)&s)[have++] = b[k];
+			if (have < sizeof(s))
+				continue;
+			have = 0;
+			n++;
+			if (s.tag < VIRTIO_BALLOON_S_NR)
+				stats[s.tag] = s.val;
+		}
 	}
 	return n;
 }
@@ -93,13 +113,27 @@ static void balloon_notify(struct virtio_mmio *t, unsigned q)
 	bool pushed = false;
 
 	while (virtio_mmio_pop(t, q, &b->chain) > 0) {
-		if (q == Q_INFLATE) {
-			b->released += balloon_walk_pfns(b->mem, &b->chain, release_range, b);
-		} else if (q == Q_DEFLATE) {
-			uint64_t n = balloon_walk_pfns(b->mem, &b->chain, NULL, NULL);
-			b->released -= n < b->released ? n : b->released;
+		if (q == Q_INFLATE || q == Q_DEFLATE) {
+			int64_t n = balloon_walk_pfns(b->mem, &b->chain, q == Q_INFLATE ? release_range : NULL, b);
+			if (n < 0) {
+				virtio_guest_warn("virtio-balloon: PFN array over %u entries: device needs reset",
+						  BALLOON_MAX_PFNS);
+				virtio_mmio_set_needs_reset(t);
+				break;
+			}
+			if (q == Q_INFLATE)
+				b->released += (uint64_t)n;
+			else
+				b->released -= (uint64_t)n < b->released ? (uint64_t)n : b->released;
 		} else {
-			if (balloon_parse_stats(&b->chain, b->stats) < 0)
+			int n = balloon_parse_stats(&b->chain, b->stats);
+			if (n == -E2BIG) {
+				virtio_guest_warn("virtio-balloon: stats buffer over %u entries: device needs reset",
+						  BALLOON_MAX_STATS);
+				virtio_mmio_set_needs_reset(t);
+				break;
+			}
+			if (n < 0)
 				cap_debug("virtio-balloon: malformed stats buffer");
 			if (b->stats_held) /* a second buffer: give the older one back */
 				virtq_push(&t->vq[Q_STATS], b->stats_head, 0);
