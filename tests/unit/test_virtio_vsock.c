@@ -314,6 +314,49 @@ static void test_credit_violation(void)
 	virtio_device_free(t);
 }
 
+/* SHUTDOWN_SEND while guest data is still buffered (the host is not reading): the host reads
+ * every byte and then EOF, the shutdown is not lost. */
+static void test_shutdown_after_buffered(void)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s_6001", uds);
+	int lfd = unix_listen(path);
+	make();
+	send_pkt(VIRTIO_VSOCK_OP_REQUEST, 78, 6001, NULL, 0, 0);
+	struct virtio_vsock_hdr *h = next_rx(NULL);
+	CHECK(h && h->op == VIRTIO_VSOCK_OP_RESPONSE);
+	int afd = accept(lfd, NULL, NULL);
+	int sndbuf = 16384;	/* small socket buffers: most of the data stays in ours */
+	setsockopt(afd, SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof(sndbuf));
+	static uint8_t chunk[65536];
+	size_t sent = 0, got = 0;
+	for (int i = 0; i < 3; i++) {
+		memset(chunk, 'a' + i, sizeof(chunk));
+		send_pkt(VIRTIO_VSOCK_OP_RW, 78, 6001, chunk, sizeof(chunk), 0);
+		sent += sizeof(chunk);
+	}
+	send_pkt(VIRTIO_VSOCK_OP_SHUTDOWN, 78, 6001, NULL, 0, VIRTIO_VSOCK_SHUTDOWN_SEND);
+	while ((h = next_rx(NULL)))
+		CHECK(h->op != VIRTIO_VSOCK_OP_RST);
+	fcntl(afd, F_SETFL, O_NONBLOCK);
+	bool eof = false;
+	for (int i = 0; i < 10000 && !eof; i++) {
+		ssize_t n = read(afd, chunk, sizeof(chunk));
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0)
+			eof = true;
+		else
+			virtio_vsock_poll(t);	/* the socket has room again: flush */
+	}
+	CHECK_EQ(got, sent);
+	CHECK(eof);
+	close(afd);
+	close(lfd);
+	unlink(path);
+	virtio_device_free(t);
+}
+
 static void test_malformed_dropped(void)
 {
 	make();
@@ -354,6 +397,7 @@ int main(void)
 	RUN(test_host_bad_line);
 	RUN(test_credit_violation);
 	RUN(test_malformed_dropped);
+	RUN(test_shutdown_after_buffered);
 	unlink(uds);
 	rmdir(dir);
 	free(ram);

@@ -45,7 +45,8 @@ struct conn {
 	bool dead;		/* dropped by a device reset; freed on the I/O thread */
 	bool host_eof;		/* the host socket reached EOF; SHUTDOWN sent */
 	bool close_after_flush;	/* guest shut down both ways: RST once buffered data is out */
-	bool guest_no_send;	/* guest said SHUTDOWN_SEND */
+	bool guest_no_send;	/* guest said SHUTDOWN_SEND: the host gets EOF once buf drained */
+	bool shut_wr;		/* ... and it has: shutdown(fd, SHUT_WR) done */
 	char line[40];
 	unsigned line_len;
 	/* guest -> host */
@@ -253,6 +254,10 @@ static bool conn_flush(struct vsock_dev *d, struct conn *c)
 	if (c->start == c->end)
 		c->start = c->end = 0;
 	maybe_credit_update(d, c, had && c->start == c->end);
+	if (c->start == c->end && c->guest_no_send && !c->shut_wr) {
+		shutdown(c->fd, SHUT_WR);
+		c->shut_wr = true;
+	}
 	if (c->start == c->end && c->close_after_flush) {
 		queue_rst(d, c->local_port, c->peer_port);
 		conn_free(d, c);
@@ -383,8 +388,9 @@ static void handle_tx(struct vsock_dev *d, const struct virtio_vsock_hdr *h, con
 			conn_flush(d, c);
 			return;
 		}
-		if (c->guest_no_send && c->start == c->end)
-			shutdown(c->fd, SHUT_WR);
+		/* The host sees EOF after the data still buffered (conn_flush). */
+		if (c->guest_no_send && !conn_flush(d, c))
+			return;
 		break;
 	case VIRTIO_VSOCK_OP_RW:
 		if (c->state != C_ESTABLISHED || c->guest_no_send) {
