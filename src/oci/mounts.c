@@ -251,40 +251,91 @@ static const struct { const char *path; unsigned maj, min; } default_devs[] = {
 	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
+/* The directory dir inside the root (created if missing), opened for *at() calls: every
+ * node below /dev is then made relative to it, so a symlink in the image (/dev -> /etc on
+ * the host) cannot send an unlink, mknod, chown or symlink outside the rootfs. */
+static int dir_in_root(int rootfd, const char *dir)
+{
+	char pp[64];
+	int pfd = make_in_root(rootfd, dir, false);
+	if (pfd < 0)
+		return -1;
+	fdpath(pfd, pp, sizeof(pp));
+	int dfd = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int e = errno;
+	close(pfd);
+	errno = e;
+	return dfd;
+}
+
+/* Split an absolute path into its directory (opened inside the root) and last component. */
+static int split_in_root(int rootfd, const char *path, char *base, size_t basesz)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = 0;
+	char *slash = strrchr(dir, '/');
+	const char *b = slash ? slash + 1 : dir;
+	if (!*b || !strcmp(b, ".") || !strcmp(b, "..") || strlen(b) >= basesz) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(base, basesz, "%s", b);
+	if (slash)
+		*slash = 0;
+	return dir_in_root(rootfd, slash && *dir ? dir : "/");
+}
+
 static int make_device(struct oci_ctx *c, int rootfd, const char *path, char type, unsigned maj,
 		       unsigned min, mode_t mode, uid_t uid, gid_t gid, cap_err *err)
 {
-	char dir[PATH_MAX], t[64];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		int dfd = make_in_root(rootfd, dir, false);
-		if (dfd < 0)
-			return cap_errf(err, errno, "devices: cannot create %s", dir);
-		close(dfd);
+	char base[NAME_MAX + 1], t[64];
+	int r = 0, fd = -1;
+	int dfd = split_in_root(rootfd, path, base, sizeof(base));
+	if (dfd < 0)
+		return cap_errf(err, errno, "devices: cannot create the directory of %s", path);
+	/* Whatever the image has there (a file, a symlink) is replaced, never followed. */
+	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT) {
+		r = cap_errf(err, errno, "devices: cannot replace %s", path);
+		goto out;
 	}
 	/* mknod is not allowed in a user namespace: bind the host's node instead. */
 	if (c->spec->clone_flags & CLONE_NEWUSER) {
-		int fd = make_in_root(rootfd, path, true);
-		if (fd < 0)
-			return cap_errf(err, errno, "devices: cannot create %s", path);
+		fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			close(fd);
+			fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (fd < 0) {
+			r = cap_errf(err, errno, "devices: cannot create %s", path);
+			goto out;
+		}
 		fdpath(fd, t, sizeof(t));
-		int r = mount(path, t, NULL, MS_BIND, NULL);
-		int e = errno;
-		close(fd);
-		if (r < 0)
-			return cap_errf(err, e, "devices: bind %s", path);
-		return 0;
+		if (mount(path, t, NULL, MS_BIND, NULL) < 0)
+			r = cap_errf(err, errno, "devices: bind %s", path);
+		goto out;
 	}
-	snprintf(dir, sizeof(dir), "%s%s", c->rootfs, path);
 	mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
-	unlink(dir);
-	if (mknod(dir, kind | mode, makedev(maj, min)) < 0)
-		return cap_errf(err, errno, "devices: mknod %s", path);
-	if (chown(dir, uid, gid) < 0 || chmod(dir, mode) < 0)
-		return cap_errf(err, errno, "devices: chown %s", path);
-	return 0;
+	if (mknodat(dfd, base, kind | mode, makedev(maj, min)) < 0) {
+		r = cap_errf(err, errno, "devices: mknod %s", path);
+		goto out;
+	}
+	fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		r = cap_errf(err, errno, "devices: cannot open %s", path);
+		goto out;
+	}
+	/* An O_PATH fd cannot fchmod; its /proc/self/fd link names the node itself. */
+	fdpath(fd, t, sizeof(t));
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 || chmod(t, mode) < 0)
+		r = cap_errf(err, errno, "devices: chown %s", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return r;
 }
 
 static int setup_dev(struct oci_ctx *c, int rootfd, cap_err *err)
@@ -305,14 +356,19 @@ static int setup_dev(struct oci_ctx *c, int rootfd, cap_err *err)
 			{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 			{ "pts/ptmx", "ptmx" },
 		};
-		char p[PATH_MAX + 64];
+		int dfd = dir_in_root(rootfd, "/dev");
+		if (dfd < 0)
+			return cap_errf(err, errno, "devices: cannot open /dev in the rootfs");
 		for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-			snprintf(p, sizeof(p), "%s/dev/%s", c->rootfs, links[i][1]);
 			if (!strcmp(links[i][1], "ptmx"))
-				unlink(p);
-			if (symlink(links[i][0], p) < 0 && errno != EEXIST)
-				return cap_errf(err, errno, "devices: symlink /dev/%s", links[i][1]);
+				unlinkat(dfd, links[i][1], 0);
+			if (symlinkat(links[i][0], dfd, links[i][1]) < 0 && errno != EEXIST) {
+				r = cap_errf(err, errno, "devices: symlink /dev/%s", links[i][1]);
+				close(dfd);
+				return r;
+			}
 		}
+		close(dfd);
 	}
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const struct oci_device *d = &s->devices[i];

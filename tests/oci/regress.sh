@@ -32,3 +32,28 @@ else
 	fi
 fi
 rt delete --force dumpable >/dev/null 2>&1
+
+# --- S2: an image whose /dev is an absolute symlink to a host directory ($TMPD/victim here)
+# that also exists inside the rootfs. The /dev tmpfs lands inside the rootfs; the device
+# nodes, /dev/ptmx and the linux.devices entry must too, and the host files stay as they were.
+new_bundle devlink -- sh -c 'test -c /dev/null && test -c /dev/mydev && test -L /dev/ptmx && echo in-ok'
+VICTIM=$TMPD/victim
+mkdir -p "$VICTIM" "$BUNDLE/rootfs$VICTIM"
+for f in null zero tty ptmx mydev stdin; do echo precious >"$VICTIM/$f"; done
+rm -rf "$BUNDLE/rootfs/dev"
+ln -s "$VICTIM" "$BUNDLE/rootfs/dev"
+cfg "$BUNDLE" '.linux.devices = [{"path": "/dev/mydev", "type": "c", "major": 1, "minor": 3, "fileMode": 438, "uid": 0, "gid": 0}]
+	| .linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]'
+ct_run devlink devlink "$BUNDLE"
+bad=""
+for f in null zero tty ptmx mydev stdin; do
+	{ [ -f "$VICTIM/$f" ] && [ ! -L "$VICTIM/$f" ] && [ "$(cat "$VICTIM/$f")" = precious ]; } || bad+="$f "
+done
+[ "$(ls -A "$VICTIM" | wc -l)" -eq 6 ] || bad+="(new entries) "
+if [ -n "$bad" ]; then
+	fail oci-dev-symlink-host "host files under the symlink target replaced: $bad($(ls -l "$VICTIM" | tr '\n' '|'))"
+elif [ $RC -ne 0 ] || ! grep -qx in-ok "$OUT"; then
+	fail oci-dev-symlink-host "host safe, but the container did not get its devices: exit $RC: $(said)"
+else
+	pass oci-dev-symlink-host
+fi
