@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../../lib/efd.h"
 #include "../../lib/log.h"
 #include "devices.h"
 
@@ -158,6 +159,16 @@ static struct conn *conn_new(struct vsock_dev *d, int fd, enum conn_state st)
 	return c;
 }
 
+/* Unwatch, close and free a connection already off d->conns. */
+static void conn_release(struct vsock_dev *d, struct conn *c)
+{
+	if (c->watched && d->io)
+		evloop_del(d->io, c->fd);
+	close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
 static void conn_free(struct vsock_dev *d, struct conn *c)
 {
 	for (struct conn **p = &d->conns; *p; p = &(*p)->next) {
@@ -167,11 +178,7 @@ static void conn_free(struct vsock_dev *d, struct conn *c)
 		}
 	}
 	d->nconns--;
-	if (c->watched)
-		evloop_del(d->io, c->fd);
-	close(c->fd);
-	free(c->buf);
-	free(c);
+	conn_release(d, c);
 }
 
 /* A device reset arrives on a vCPU thread while the I/O thread may be about to run a
@@ -192,9 +199,7 @@ static void close_all(struct vsock_dev *d)
 			c->next = d->dead;
 			d->dead = c;
 		}
-		uint64_t one = 1;
-		if (write(d->reap_fd, &one, sizeof(one)) < 0)
-			cap_debug("virtio-vsock: reap eventfd: %s", strerror(errno));
+		efd_signal(d->reap_fd);
 	}
 	d->ctl_n = 0;
 }
@@ -204,22 +209,16 @@ static void free_dead(struct vsock_dev *d)
 	while (d->dead) {
 		struct conn *c = d->dead;
 		d->dead = c->next;
-		if (c->watched && d->io)
-			evloop_del(d->io, c->fd);
-		close(c->fd);
-		free(c->buf);
-		free(c);
+		conn_release(d, c);
 	}
 }
 
 static void reap_event(void *opaque, uint32_t events)
 {
 	struct vsock_dev *d = opaque;
-	uint64_t v;
 
 	(void)events;
-	if (read(d->reap_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return;
+	efd_drain(d->reap_fd);
 	pthread_mutex_lock(&d->t.lock);
 	free_dead(d);
 	pthread_mutex_unlock(&d->t.lock);
@@ -575,9 +574,8 @@ static void conn_event(void *opaque, uint32_t events)
 	} else {
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
 			c->readable = true;
-		if (!(events & EPOLLOUT) || conn_flush(d, c)) {
-			/* c may be gone after conn_flush returned false */
-		}
+		if (events & EPOLLOUT)
+			conn_flush(d, c);	/* may free c */
 	}
 	vsock_rx(d);
 	pthread_mutex_unlock(&d->t.lock);
