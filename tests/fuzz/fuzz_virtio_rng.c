@@ -1,4 +1,4 @@
-// fuzz-sources: src/vmm/virtio/rng.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/memory.c src/lib/log.c src/lib/error.c
+// fuzz-sources: src/vmm/virtio/rng.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/efd.c
 /* libFuzzer target: the virtio-mmio register file and status machine (a register-write script
  * from the input) with virtio-rng's request handling behind it. */
 #include "fuzz_virtio_common.h"

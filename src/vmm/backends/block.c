@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../lib/efd.h"
 #include "../../lib/log.h"
 
 static void run_one(struct blk_backend *b, struct blk_io *io)
@@ -55,10 +56,7 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&b->lock);
 		io->next = b->finished;
 		b->finished = io;
-		uint64_t one = 1;
-		if (write(b->efd, &one, sizeof(one)) < 0) {
-			/* counter saturated: the I/O thread is being woken anyway */
-		}
+		efd_signal(b->efd);
 	}
 	pthread_mutex_unlock(&b->lock);
 	return NULL;
@@ -173,10 +171,7 @@ void blk_backend_kick(struct blk_backend *b)
 
 void blk_backend_complete(struct blk_backend *b)
 {
-	uint64_t v;
-
-	if (read(b->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return;
+	efd_drain(b->efd);
 	if (b->uring) {
 		blk_uring_complete(b);
 		return;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../lib/efd.h"
 #include "../../lib/log.h"
 
 /* Offered by the transport for every device: modern interface, indirect tables, event index. */
@@ -53,11 +54,7 @@ static void raise_irq(struct virtio_mmio *t, unsigned bit)
 {
 	atomic_fetch_or(&t->isr, bit);
 	atomic_fetch_add(&t->interrupts, 1);
-	if (t->irqfd >= 0) {
-		uint64_t one = 1;
-		if (write(t->irqfd, &one, sizeof(one)) < 0)
-			cap_warn("virtio-%s: cannot raise interrupt", t->ops->name);
-	}
+	efd_signal(t->irqfd);
 }
 
 void virtio_mmio_set_needs_reset(struct virtio_mmio *t)
@@ -331,9 +328,10 @@ void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t l
 		/* Not caught by an ioeventfd: hand it to the I/O thread the same way, or run it
 		 * here when nothing is wired (unit tests). */
 		int fd = t->kick[kick].fd;
-		uint64_t one = 1;
-		if (fd < 0 || write(fd, &one, sizeof(one)) < 0)
+		if (fd < 0)
 			virtio_mmio_kick(t, (unsigned)kick);
+		else
+			efd_signal(fd);
 	}
 }
 
@@ -350,11 +348,9 @@ void virtio_mmio_kick(struct virtio_mmio *t, unsigned q)
 void virtio_mmio_kick_event(void *opaque, uint32_t events)
 {
 	struct virtio_kick *k = opaque;
-	uint64_t v;
 
 	(void)events;
-	if (read(k->fd, &v, sizeof(v)) < 0)
-		return;
+	efd_drain(k->fd);
 	virtio_mmio_kick(k->t, k->q);
 }
 
