@@ -2,7 +2,8 @@
 # virtio devices end to end with `capsule vm run` (the guest-driven checks of blk, rng, vsock and
 # malformed queues live in test_guests.sh; these are the ones that need the host side measured):
 #   balloon_rss         a guest touches 128 MiB, inflates it; the VMM's RSS+swap drops by >= 90 % of it
-#   net_tap_attach      --net on a TAP the test creates: the VM runs, the TAP is left as it was
+#   net_tap_attach      --net on a TAP the test creates: capsule holds it (fd, carrier) while the VM
+#                       runs, lets go at exit, and leaves the TAP in place
 #   err_disk_missing    --disk on a missing file: exit 1, one "capsule: disk ..." line
 #   err_disk_directory  --disk on a directory: exit 1, one line
 #   err_net_no_tap_name --net with an over-long TAP name: exit 1, one line
@@ -77,21 +78,51 @@ PY
 fi
 
 # --- net: attach to a TAP the test owns --------------------------------------------------------
+# The serial guest waits for a console line, so the attachment is observed while the VM runs: the
+# capsule process holds a /dev/net/tun fd bound to the TAP (its fdinfo names it) and the TAP, up
+# but without carrier before, has carrier then. Both go away if --net were ignored.
 tap=capvt$$
-if [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null; then
-  skip net_tap_attach "needs /dev/net/tun and iproute2"
+if [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null || ! command -v pgrep >/dev/null; then
+  skip net_tap_attach "needs /dev/net/tun, iproute2 and pgrep"
+elif [ ! -f "$G/serial.elf" ]; then
+  fail net_tap_attach "$G/serial.elf is not built"
 elif ! ip tuntap add dev "$tap" mode tap 2>"$TMPD/tap.err"; then
   skip net_tap_attach "cannot create a TAP device: $(head -c 200 "$TMPD/tap.err")"
 else
-  run_capture net 60 "$CAPSULE" vm run --kernel "$G/virtio_rng.elf" --rng --net "tap=$tap,mac=52:54:00:12:34:56"
+  trap 'ip link del "$tap" 2>/dev/null; rm -rf "$TMPD"' EXIT
+  ip link set "$tap" up
+  carrier_before=$(cat "/sys/class/net/$tap/carrier" 2>&1)
+  mkfifo "$TMPD/net.in"
+  OUT=$TMPD/net.out
+  timeout -k 5 60 "$CAPSULE" vm run --kernel "$G/serial.elf" --cmdline serial.echo \
+    --net "tap=$tap,mac=52:54:00:12:34:56" <"$TMPD/net.in" >"$OUT" 2>&1 &
+  vpid=$!
+  exec 7>"$TMPD/net.in"
+  for _ in $(seq 200); do grep -qs '^serial: waiting for a line' "$OUT" && break; sleep 0.05; done
+  held=no carrier_during=
+  cpid=$(pgrep -P $vpid -x capsule)
+  if [ -n "$cpid" ] && grep -qsx "iff:	$tap" /proc/"$cpid"/fdinfo/*; then held=yes; fi
+  carrier_during=$(cat "/sys/class/net/$tap/carrier" 2>&1)
+  (echo "tap attached" >&7) 2>/dev/null	# in a subshell: a capsule gone already means SIGPIPE
+  exec 7>&-
+  wait $vpid
+  RC=$?
+  carrier_after=$(cat "/sys/class/net/$tap/carrier" 2>&1)
   if [ "$RC" -ne 0 ]; then
     fail net_tap_attach "exit $RC: $(head -c 300 "$OUT")"
+  elif ! grep -q '^serial: got \[tap attached\]$' "$OUT"; then
+    fail net_tap_attach "the guest was not running while the TAP was checked: $(head -c 300 "$OUT")"
+  elif [ "$held" != yes ]; then
+    fail net_tap_attach "capsule (pid ${cpid:-?}) held no /dev/net/tun fd attached to $tap while the VM ran"
+  elif [ "$carrier_before" != 0 ] || [ "$carrier_during" != 1 ] || [ "$carrier_after" != 0 ]; then
+    fail net_tap_attach "$tap carrier before/while/after the VM: $carrier_before/$carrier_during/$carrier_after, want 0/1/0"
   elif ! ip link show "$tap" >/dev/null 2>&1; then
     fail net_tap_attach "the test's TAP $tap vanished"
   else
     pass net_tap_attach
   fi
   ip link del "$tap" 2>/dev/null
+  trap 'rm -rf "$TMPD"' EXIT
 fi
 
 # --- bad device options: one error line, exit 1 -----------------------------------------------
