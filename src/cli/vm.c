@@ -272,6 +272,10 @@ static int cmd_vm_run(int argc, char **argv, cap_err *err)
 		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: unexpected argument '%s'", argv[optind]);
 	if (!cfg.kernel)
 		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: --kernel PATH is required");
+	int nvirtio = cfg.ndisks + cfg.nnets + (cfg.vsock_uds ? 1 : 0) + cfg.rng + cfg.balloon;
+	if (nvirtio > VM_MAX_VIRTIO_DEVICES)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: %d virtio devices, at most %d (one interrupt line each)",
+				     nvirtio, VM_MAX_VIRTIO_DEVICES);
 	if (root_disk) {
 		const char *base = cfg.cmdline ? cfg.cmdline : "console=ttyS0";
 		if (asprintf(&cmdline, "%s root=/dev/vda rw", base) < 0)
@@ -298,6 +302,7 @@ static int cmd_vm_extract_kernel(int argc, char **argv, cap_err *err)
 	int r = bzimage_extract_elf(argv[1], &elf, &len, err);
 	if (r < 0)
 		return -1;
+	errno = 0;
 	FILE *f = fopen(argv[2], "wb");
 	if (!f) {
 		free(elf);

@@ -7,33 +7,34 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "efd.h"
+
 struct evloop_handler {
 	int fd;
 	evloop_fn fn;
 	void *opaque;
-	bool removed;
+	bool removed;   /* set by evloop_del; freed by the loop once no batch can still name it */
 	struct evloop_handler *next;
 };
-
-static pthread_mutex_t handlers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int evloop_init(struct evloop *l)
 {
 	memset(l, 0, sizeof(*l));
+	l->epfd = l->wake_fd = -1;
+	pthread_mutex_init(&l->lock, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (l->wake_fd < 0) {
-		int e = errno;
-		close(l->epfd);
-		return -e;
-	}
+	int e = errno;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake_fd, &ev) < 0) {
-		int e = errno;
-		close(l->wake_fd);
+	if (l->wake_fd < 0 || (e = 0, epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake_fd, &ev) < 0)) {
+		if (!e)
+			e = errno;
+		if (l->wake_fd >= 0)
+			close(l->wake_fd);
 		close(l->epfd);
+		l->epfd = l->wake_fd = -1; /* evloop_free must not close them again */
 		return -e;
 	}
 	return 0;
@@ -47,31 +48,53 @@ int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *op
 	h->fd = fd;
 	h->fn = fn;
 	h->opaque = opaque;
-	pthread_mutex_lock(&handlers_lock);
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+	pthread_mutex_lock(&l->lock);
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+		pthread_mutex_unlock(&l->lock);
+		free(h);
+		return -e;
+	}
 	h->next = l->handlers;
 	l->handlers = h;
-	pthread_mutex_unlock(&handlers_lock);
-	struct epoll_event ev = { .events = events, .data.ptr = h };
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		h->removed = true; /* stays on the list; freed with the loop */
-		return -errno;
-	}
+	pthread_mutex_unlock(&l->lock);
 	return 0;
 }
 
 int evloop_del(struct evloop *l, int fd)
 {
 	int ret = -ENOENT;
-	pthread_mutex_lock(&handlers_lock);
+	pthread_mutex_lock(&l->lock);
 	for (struct evloop_handler *h = l->handlers; h; h = h->next) {
 		if (h->fd == fd && !h->removed) {
 			h->removed = true;
+			l->removed_pending = true;
 			epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 			ret = 0;
 		}
 	}
-	pthread_mutex_unlock(&handlers_lock);
+	pthread_mutex_unlock(&l->lock);
 	return ret;
+}
+
+/* Free handlers removed during the last batch. Runs on the loop's thread between batches, when
+ * no epoll event still points at them (their fds left the epoll set in evloop_del). */
+static void sweep(struct evloop *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->removed_pending = false;
+	struct evloop_handler **pp = &l->handlers;
+	while (*pp) {
+		struct evloop_handler *h = *pp;
+		if (h->removed) {
+			*pp = h->next;
+			free(h);
+		} else {
+			pp = &h->next;
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
 }
 
 int evloop_run(struct evloop *l)
@@ -88,26 +111,22 @@ int evloop_run(struct evloop *l)
 		for (int i = 0; i < n && !l->stopping; i++) {
 			struct evloop_handler *h = evs[i].data.ptr;
 			if (!h) { /* wake_fd */
-				uint64_t v;
-				if (read(l->wake_fd, &v, sizeof(v)) < 0) {
-					/* nothing to do: the counter was already drained */
-				}
+				efd_drain(l->wake_fd);
 				continue;
 			}
 			if (!h->removed)
 				h->fn(h->opaque, evs[i].events);
 		}
+		if (l->removed_pending)
+			sweep(l);
 	}
 	return 0;
 }
 
 void evloop_stop(struct evloop *l)
 {
-	uint64_t one = 1;
 	l->stopping = 1;
-	if (write(l->wake_fd, &one, sizeof(one)) < 0) {
-		/* the counter is saturated: the loop is waking anyway */
-	}
+	efd_signal(l->wake_fd);
 }
 
 static void *loop_thread(void *arg)
@@ -141,9 +160,10 @@ void evloop_free(struct evloop *l)
 		h = next;
 	}
 	l->handlers = NULL;
-	if (l->epfd > 0)
+	if (l->epfd >= 0)
 		close(l->epfd);
-	if (l->wake_fd > 0)
+	if (l->wake_fd >= 0)
 		close(l->wake_fd);
 	l->epfd = l->wake_fd = -1;
+	pthread_mutex_destroy(&l->lock);
 }

@@ -17,13 +17,16 @@ struct evloop {
 	volatile int stopping;
 	pthread_t thread;
 	bool has_thread;
-	struct evloop_handler *handlers; /* owned, freed by evloop_free */
+	pthread_mutex_t lock;      /* guards handlers and removed_pending */
+	struct evloop_handler *handlers; /* owned; removed ones are freed between batches */
+	bool removed_pending;      /* evloop_del marked a handler since the last sweep */
 };
 
 int evloop_init(struct evloop *l);
 /* Watch fd for events (EPOLLIN...). Safe from any thread; handlers are freed by evloop_free. */
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *opaque);
-/* Stop watching fd. Call it from the loop's own thread, or once the loop has stopped. */
+/* Stop watching fd. Call it from the loop's own thread (a handler may delete any fd, its own
+ * included), or once the loop has stopped. The handler is freed after the current batch. */
 int evloop_del(struct evloop *l, int fd);
 /* Run until evloop_stop(); returns 0 or -errno. */
 int evloop_run(struct evloop *l);

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "../lib/efd.h"
 #include "../lib/evloop.h"
 #include "devices/serial.h"
 #include "vm.h"
@@ -69,20 +70,14 @@ static void console_readable(void *opaque, uint32_t events)
 static void on_drained(void *opaque)
 {
 	struct console *c = opaque;
-	uint64_t one = 1;
-	if (write(c->resume_fd, &one, sizeof(one)) < 0) {
-		/* the counter is saturated: a resume is already pending */
-	}
+	efd_signal(c->resume_fd);
 }
 
 static void on_resume(void *opaque, uint32_t events)
 {
 	struct console *c = opaque;
-	uint64_t v;
 	(void)events;
-	if (read(c->resume_fd, &v, sizeof(v)) < 0) {
-		/* spurious wakeup */
-	}
+	efd_drain(c->resume_fd);
 	if (c->paused && c->in_fd >= 0) {
 		c->paused = false;
 		evloop_add(c->loop, c->in_fd, EPOLLIN, console_readable, c);
@@ -153,8 +148,11 @@ int console_attach(struct console *c, struct vm *vm, int in_fd, struct evloop *l
 		t.c_oflag |= OPOST | ONLCR; /* keep the host's newline handling for guest output */
 		if (tcsetattr(in_fd, TCSANOW, &t) == 0) {
 			c->raw = true;
+			static bool registered;
 			restore_on_exit = c;
-			atexit(restore_at_exit);
+			if (!registered)
+				atexit(restore_at_exit);
+			registered = true;
 		}
 	}
 	int r = evloop_add(loop, in_fd, EPOLLIN, console_readable, c);
@@ -189,4 +187,7 @@ void console_restore(struct console *c)
 		tcsetattr(c->in_fd, TCSANOW, &c->saved);
 		c->raw = false;
 	}
+	/* The console lives on vmm_run's stack: the exit handler must not see it afterwards. */
+	if (restore_on_exit == c)
+		restore_on_exit = NULL;
 }

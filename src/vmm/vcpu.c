@@ -247,7 +247,7 @@ static void *vcpu_thread(void *arg)
 	if (v->index == 0 && !atomic_exchange(&vm->first_entry_done, 1))
 		vm->start_cpu_ms = vm_process_cpu_ms();
 	for (;;) {
-		if (vm->state == VM_STOPPED)
+		if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPED)
 			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/efd.h"
 #include "../lib/log.h"
 #include "boot/acpi.h"
 #include "boot/boot.h"
@@ -216,10 +217,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why)
 	if (vm->stop_reason == VM_STOP_NONE)
 		vm->stop_reason = why;
 	pthread_mutex_unlock(&vm->lock);
-	uint64_t one = 1;
-	if (vm->stop_fd >= 0 && write(vm->stop_fd, &one, sizeof(one)) < 0) {
-		/* saturated counter: the main loop is already waking */
-	}
+	efd_signal(vm->stop_fd);
 }
 
 void vm_fault(struct vm *vm, const char *fmt, ...)
@@ -283,8 +281,7 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 	if (r < 0)
 		goto out;
 	cap_debug("start: kernel loaded at %.2f CPU-ms", vm_process_cpu_ms());
-	cap_info("kernel: %s, entry 0x%llx%s", bi.format, (unsigned long long)bi.entry,
-		 bi.decompress_ms > 0 ? "" : "");
+	cap_info("kernel: %s, entry 0x%llx", bi.format, (unsigned long long)bi.entry);
 	if (bi.decompress_ms > 0)
 		cap_info("kernel payload decompressed on the host in %.1f ms", bi.decompress_ms);
 	if (vm->test_guest) {
@@ -298,7 +295,7 @@ int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 
 	cpuid = kvm_supported_cpuid(vm->kvm_fd, err);
 	if (!cpuid) {
-		r = -EINVAL;
+		r = err->errnum ? -err->errnum : -EIO;
 		goto out;
 	}
 	vm->vcpus = calloc((size_t)vm->ncpus, sizeof(*vm->vcpus));
@@ -350,7 +347,7 @@ out:
 void vm_destroy(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
-	vm->state = VM_STOPPED;
+	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE); /* vCPU threads read it unlocked */
 	pthread_mutex_unlock(&vm->lock);
 	if (vm->vcpus) {
 		for (int i = 0; i < vm->ncpus; i++)

@@ -1,5 +1,5 @@
 /* The VM object: KVM handles, guest memory, buses, vCPUs, devices, and the lifecycle
- * state machine  created -> running -> (paused <-> running) -> stopped. */
+ * state machine  created -> running -> stopped. */
 #ifndef CAPSULE_VMM_VM_H
 #define CAPSULE_VMM_VM_H
 
@@ -17,6 +17,8 @@
 #define VM_MAX_DISKS 16
 #define VM_MAX_NETS 8
 #define VM_MIN_MEMORY_MIB 16
+/* GSIs 5-23 less 8 (RTC), 9 (ACPI SCI) and 12 (PS/2 mouse): one per virtio device. */
+#define VM_MAX_VIRTIO_DEVICES 16
 
 struct vm_disk_config {
 	char *path;
@@ -54,7 +56,7 @@ struct vm_config {
 	bool balloon;
 };
 
-enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
+enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
 
 /* Why the VM stopped; maps to capsule's exit code. */
 enum vm_stop_reason {

@@ -40,7 +40,8 @@ static int map_file(const char *what, const char *path, uint64_t max, uint8_t **
 
 	*buf = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer before the file-type check. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return cap_errf(err, errno, "%s %s", what, path);
 	if (fstat(fd, &st) < 0) {
@@ -89,7 +90,8 @@ static int load_initrd(struct guest_mem *m, const char *path, uint64_t kernel_en
 	struct stat st;
 	int ret = 0;
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer before the file-type check. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return cap_errf(err, errno, "initrd %s", path);
 	if (fstat(fd, &st) < 0) {
@@ -98,6 +100,16 @@ static int load_initrd(struct guest_mem *m, const char *path, uint64_t kernel_en
 	}
 	if (S_ISDIR(st.st_mode)) {
 		ret = cap_errf(err, EISDIR, "initrd %s", path);
+		goto out;
+	}
+	/* Its size must be known up front to place it (a pipe or FIFO has none), and a kernel
+	 * given an empty initramfs fails late and obscurely. */
+	if (!S_ISREG(st.st_mode)) {
+		ret = cap_errf(err, 0, "initrd %s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size == 0) {
+		ret = cap_errf(err, 0, "initrd %s: the file is empty", path);
 		goto out;
 	}
 	uint64_t size = (uint64_t)st.st_size;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,11 +113,15 @@ int i8042_create(struct vm *vm, cap_err *err)
 	k->vm = vm;
 	k->ctr = 0x45; /* kbd IRQ on, SYS flag, translate */
 	pthread_mutex_init(&k->lock, NULL);
-	int r = bus_register(&vm->pio, PORT_I8042_DATA, PORT_I8042_CMD - PORT_I8042_DATA + 1, i8042_access, k, "i8042");
-	if (r < 0 || (r = vm_add_device(vm, "i8042", k, free_plain)) < 0) {
+	/* Owned by the VM first, so that no failure below leaves the bus pointing at freed memory. */
+	int r = vm_add_device(vm, "i8042", k, free_plain);
+	if (r < 0) {
 		free(k);
-		return cap_errf(err, -r, "i8042: cannot register ports 0x60-0x64");
+		return cap_errf(err, -r, "i8042");
 	}
+	r = bus_register(&vm->pio, PORT_I8042_DATA, PORT_I8042_CMD - PORT_I8042_DATA + 1, i8042_access, k, "i8042");
+	if (r < 0)
+		return cap_errf(err, -r, "i8042: cannot register ports 0x60-0x64");
 	return 0;
 }
 
@@ -182,6 +187,10 @@ static void boot_timer_access(void *opaque, uint64_t off, uint8_t *data, uint32_
 		return;
 	}
 	if (off != 0 || data[0] != MMIO_BOOT_TIMER_MAGIC || !vm->boot_timer)
+		return;
+	/* Reported once: a guest writing 123 again must not make the vCPU re-read smaps and print. */
+	static atomic_flag reported = ATOMIC_FLAG_INIT;
+	if (atomic_flag_test_and_set(&reported))
 		return;
 	uint64_t now = vm_now_ns();
 	/* One line each, on stderr, so that scripts can grep them apart from the guest console. */

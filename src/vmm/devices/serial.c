@@ -145,8 +145,12 @@ static void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t le
 			break;
 		case 2:
 			s->fcr = v;
-			if (v & UART_FCR_CLEAR_RCVR)
+			if (v & UART_FCR_CLEAR_RCVR) {
+				/* Leaving the full state, by a read or by this clear, resumes paused input. */
+				if (s->rx_len == FIFO_SIZE && s->drain_fn)
+					s->drain_fn(s->drain_opaque);
 				s->rx_len = 0;
+			}
 			break;
 		case 3:
 			s->lcr = v;
@@ -253,16 +257,14 @@ int serial_create(struct vm *vm, int out_fd, struct serial **out, cap_err *err)
 	s->msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
 	s->mcr = UART_MCR_OUT2;
 	pthread_mutex_init(&s->lock, NULL);
-	int r = bus_register(&vm->pio, PORT_COM1, 8, serial_access, s, "serial");
-	if (r < 0) {
-		serial_destroy(s);
-		return cap_errf(err, -r, "serial console: port 0x%x", PORT_COM1);
-	}
-	r = vm_add_device(vm, "serial", s, serial_destroy);
+	int r = vm_add_device(vm, "serial", s, serial_destroy);
 	if (r < 0) {
 		serial_destroy(s);
 		return cap_errf(err, -r, "serial console");
 	}
+	r = bus_register(&vm->pio, PORT_COM1, 8, serial_access, s, "serial");
+	if (r < 0)
+		return cap_errf(err, -r, "serial console: port 0x%x", PORT_COM1);
 	*out = s;
 	return 0;
 }
