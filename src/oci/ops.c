@@ -109,13 +109,20 @@ int oci_cmd_exec(const struct oci_opts *o, const struct oci_exec_args *a, cap_er
 		r = cap_errf(err, 0, "cannot exec in container %s: it is %s", a->id, oci_status_name(st.status));
 		goto out;
 	}
-	/* The container's own config gives the defaults and the seccomp profile. */
-	if (st.bundle) {
+	/* The container's own config gives the defaults and the confinement (seccomp): without
+	 * it the process would run unconfined, so exec fails instead. */
+	if (!st.bundle) {
+		r = cap_errf(err, 0, "exec: container %s: its state names no bundle", a->id);
+		goto out;
+	}
+	{
 		char cfg[PATH_MAX + 16];
-		cap_err tmp = { 0 };
 		snprintf(cfg, sizeof(cfg), "%s/config.json", st.bundle);
-		if (oci_spec_load(cfg, &spec, &tmp) < 0)
+		if ((r = oci_spec_load(cfg, &spec, err)) < 0) {
 			memset(&spec, 0, sizeof(spec));
+			cap_err_prefix(err, "exec: container %s", a->id);
+			goto out;
+		}
 	}
 	r = exec_process(a, &spec, &pj, &proc, err);
 	if (r < 0)
@@ -130,7 +137,7 @@ int oci_cmd_exec(const struct oci_opts *o, const struct oci_exec_args *a, cap_er
 	c.proc = &proc;
 	c.exec_mode = true;
 	c.preserve_fds = a->preserve_fds;
-	if (spec.root && (r = oci_seccomp_compile(&c, err)) < 0)
+	if ((r = oci_seccomp_compile(&c, err)) < 0)
 		goto out;
 	if ((r = cg_layout_detect(&c.cg, err)) < 0)
 		goto out;

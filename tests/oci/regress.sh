@@ -57,3 +57,17 @@ elif [ $RC -ne 0 ] || ! grep -qx in-ok "$OUT"; then
 else
 	pass oci-dev-symlink-host
 fi
+
+# --- S3: exec must not run an unconfined process when the bundle's config.json (which holds
+# the seccomp profile and the defaults) cannot be read: it fails and runs nothing.
+new_bundle noconfig -- sleep 30
+ct_create noconfig "$BUNDLE"
+if [ $RC -ne 0 ]; then
+	fail oci-exec-no-config "create exit $RC: $(head -c 300 "$TMPD/noconfig.create")"
+else
+	mv "$BUNDLE/config.json" "$BUNDLE/config.json.away"
+	expect_rt_error oci-exec-no-config 'config\.json' rt exec noconfig sh -c "touch /exec-ran"
+	[ -e "$BUNDLE/rootfs/exec-ran" ] && fail oci-exec-no-config-ran "exec ran the process without its config"
+	mv "$BUNDLE/config.json.away" "$BUNDLE/config.json"
+fi
+rt delete --force noconfig >/dev/null 2>&1
