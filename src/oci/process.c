@@ -2,6 +2,7 @@
  * capabilities, no_new_privs and seccomp, in the order the kernel requires. */
 #include "container.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -66,10 +67,48 @@ int oci_process_prepare(struct oci_ctx *c, cap_err *err)
 	return resolve_program(c, err);
 }
 
+/* Descriptors past the preserved ones never reach the container's program. Done before
+ * seccomp is loaded (a profile may forbid close_range), and checked: on a kernel without
+ * close_range the descriptors are marked one by one. */
+static int mark_cloexec(int from, cap_err *err)
+{
+	if (syscall(SYS_close_range, (unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *de;
+		int self = dirfd(d);
+		while ((de = readdir(d))) {
+			int fd = atoi(de->d_name);
+			if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd < from || fd == self)
+				continue;
+			int fl = fcntl(fd, F_GETFD);
+			if (fl >= 0 && fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) {
+				int e = errno;
+				closedir(d);
+				return cap_errf(err, e, "cannot mark descriptor %d close-on-exec", fd);
+			}
+		}
+		closedir(d);
+		return 0;
+	}
+	/* No /proc in the container either: every possible descriptor. */
+	long max = sysconf(_SC_OPEN_MAX);
+	for (long fd = from; fd < (max > 0 ? max : 1024); fd++) {
+		int fl = fcntl((int)fd, F_GETFD);
+		if (fl >= 0 && fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+			return cap_errf(err, errno, "cannot mark descriptor %ld close-on-exec", fd);
+	}
+	return 0;
+}
+
 int oci_process_finish(struct oci_ctx *c, cap_err *err)
 {
 	const struct oci_process *p = c->proc;
 	int r;
+
+	if ((r = mark_cloexec(3 + c->preserve_fds, err)) < 0)
+		return r;
 
 	if (!c->no_new_keyring && !c->exec_mode) {
 		/* A fresh session keyring so containers do not share the host's. */
@@ -99,8 +138,6 @@ int oci_process_finish(struct oci_ctx *c, cap_err *err)
 
 void oci_process_exec(struct oci_ctx *c)
 {
-	/* Descriptors past the preserved ones never reach the container's program. */
-	syscall(SYS_close_range, 3 + c->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(c->exec_path, (char *const *)c->proc->args, (char *const *)c->proc->env);
 	fprintf(stderr, "capsule: cannot execute %s: %s\n", c->exec_path, strerror(errno));
 	_exit(127);

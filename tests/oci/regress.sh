@@ -71,3 +71,21 @@ else
 	mv "$BUNDLE/config.json.away" "$BUNDLE/config.json"
 fi
 rt delete --force noconfig >/dev/null 2>&1
+
+# --- S5: a descriptor the runtime was started with (fd 7) must not reach the container even
+# when the seccomp profile forbids close_range (the runtime marks fds before loading it).
+new_bundle fdleak -- sh -c 'for f in /proc/self/fd/*; do echo "fd ${f##*/} -> $(readlink "$f")"; done'
+cfg "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+	"syscalls": [{"names": ["close_range"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+echo secret >"$TMPD/secret"
+track fdleak
+OUT=$TMPD/fdleak.out
+timeout -k 5 30 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" fdleak >"$OUT" 2>&1 </dev/null 7<"$TMPD/secret"
+RC=$?
+if [ $RC -ne 0 ] || ! grep -q '^fd 0 ' "$OUT"; then
+	fail oci-fds-closed-seccomp "exit $RC: $(said)"
+elif grep -q 'secret' "$OUT"; then
+	fail oci-fds-closed-seccomp "the runtime's fd 7 reached the container: $(said)"
+else
+	pass oci-fds-closed-seccomp
+fi
