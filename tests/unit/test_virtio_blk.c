@@ -183,6 +183,53 @@ static void test_thread_fallback(void)
 	rw_roundtrip(BLK_MODE_THREAD);
 }
 
+/* A driver reset with reads in flight: when STATUS reads 0 again nothing is in flight any more,
+ * and nothing writes into the buffers or the status byte afterwards. */
+static void reset_drains(int mode)
+{
+	struct virtio_mmio *t = make(mode, false);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	memcpy(ram + HDR, &h, sizeof(h));
+	/* Two 256 KiB reads: large enough that io_uring hands them to its workers. */
+	for (uint16_t i = 0; i < 2; i++) {
+		uint16_t d0 = (uint16_t)(i * 3);
+		fake_set(&f, d0, HDR, sizeof(h), VRING_DESC_F_NEXT, (uint16_t)(d0 + 1));
+		fake_set(&f, (uint16_t)(d0 + 1), BUF + i * 0x40000ULL, 0x40000, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+			 (uint16_t)(d0 + 2));
+		fake_set(&f, (uint16_t)(d0 + 2), STATUS + i, 1, VRING_DESC_F_WRITE, 0);
+		fake_publish(&f, d0);
+	}
+	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wr(t, VIRTIO_MMIO_STATUS, 0);
+	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), 0u);
+	CHECK_EQ(virtio_blk_inflight(t), 0u);
+	/* The driver owns its pages again: whatever a late completion did would show here. */
+	memset(ram + BUF, 0x77, 0x80000);
+	ram[STATUS] = ram[STATUS + 1] = 0xee;
+	uint16_t used = fake_used(&f)->idx;
+	virtio_blk_wait(t, 0);
+	virtio_blk_wait(t, 0);
+	CHECK_EQ(ram[STATUS], 0xee);
+	CHECK_EQ(ram[STATUS + 1], 0xee);
+	CHECK_EQ(ram[BUF], 0x77);
+	CHECK_EQ(ram[BUF + 0x7ffff], 0x77);
+	CHECK_EQ(fake_used(&f)->idx, used);
+	virtio_device_free(t);
+}
+
+static void test_reset_drains_uring(void)
+{
+	reset_drains(BLK_MODE_URING);
+}
+
+static void test_reset_drains_thread(void)
+{
+	reset_drains(BLK_MODE_THREAD);
+}
+
 static void test_readonly(void)
 {
 	struct virtio_mmio *t = make(BLK_MODE_AUTO, true);
@@ -291,10 +338,13 @@ int main(void)
 	if (pr == 0) {
 		io_uring_queue_exit(&probe);
 		RUN(test_uring);
+		RUN(test_reset_drains_uring);
 	} else {
 		printf("SKIP: test_uring: io_uring_queue_init fails on this host: %s\n", strerror(-pr));
+		printf("SKIP: test_reset_drains_uring: io_uring_queue_init fails on this host: %s\n", strerror(-pr));
 	}
 	RUN(test_thread_fallback);
+	RUN(test_reset_drains_thread);
 	RUN(test_readonly);
 	RUN(test_missing_image);
 	RUN(test_parse_layouts);

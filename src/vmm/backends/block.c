@@ -147,6 +147,7 @@ fail:
 void blk_backend_submit(struct blk_backend *b, struct blk_io *io)
 {
 	io->next = NULL;
+	b->inflight++;
 	if (b->uring) {
 		blk_uring_submit(b, io);
 		return;
@@ -190,8 +191,37 @@ void blk_backend_complete(struct blk_backend *b)
 	}
 	while (rev) {
 		struct blk_io *next = rev->next;
+		b->inflight--;
 		b->done(b->ctx, rev);
 		rev = next;
+	}
+}
+
+void blk_backend_drain(struct blk_backend *b)
+{
+	if (b->uring) {
+		blk_uring_cancel(b);
+	} else {
+		/* Not started yet: they never reach the file. */
+		pthread_mutex_lock(&b->lock);
+		struct blk_io *io = b->todo;
+		b->todo = NULL;
+		b->todo_tail = &b->todo;
+		pthread_mutex_unlock(&b->lock);
+		while (io) {
+			struct blk_io *next = io->next;
+			io->result = -ECANCELED;
+			b->inflight--;
+			b->done(b->ctx, io);
+			io = next;
+		}
+	}
+	/* What runs already (a preadv in the worker, a read in io_uring's workers) cannot be
+	 * stopped, only waited for. */
+	for (unsigned waited = 0; b->inflight;) {
+		if (blk_backend_wait(b, 1000) == 0 && ++waited % 10 == 0)
+			cap_warn("disk: %u requests still running after %u s", b->inflight, waited);
+		blk_backend_complete(b);
 	}
 }
 

@@ -40,6 +40,7 @@ struct blk_backend {
 	uint64_t size;		/* bytes */
 	blk_done_fn done;
 	void *ctx;
+	unsigned inflight;	/* submitted, done() not called yet */
 	/* io_uring */
 	void *ring;		/* struct io_uring *, kept opaque so users need not include liburing */
 	struct blk_io *backlog, **backlog_tail;	/* waiting for a free SQE */
@@ -65,15 +66,21 @@ void blk_backend_kick(struct blk_backend *b);
 void blk_backend_complete(struct blk_backend *b);
 /* Wait for the completion eventfd (tests). */
 int blk_backend_wait(struct blk_backend *b, int timeout_ms);
-/* Stop the engine and close the file. Requests still in flight are dropped, never completed. */
+/* Finish every request before returning: those not started yet complete with -ECANCELED,
+ * running ones are cancelled where the kernel can and waited for otherwise; done() runs for
+ * each on the calling thread. After it no request touches its buffers any more (a device reset
+ * must not let a read land in guest pages the driver has taken back). */
+void blk_backend_drain(struct blk_backend *b);
+/* Stop the engine and close the file. Requests still in flight are cancelled and waited for,
+ * never completed (done() is not called). */
 void blk_backend_close(struct blk_backend *b);
-
-
 
 /* Internal: the io_uring engine (block_uring.c). */
 int blk_uring_init(struct blk_backend *b);
 void blk_uring_submit(struct blk_backend *b, struct blk_io *io);
 void blk_uring_kick(struct blk_backend *b);
 void blk_uring_complete(struct blk_backend *b);
+/* Push out what is queued and ask the kernel to cancel everything in flight. */
+void blk_uring_cancel(struct blk_backend *b);
 void blk_uring_close(struct blk_backend *b);
 #endif

@@ -100,18 +100,69 @@ void blk_uring_complete(struct blk_backend *b)
 
 	while (io_uring_peek_cqe(b->ring, &cqe) == 0) {
 		struct blk_io *io = io_uring_cqe_get_data(cqe);
-		io->result = cqe->res;
+		int res = cqe->res;
 		io_uring_cqe_seen(b->ring, cqe);
+		if (!io)
+			continue;	/* the answer to a cancel request */
+		io->result = res;
+		b->inflight--;
 		b->done(b->ctx, io);
 	}
 	if (b->backlog || b->unsubmitted)
 		blk_uring_kick(b);
 }
 
+void blk_uring_cancel(struct blk_backend *b)
+{
+	/* The backlog never reached the ring. */
+	while (b->backlog) {
+		struct blk_io *io = b->backlog;
+		b->backlog = io->next;
+		io->result = -ECANCELED;
+		b->inflight--;
+		b->done(b->ctx, io);
+	}
+	b->backlog_tail = &b->backlog;
+	/* Prepared SQEs cannot be taken back: submit them, then cancel everything. A kernel
+	 * without IORING_ASYNC_CANCEL_ANY (< 5.19) answers -EINVAL and we only wait. */
+	struct io_uring_sqe *sqe = io_uring_get_sqe(b->ring);
+	if (sqe) {
+		io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data(sqe, NULL);
+		b->unsubmitted++;
+	}
+	for (int tries = 0; b->unsubmitted && tries < 1000; tries++) {
+		int r = io_uring_submit(b->ring);
+		if (r > 0)
+			b->unsubmitted -= (unsigned)r < b->unsubmitted ? (unsigned)r : b->unsubmitted;
+		else if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -EINTR)
+			break;
+	}
+}
+
 void blk_uring_close(struct blk_backend *b)
 {
 	if (!b->ring)
 		return;
+	/* io_uring_queue_exit does not wait for running requests, and their buffers (guest RAM)
+	 * are unmapped right after the device is destroyed: cancel and wait here. The backlog never
+	 * reached the kernel and is dropped. */
+	for (struct blk_io *io = b->backlog; io; io = io->next)
+		b->inflight--;
+	b->backlog = NULL;
+	b->backlog_tail = &b->backlog;
+	blk_uring_cancel(b);
+	while (b->inflight) {
+		struct io_uring_cqe *cqe;
+		int r = io_uring_wait_cqe(b->ring, &cqe);
+		if (r == -EINTR || r == -EAGAIN)
+			continue;
+		if (r < 0)
+			break;
+		if (io_uring_cqe_get_data(cqe))
+			b->inflight--;
+		io_uring_cqe_seen(b->ring, cqe);
+	}
 	io_uring_queue_exit(b->ring);
 	free(b->ring);
 	b->ring = NULL;

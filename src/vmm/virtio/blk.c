@@ -244,10 +244,14 @@ static void blk_completion_event(void *opaque, uint32_t events)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* The reset is not done (STATUS does not read 0) before every request is finished: a read
+ * still running would write into pages the driver takes back once it sees the reset, and its
+ * completion would write the status byte there. Older requests complete into nothing (gen). */
 static void blk_reset(struct virtio_mmio *t)
 {
 	struct blk_dev *d = t->dev;
 	d->gen++;
+	blk_backend_drain(&d->be);
 }
 
 static int blk_attach(struct virtio_mmio *t, struct evloop *io)
@@ -260,8 +264,11 @@ static void blk_destroy(struct virtio_mmio *t)
 {
 	struct blk_dev *d = t->dev;
 
-	if (d->be_open)
+	if (d->be_open) {
+		d->gen++;
+		blk_backend_drain(&d->be);
 		blk_backend_close(&d->be);
+	}
 	virtio_mmio_destroy(t);
 	free(d->pool);
 	free(d);
