@@ -119,6 +119,8 @@ static void rw_roundtrip(int mode)
 		CHECK(virtio_blk_uses_uring(t));
 	if (mode == BLK_MODE_THREAD)
 		CHECK(!virtio_blk_uses_uring(t));
+	CHECK(!(rd(t, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO)));
+	CHECK(rd(t, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_DISCARD));
 	/* capacity in config space */
 	uint32_t cap_lo = 0;
 	virtio_mmio_access(t, VIRTIO_MMIO_CONFIG, (uint8_t *)&cap_lo, 4, false);

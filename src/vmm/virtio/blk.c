@@ -274,21 +274,10 @@ static void blk_destroy(struct virtio_mmio *t)
 	free(d);
 }
 
-static const struct virtio_dev_ops blk_ops_rw = {
+static const struct virtio_dev_ops blk_ops = {
 	.name = "blk",
 	.device_id = VIRTIO_ID_BLOCK,
 	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_DISCARD),
-	.nqueues = 1,
-	.notify = blk_notify,
-	.reset = blk_reset,
-	.attach = blk_attach,
-	.destroy = blk_destroy,
-};
-
-static const struct virtio_dev_ops blk_ops_ro = {
-	.name = "blk",
-	.device_id = VIRTIO_ID_BLOCK,
-	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_RO),
 	.nqueues = 1,
 	.notify = blk_notify,
 	.reset = blk_reset,
@@ -306,7 +295,9 @@ static struct virtio_mmio *blk_create(const struct guest_mem *mem, const struct 
 		cap_errf(err, ENOMEM, "virtio-blk");
 		return NULL;
 	}
-	virtio_mmio_init(&d->t, disk->readonly ? &blk_ops_ro : &blk_ops_rw, d, mem);
+	virtio_mmio_init(&d->t, &blk_ops, d, mem);
+	if (disk->readonly) /* read-only: no discard either */
+		d->t.host_features = (d->t.host_features & ~(1ULL << VIRTIO_BLK_F_DISCARD)) | (1ULL << VIRTIO_BLK_F_RO);
 	for (unsigned i = 0; i < POOL; i++) {
 		d->pool[i].dev = d;
 		d->pool[i].next_free = d->free;
