@@ -262,6 +262,21 @@ static void test_missing_image(void)
 	CHECK(strstr(err.msg, "/nonexistent/disk.img") != NULL);
 }
 
+/* virtio_devices_create hands the constructor's errno up (ENOENT for a missing image), not a
+ * blanket EINVAL. The disk is created before anything touches the VM itself. */
+static void test_devices_create_errno(void)
+{
+	static struct vm vm;
+	static struct vm_config cfg;
+	cap_err err = { 0 };
+	memset(&vm, 0, sizeof(vm));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ndisks = 1;
+	cfg.disks[0].path = "/nonexistent/disk.img";
+	CHECK_EQ(virtio_devices_create(&vm, &cfg, &err), -ENOENT);
+	CHECK_EQ(err.errnum, ENOENT);
+}
+
 /* blk_parse alone on hand-made chains. */
 static void test_parse_layouts(void)
 {
@@ -349,6 +364,7 @@ int main(void)
 	RUN(test_reset_drains_thread);
 	RUN(test_readonly);
 	RUN(test_missing_image);
+	RUN(test_devices_create_errno);
 	RUN(test_parse_layouts);
 	unlink(img);
 	free(ram);

@@ -70,6 +70,12 @@ static int add_device(struct vm *vm, struct virtio_mmio *t, cap_err *err)
 	return 0;
 }
 
+/* A constructor failed: its errno (ENOENT for a missing image, EACCES...), not a blanket EINVAL. */
+static int create_failed(const cap_err *err)
+{
+	return err->errnum > 0 ? -err->errnum : -EINVAL;
+}
+
 int virtio_devices_create(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 {
 	struct virtio_mmio *t;
@@ -78,31 +84,31 @@ int virtio_devices_create(struct vm *vm, const struct vm_config *cfg, cap_err *e
 	/* Disks first, in command-line order: the first one is /dev/vda. */
 	for (int i = 0; i < cfg->ndisks; i++) {
 		if (!(t = virtio_blk_create(&vm->mem, &cfg->disks[i], err)))
-			return -EINVAL;
+			return create_failed(err);
 		if ((r = add_device(vm, t, err)) < 0)
 			return r;
 	}
 	for (int i = 0; i < cfg->nnets; i++) {
 		if (!(t = virtio_net_create(&vm->mem, &cfg->nets[i], err)))
-			return -EINVAL;
+			return create_failed(err);
 		if ((r = add_device(vm, t, err)) < 0)
 			return r;
 	}
 	if (cfg->vsock_uds) {
 		if (!(t = virtio_vsock_create(&vm->mem, cfg->vsock_cid, cfg->vsock_uds, err)))
-			return -EINVAL;
+			return create_failed(err);
 		if ((r = add_device(vm, t, err)) < 0)
 			return r;
 	}
 	if (cfg->rng) {
 		if (!(t = virtio_rng_create(&vm->mem, err)))
-			return -EINVAL;
+			return create_failed(err);
 		if ((r = add_device(vm, t, err)) < 0)
 			return r;
 	}
 	if (cfg->balloon) {
 		if (!(t = virtio_balloon_create(&vm->mem, err)))
-			return -EINVAL;
+			return create_failed(err);
 		if ((r = add_device(vm, t, err)) < 0)
 			return r;
 	}
