@@ -28,7 +28,6 @@ struct net_dev {
 	bool mrg;				/* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	size_t pending;				/* bytes of a received frame not yet delivered */
 	uint8_t frame[NET_HDR_LEN + NET_MAX_FRAME];
-	uint64_t tx_dropped, rx_dropped;
 	struct virtq_chain chain, first;
 	uint16_t heads[MAX_RX_CHAINS];
 	uint32_t lens[MAX_RX_CHAINS];
@@ -47,12 +46,10 @@ static void net_tx(struct net_dev *d)
 	bool pushed = false;
 
 	while (virtio_mmio_pop(t, Q_TX, &d->chain) > 0) {
-		if (net_tx_check(&d->chain) < 0) {
-			d->tx_dropped++;
-		} else if (writev(d->tap, d->chain.out, (int)d->chain.nout) < 0) {
-			/* A full TAP queue drops like a full NIC ring would; nothing to retry. */
-			d->tx_dropped++;
-		}
+		/* A frame that cannot be one is dropped, and a full TAP queue drops like a full NIC
+		 * ring would: nothing to retry either way. */
+		if (net_tx_check(&d->chain) >= 0 && writev(d->tap, d->chain.out, (int)d->chain.nout) < 0)
+			cap_debug("virtio-net: TX frame dropped: %s", strerror(errno));
 		virtq_push(&t->vq[Q_TX], d->chain.head, 0);
 		pushed = true;
 	}
@@ -80,7 +77,7 @@ static bool deliver(struct net_dev *d)
 			if (r >= 0 && (n >= MAX_RX_CHAINS || n >= q->num)) {
 				/* Even every buffer the ring can hold is too little: drop the frame
 				 * rather than wait for room that cannot come. */
-				d->rx_dropped++;
+				cap_debug("virtio-net: RX frame of %zu bytes dropped: too few buffers", d->pending);
 				d->pending = 0;
 			}
 			return false;
@@ -96,8 +93,7 @@ static bool deliver(struct net_dev *d)
 		if (!d->mrg || k == 0)
 			break;
 	}
-	if (off < d->pending)
-		d->rx_dropped++; /* truncated: the guest sees a short frame and drops it */
+	/* off < pending: truncated, the guest sees a short frame and drops it. */
 	uint16_t nbuf = (uint16_t)n;
 	iov_from_buf(d->first.in, d->first.nin, offsetof(struct virtio_net_hdr_v1, num_buffers), &nbuf, 2);
 	for (unsigned i = 0; i < n; i++)
