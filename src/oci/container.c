@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -464,7 +465,7 @@ fail:
 	return r;
 }
 
-pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, cap_err *err)
+pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, unsigned long long starttime, cap_err *err)
 {
 	static const int order[] = { CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
 				     CLONE_NEWPID, CLONE_NEWCGROUP, 0x80 /* time */, CLONE_NEWNS };
@@ -472,20 +473,45 @@ pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, cap_err *err)
 	int r;
 	pid_t pid = -1;
 
+	/* Pin the init: if it died (and its pid went to someone else) after `state` looked, the
+	 * namespace files below would be another process's, or missing, and the process would
+	 * run on the host. The pidfd proves the init is the same and alive once they are open. */
+	int pfd = (int)syscall(SYS_pidfd_open, target, 0);
+	if (pfd < 0)
+		return cap_errf(err, errno == ESRCH ? 0 : errno, "container init %d is gone", target);
+	if (starttime && oci_proc_starttime(target) != starttime) {
+		close(pfd);
+		return cap_errf(err, 0, "container init %d is gone (its pid was reused)", target);
+	}
 	/* Join every namespace the init has that differs from ours. */
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		char p[64], q[64];
 		struct stat a, b;
 		snprintf(p, sizeof(p), "/proc/%d/ns/%s", target, oci_ns_proc_name(order[i]));
 		snprintf(q, sizeof(q), "/proc/self/ns/%s", oci_ns_proc_name(order[i]));
-		if (stat(p, &a) < 0 || stat(q, &b) < 0 || (a.st_ino == b.st_ino && a.st_dev == b.st_dev))
-			continue;
+		bool kernel_has = stat(q, &b) == 0;
 		int fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return cap_errf(err, errno, "cannot open %s", p);
+		if (fd < 0 && !kernel_has && errno == ENOENT)
+			continue;   /* a namespace type this kernel does not have */
+		if (fd < 0 || fstat(fd, &a) < 0 || !kernel_has) {
+			r = cap_errf(err, errno, "cannot open %s", p);
+			if (fd >= 0)
+				close(fd);
+			close(pfd);
+			return r;
+		}
+		if (a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			close(fd);
+			continue;
+		}
 		c->ns_fd[c->n_ns_fd] = fd;
 		c->ns_flag[c->n_ns_fd++] = order[i];
 	}
+	struct pollfd alive = { .fd = pfd, .events = POLLIN };
+	r = poll(&alive, 1, 0);
+	close(pfd);
+	if (r != 0)
+		return cap_errf(err, 0, "container init %d exited while exec joined it", target);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cap_errf(err, errno, "socketpair");
 	int own_pidns = -1;

@@ -64,8 +64,9 @@ void oci_ctx_release(struct oci_ctx *c);
  * (fifo_fd >= 0) or already exec'ing the process (run). */
 pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err);
 
-/* Fork a process that joins the namespaces of pid `target` and runs c->proc. */
-pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, cap_err *err);
+/* Fork a process that joins the namespaces of pid `target` (which must still have the
+ * recorded starttime, 0 = unchecked) and runs c->proc. */
+pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, unsigned long long starttime, cap_err *err);
 
 /* In the child: wait until the parent has created our cgroup (joined: and put us in it). */
 int oci_child_wait_cgroup(struct oci_ctx *c, bool joined);

@@ -154,7 +154,7 @@ int oci_cmd_exec(const struct oci_opts *o, const struct oci_exec_args *a, cap_er
 	/* Release the lock: the exec'd process may run for a long time. */
 	close(st.dirfd);
 	st.dirfd = -1;
-	pid = oci_exec_spawn(&c, st.pid, err);
+	pid = oci_exec_spawn(&c, st.pid, st.starttime, err);
 	if (pid < 0) {
 		r = pid;
 		goto out;
