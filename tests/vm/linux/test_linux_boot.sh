@@ -4,8 +4,13 @@
 #    Debian cloud kernel to user space from its bzImage and from its ELF vmlinux; the guest sees 2 CPUs
 #    and capsule exits 0 after the guest powers off.
 #  - direct, on this machine's /dev/kvm: the ELF kernel reaches its console and echoes our command line.
-# Bounds (tests/run gives a suite 1200 s): each nested boot NESTED_TIMEOUT (200 s; ~15-30 s normally),
-# the direct boot DIRECT_TIMEOUT (300 s; 100-200 s measured on a loaded machine). Bounds, not judgements.
+# Bounds on runaway runs, not judgements (normal durations measured here in parentheses):
+# fetch-kernel 240 s (0 s once cached), the TCG initramfs boot and the bare harness 90 s each (3-6 s),
+# each of the four nested boots NESTED_TIMEOUT 120 s (10-23 s), the direct boot DIRECT_TIMEOUT 300 s
+# (75-125 s; 200 s on a loaded machine). On top, the whole suite has BUDGET s (LINUX_BOOT_BUDGET,
+# default 5/6 of tests/run's SUITE_TIMEOUT, so 1000 s of its 1200 s), so that a run slow everywhere still
+# ends with one line per check instead of being killed by the driver: a step that starts when less
+# than its bound is left gets what is left, and says so if it runs out.
 source "$CAPSULE_ROOT/tests/lib.sh"
 HERE=$CAPSULE_ROOT/tests/vm/linux
 LINUX=${CAPSULE_LINUX_DIR:-$CAPSULE_ROOT/build/linux}
@@ -14,10 +19,30 @@ L2_CMDLINE=${L2_CMDLINE:-console=ttyS0 panic=-1 quiet}
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-if ! "$CAPSULE_ROOT/scripts/fetch-kernel" >"$TMPD/fetch.log" 2>&1; then
-	for t in linux_nested_bzimage linux_nested_elf linux_kvm_cmdline; do
-		skip "$t" "no Debian kernel: scripts/fetch-kernel failed: $(tail -n1 "$TMPD/fetch.log")"
-	done
+SUITE_T0=$(date +%s)
+BUDGET=${LINUX_BOOT_BUDGET:-$((${SUITE_TIMEOUT:-1200} * 5 / 6))}
+# bound S: sets $BOUND to S, or to what is left of the suite's budget when that is less (then
+# $BOUND_WHY says so, for the failure message of a step that runs out).
+bound() {
+	local left=$((BUDGET - ($(date +%s) - SUITE_T0)))
+	[ $left -lt 1 ] && left=1
+	BOUND=$1 BOUND_WHY=
+	if [ $left -lt "$1" ]; then
+		BOUND=$left
+		BOUND_WHY=" (bounded at $left s instead of $1 s: the suite's $BUDGET s budget was nearly spent)"
+	fi
+}
+
+# Every check of this suite, for the SKIP lines when there is no kernel to boot.
+ALL_CHECKS="linux_extract_vmlinux linux_initramfs_tcg linux_nested_harness linux_nested_bzimage
+linux_nested_elf linux_nested_virtio_rng_modules linux_nested_microvm_kernel linux_kvm_cmdline"
+
+timeout -k 5 240 "$CAPSULE_ROOT/scripts/fetch-kernel" >"$TMPD/fetch.log" 2>&1
+rc=$?
+if [ $rc -ne 0 ]; then
+	why="status $rc: $(tail -n1 "$TMPD/fetch.log")"
+	[ $rc -eq 124 ] && why="no answer within 240 s"
+	for t in $ALL_CHECKS; do skip "$t" "no Debian kernel: scripts/fetch-kernel failed ($why)"; done
 	exit 0
 fi
 release=$(cat "$LINUX/release")
@@ -59,11 +84,12 @@ else
 	if ! "$CAPSULE_ROOT/scripts/mkinitramfs" -o "$TMPD/l2.cpio.gz" >"$TMPD/mk.log" 2>&1; then
 		fail "$name" "mkinitramfs: $(tail -n1 "$TMPD/mk.log")"
 	else
-		run_capture "$name" 180 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 512 -smp 2 \
+		bound 90
+		run_capture "$name" $BOUND qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 512 -smp 2 \
 			-nographic -no-reboot -nic none -kernel "$LINUX/vmlinuz" -initrd "$TMPD/l2.cpio.gz" \
 			-append "console=ttyS0 panic=-1 quiet"
 		echo "  time: $name $(since "$t0") s"
-		if [ "$RC" -ne 0 ]; then fail "$name" "qemu exited $RC: $(tail -n 3 "$OUT" | tr -d '\r' | tr '\n' ' ')"
+		if [ "$RC" -ne 0 ]; then fail "$name" "qemu exited $RC$BOUND_WHY: $(tail -n 3 "$OUT" | tr -d '\r' | tr '\n' ' ')"
 		elif ! tr -d '\r' <"$OUT" | grep -q "guest: uname -r = $release$"; then fail "$name" "no uname line"
 		elif ! tr -d '\r' <"$OUT" | grep -q '^guest: nproc = 2$'; then fail "$name" "no 'guest: nproc = 2'"
 		elif ! tr -d '\r' <"$OUT" | grep -q '^guest: MemTotal = [0-9]* kB$'; then fail "$name" "no MemTotal line"
@@ -74,11 +100,12 @@ else
 
 	name=linux_nested_harness
 	t0=$(now)
-	"$HERE/nested-run" --timeout 300 --sh '[ -c /dev/kvm ] && grep -q "^kvm_amd " /proc/modules && echo "l1: kvm ok"; exit 3' \
+	bound 90
+	"$HERE/nested-run" --timeout $BOUND --sh '[ -c /dev/kvm ] && grep -q "^kvm_amd " /proc/modules && echo "l1: kvm ok"; exit 3' \
 		>"$TMPD/$name.out" 2>"$TMPD/$name.err" </dev/null
 	rc=$?
 	grep -hE '^nested-run: timings' "$TMPD/$name.err" | sed 's/^nested-run: //; s/^/  time: /'
-	if [ $rc -ne 3 ]; then fail "$name" "want status 3 from the L1 command, got $rc: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
+	if [ $rc -ne 3 ]; then fail "$name" "want status 3 from the L1 command, got $rc$BOUND_WHY: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
 	elif ! grep -q '^l1: kvm ok$' "$TMPD/$name.out"; then fail "$name" "no /dev/kvm or kvm_amd in L1: $(cat "$TMPD/$name.out")"
 	elif ! grep -q 'Nested Paging enabled' "$TMPD/$name.err"; then fail "$name" "L1 kvm-amd without nested paging"
 	else pass "$name"
@@ -93,7 +120,8 @@ nested() {
 	if [ $have_vm_run -eq 0 ]; then skip "$name" "capsule vm run is not built yet"; return; fi
 	if ! command -v qemu-system-x86_64 >/dev/null; then skip "$name" "qemu-system-x86_64 missing"; return; fi
 	local t0; t0=$(now)
-	"$HERE/nested-run" --timeout "${NESTED_TIMEOUT:-200}" --exit-grace 30 --log "$TMPD/$name.serial" "$@" -- \
+	bound "${NESTED_TIMEOUT:-120}"
+	"$HERE/nested-run" --timeout $BOUND --exit-grace 30 --log "$TMPD/$name.serial" "$@" -- \
 		vm run --kernel "$kernel" --initrd /l2/initrd.gz --cpus 2 --memory 512 --boot-timer \
 		--cmdline "$L2_CMDLINE" >"$TMPD/$name.out" 2>"$TMPD/$name.err" </dev/null
 	local rc=$? took; took=$(since "$t0")
@@ -106,7 +134,7 @@ nested() {
 	if [ $rc -eq 125 ]; then add "harness failed: $(grep -v '^  |' "$TMPD/$name.err" | tail -n 2 | tr '\n' ' ')"
 	elif [ $rc -eq 124 ] && grep -q '^capsule-init: done' "$o"; then
 		add "the guest powered off but capsule did not exit ($(grep -o 'reboot: [A-Za-z ]*' "$o" | tail -n1))"
-	elif [ $rc -eq 124 ]; then add "timed out; last: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
+	elif [ $rc -eq 124 ]; then add "timed out$BOUND_WHY; last: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
 	elif [ $rc -ne 0 ]; then add "capsule exited $rc"
 	fi
 	grep -q "^guest: uname -r = $rel\$" "$o" || add "no 'guest: uname -r = $rel' line"
@@ -131,11 +159,12 @@ name=linux_nested_virtio_rng_modules
 if [ $have_vm_run -eq 0 ]; then skip "$name" "capsule vm run is not built yet"
 elif ! command -v qemu-system-x86_64 >/dev/null; then skip "$name" "qemu-system-x86_64 missing"
 else
-	"$HERE/nested-run" --timeout "${NESTED_TIMEOUT:-200}" --exit-grace 30 --l2-modules \
+	bound "${NESTED_TIMEOUT:-120}"
+	"$HERE/nested-run" --timeout $BOUND --exit-grace 30 --l2-modules \
 		--l2-part "$HERE/l2/50-virtio-rng" -- vm run --kernel /l2/vmlinuz --initrd /l2/initrd.gz \
 		--cpus 2 --memory 512 --rng --cmdline "$L2_CMDLINE" >"$TMPD/$name.out" 2>"$TMPD/$name.err" </dev/null
 	rc=$?
-	if [ $rc -ne 0 ]; then fail "$name" "status $rc: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
+	if [ $rc -ne 0 ]; then fail "$name" "status $rc$BOUND_WHY: $(tail -n 3 "$TMPD/$name.err" | tr '\n' ' ')"
 	elif grep -q '^guest: insmod' "$TMPD/$name.out"; then fail "$name" "$(grep '^guest: insmod' "$TMPD/$name.out" | head -n1)"
 	elif ! grep -q '^guest: hwrng = virtio_rng' "$TMPD/$name.out"; then
 		fail "$name" "the guest has no virtio hwrng ($(grep '^guest: hwrng' "$TMPD/$name.out" || echo 'no hwrng line'))"
@@ -171,7 +200,8 @@ else
 	"$CAPSULE" vm run --kernel "$LINUX/vmlinux" --cpus 1 --memory 256 \
 		--cmdline "console=ttyS0 $marker" >"$TMPD/$name.out" 2>&1 </dev/null &
 	vpid=$!
-	found=0 deadline=${DIRECT_TIMEOUT:-300}
+	bound "${DIRECT_TIMEOUT:-300}"
+	found=0 deadline=$BOUND
 	while kill -0 $vpid 2>/dev/null; do
 		if grep -qF "$want" "$TMPD/$name.out"; then found=1; break; fi
 		t=$(since "$t0")
@@ -190,7 +220,7 @@ else
 	if [ $found -eq 1 ]; then
 		pass "$name"
 	elif [ $alive -eq 1 ]; then
-		fail "$name" "no '$want' after $took s; last: $(tail -n 2 "$TMPD/$name.out" | tr '\n' ' ')"
+		fail "$name" "no '$want' after $took s$BOUND_WHY; last: $(tail -n 2 "$TMPD/$name.out" | tr '\n' ' ')"
 	else
 		fail "$name" "capsule exited before the kernel printed its command line: $(tail -n 3 "$TMPD/$name.out" | tr '\n' ' ')"
 	fi
