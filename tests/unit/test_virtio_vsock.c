@@ -357,6 +357,36 @@ static void test_shutdown_after_buffered(void)
 	virtio_device_free(t);
 }
 
+/* A guest that never answers: host connections that sent CONNECT wait for its RESPONSE. Past
+ * VSOCK_MAX_HALF_OPEN the oldest is reset (the host sees EOF, the guest an RST) instead of the
+ * table filling up and refusing everyone. */
+static void test_half_open_bounded(void)
+{
+	enum { N = VSOCK_MAX_HALF_OPEN + 40 };
+	static int fds[N];
+	make();
+	for (int i = 0; i < N; i++) {
+		fds[i] = unix_connect(uds);
+		CHECK(fds[i] >= 0);
+		CHECK_EQ(write(fds[i], "CONNECT 52\n", 11), 11);
+		virtio_vsock_accept(t);
+	}
+	CHECK_EQ(virtio_vsock_nconns(t), (unsigned)VSOCK_MAX_HALF_OPEN);
+	char c;
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	fcntl(fds[N - 1], F_SETFL, O_NONBLOCK);
+	CHECK_EQ(read(fds[0], &c, 1), 0);		/* the oldest was reset */
+	CHECK(read(fds[N - 1], &c, 1) < 0 && errno == EAGAIN);	/* the newest still waits */
+	bool rst = false;
+	struct virtio_vsock_hdr *h;
+	for (int i = 0; i < 2 * N && (h = next_rx(NULL)); i++)
+		rst |= h->op == VIRTIO_VSOCK_OP_RST;
+	CHECK(rst);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	virtio_device_free(t);
+}
+
 static void test_malformed_dropped(void)
 {
 	make();
@@ -398,6 +428,7 @@ int main(void)
 	RUN(test_credit_violation);
 	RUN(test_malformed_dropped);
 	RUN(test_shutdown_after_buffered);
+	RUN(test_half_open_bounded);
 	unlink(uds);
 	rmdir(dir);
 	free(ram);

@@ -136,8 +136,37 @@ static struct conn *find(struct vsock_dev *d, uint32_t local_port, uint32_t peer
 	return NULL;
 }
 
+static bool half_open(const struct conn *c)
+{
+	return c->state != C_ESTABLISHED || c->host_eof;
+}
+
+static void conn_free(struct vsock_dev *d, struct conn *c);
+
+/* Keep the connections waiting on the guest under VSOCK_MAX_HALF_OPEN by resetting the oldest
+ * (the list is newest first). */
+static void evict_half_open(struct vsock_dev *d)
+{
+	struct conn *oldest = NULL;
+	unsigned n = 0;
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (half_open(c)) {
+			n++;
+			oldest = c;
+		}
+	}
+	if (n < VSOCK_MAX_HALF_OPEN)
+		return;
+	virtio_guest_warn("virtio-vsock: %u connections wait for the guest: resetting the oldest", n);
+	if (oldest->state != C_HOST_LINE)	/* the guest knows of it */
+		queue_rst(d, oldest->local_port, oldest->peer_port);
+	conn_free(d, oldest);
+}
+
 static struct conn *conn_new(struct vsock_dev *d, int fd, enum conn_state st)
 {
+	evict_half_open(d);
 	if (d->nconns >= VSOCK_MAX_CONNS)
 		return NULL;
 	struct conn *c = calloc(1, sizeof(*c));
