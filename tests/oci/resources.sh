@@ -79,11 +79,33 @@ if [ $RC -eq 0 ]; then
 else
 	fail oci-update "no container to update"
 fi
-rt delete --force limits >/dev/null 2>&1
-cgleft=""
-for c in memory cpu pids; do [ -d "$(cg_dir $c "$rel")" ] && cgleft+="$c$rel "; done
-[ $v2 -eq 1 ] && [ -d "/sys/fs/cgroup$rel" ] && cgleft+="$rel"
-[ -z "$cgleft" ] && pass oci-cgroup-removed || fail oci-cgroup-removed "delete left cgroups: $cgleft"
+# delete removes the container's cgroup in every hierarchy (each v1 controller mount, and the
+# v2 tree), not only in the controllers that had limits. Those it had before delete must exist
+# (else there is nothing to prove).
+cg_dirs() {
+	local d
+	for d in /sys/fs/cgroup/*"$rel" /sys/fs/cgroup"$rel"; do
+		[ -n "${CAPSULE_OCI_V1ONLY:-}" ] && [[ "$d" == /sys/fs/cgroup/unified/* ]] && continue
+		[ -d "$d" ] && echo "$d"
+	done
+}
+cgbefore=$(cg_dirs | tr '\n' ' ')
+rt delete --force limits >"$TMPD/limits.delete" 2>&1
+delrc=$?
+cgleft=$(cg_dirs | tr '\n' ' ')
+if [ $RC -ne 0 ]; then
+	fail oci-cgroup-removed "no container: create exit $RC"
+elif [ $delrc -ne 0 ]; then
+	fail oci-cgroup-removed "delete --force exit $delrc: $(head -c 300 "$TMPD/limits.delete")"
+elif [ $v2 -eq 0 ] && [[ "$cgbefore" != *"/memory$rel "* || "$cgbefore" != *"/freezer$rel "* ]]; then
+	fail oci-cgroup-removed "before delete the container had no memory/freezer cgroup: $cgbefore"
+elif [ $v2 -eq 1 ] && [ -z "$cgbefore" ]; then
+	fail oci-cgroup-removed "before delete the container had no cgroup $rel"
+elif [ -n "$cgleft" ]; then
+	fail oci-cgroup-removed "delete left cgroups: $cgleft (had $cgbefore)"
+else
+	pass oci-cgroup-removed
+fi
 
 # --- memory: 32 MiB (no swap); dd with a 64 MiB buffer is OOM-killed, an 8 MiB one is not.
 MEM='.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
