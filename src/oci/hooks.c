@@ -33,8 +33,12 @@ static int run_one(const struct oci_hook *h, const char *state, int *status)
 	if (pid == 0) {
 		static const char *const noenv[] = { NULL };
 		const char *argv0[] = { h->path, NULL };
+		sigset_t none;
 		dup2(in[0], 0);
 		signal(SIGPIPE, SIG_DFL);
+		/* The caller (`run`) may block the signals it forwards; the hook starts with none. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		execve(h->path, (char *const *)(h->args && h->args[0] ? h->args : argv0),
 		       (char *const *)(h->env ? h->env : noenv));
 		_exit(127);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <linux/close_range.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,11 @@ int oci_process_finish(struct oci_ctx *c, cap_err *err)
 
 void oci_process_exec(struct oci_ctx *c)
 {
+	/* `run` blocks the signals it forwards, and a mask survives execve: the program starts
+	 * with none blocked, as under runc. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(c->exec_path, (char *const *)c->proc->args, (char *const *)c->proc->env);
 	fprintf(stderr, "capsule: cannot execute %s: %s\n", c->exec_path, strerror(errno));
 	_exit(127);

@@ -89,3 +89,20 @@ elif grep -q 'secret' "$OUT"; then
 else
 	pass oci-fds-closed-seccomp
 fi
+
+# --- B1: `run` blocks the signals it forwards; neither the container's program nor a hook
+# may inherit that mask (runc starts both with SigBlk 0).
+new_bundle sigmask -- grep SigBlk /proc/self/status
+# The hook is grep itself (a shell might reset its mask): its line is the one with the file name.
+cfg "$BUNDLE" '.hooks = {"prestart": [{"path": $g, "args": ["grep", "-H", "SigBlk", "/proc/self/status"]}]}' \
+	--arg g "$(command -v grep)"
+ct_run sigmask sigmask "$BUNDLE"
+prog=$(awk '/^SigBlk/ { print $2 }' "$OUT")
+hook=$(awk '/^\/proc\/self\/status:SigBlk/ { print $2 }' "$OUT")
+if [ $RC -ne 0 ] || [ -z "$prog" ] || [ -z "$hook" ]; then
+	fail oci-run-sigmask "exit $RC, program '$prog', hook '$hook': $(said)"
+elif [ "$prog" != 0000000000000000 ] || [ "$hook" != 0000000000000000 ]; then
+	fail oci-run-sigmask "blocked signals: program $prog, hook $hook (want none)"
+else
+	pass oci-run-sigmask
+fi
