@@ -387,6 +387,41 @@ static void test_half_open_bounded(void)
 	virtio_device_free(t);
 }
 
+/* A second device on the socket a running one listens on fails and leaves it alone; a stale
+ * socket (nobody listening) is replaced; destroy removes only the socket it bound itself. */
+static void test_uds_ownership(void)
+{
+	cap_err err = { 0 };
+	make();
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	struct virtio_mmio *t2 = virtio_vsock_create(&gm, CID + 1, uds, &err);
+	CHECK(t2 == NULL);
+	CHECK(strstr(err.msg, "in use by another process") != NULL);
+	CHECK_EQ(err.errnum, EADDRINUSE);
+	if (t2)
+		virtio_device_free(t2);
+	int fd = unix_connect(uds);	/* the first device still listens there */
+	CHECK(fd >= 0);
+	close(fd);
+
+	/* Someone replaced our socket (removed it, bound their own): ours is destroyed, theirs stays. */
+	unlink(uds);
+	int other = unix_listen(uds);
+	CHECK(other >= 0);
+	virtio_device_free(t);
+	CHECK(access(uds, F_OK) == 0);
+	close(other);	/* now stale: a new device takes the path over */
+
+	cap_err err2 = { 0 };
+	t = virtio_vsock_create(&gm, CID, uds, &err2);
+	CHECK(t != NULL);
+	if (t)
+		virtio_device_free(t);
+	CHECK(access(uds, F_OK) != 0);
+}
+
 static void test_malformed_dropped(void)
 {
 	make();
@@ -429,6 +464,7 @@ int main(void)
 	RUN(test_malformed_dropped);
 	RUN(test_shutdown_after_buffered);
 	RUN(test_half_open_bounded);
+	RUN(test_uds_ownership);
 	unlink(uds);
 	rmdir(dir);
 	free(ram);

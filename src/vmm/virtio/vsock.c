@@ -64,6 +64,8 @@ struct vsock_dev {
 	uint64_t cid;
 	char *uds;
 	int listen_fd;
+	dev_t uds_dev;		/* the socket file we bound, so destroy unlinks only that one */
+	ino_t uds_ino;
 	struct evloop *io;
 	int reap_fd;		/* eventfd: dead connections wait for the I/O thread to free them */
 	struct conn *conns, *dead;
@@ -674,8 +676,11 @@ static void vsock_destroy(struct virtio_mmio *t)
 	if (d->reap_fd >= 0)
 		close(d->reap_fd);
 	if (d->listen_fd >= 0) {
+		/* Another VM may have replaced a socket someone unlinked: not ours to remove. */
+		struct stat st;
+		if (d->uds_ino && lstat(d->uds, &st) == 0 && st.st_dev == d->uds_dev && st.st_ino == d->uds_ino)
+			unlink(d->uds);
 		close(d->listen_fd);
-		unlink(d->uds);
 	}
 	virtio_mmio_destroy(t);
 	free(d->uds);
@@ -691,6 +696,35 @@ static const struct virtio_dev_ops vsock_ops = {
 	.attach = vsock_attach,
 	.destroy = vsock_destroy,
 };
+
+/* A socket file at the path is removed only when nobody listens on it any more (a crashed
+ * run's leftover: connect() is refused). One a running VM listens on is left alone; any other
+ * kind of file makes bind() fail. */
+static int claim_stale_socket(const struct sockaddr_un *sa, cap_err *err)
+{
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cap_errf(err, errno, "vsock socket %s", sa->sun_path);
+	int r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	int e = errno;
+	close(fd);
+	if (r == 0 || e == EAGAIN) {	/* accepted, or a live listener's backlog is full */
+		bool first = err && !err->set;
+		cap_errf(err, 0, "vsock socket %s: in use by another process", sa->sun_path);
+		if (first)
+			err->errnum = EADDRINUSE;
+		return -EADDRINUSE;
+	}
+	if (e != ECONNREFUSED)
+		return cap_errf(err, e, "vsock socket %s", sa->sun_path);
+	if (unlink(sa->sun_path) < 0 && errno != ENOENT)
+		return cap_errf(err, errno, "vsock socket %s: removing a stale socket", sa->sun_path);
+	return 0;
+}
 
 struct virtio_mmio *virtio_vsock_create(const struct guest_mem *mem, uint64_t guest_cid, const char *uds,
 					cap_err *err)
@@ -715,9 +749,8 @@ struct virtio_mmio *virtio_vsock_create(const struct guest_mem *mem, uint64_t gu
 		goto fail;
 	}
 	strcpy(sa.sun_path, uds);
-	/* A socket left behind by an earlier run is replaced; any other file is not ours to remove. */
-	if (lstat(uds, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(uds);
+	if (claim_stale_socket(&sa, err) < 0)
+		goto fail;
 	d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->listen_fd < 0 || bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		cap_errf(err, errno, "vsock socket %s", uds);
@@ -725,6 +758,10 @@ struct virtio_mmio *virtio_vsock_create(const struct guest_mem *mem, uint64_t gu
 			close(d->listen_fd);
 		d->listen_fd = -1;
 		goto fail;
+	}
+	if (lstat(uds, &st) == 0) {
+		d->uds_dev = st.st_dev;
+		d->uds_ino = st.st_ino;
 	}
 	if (listen(d->listen_fd, 64) < 0) {
 		cap_errf(err, errno, "vsock socket %s", uds);
