@@ -1,6 +1,14 @@
-/* linux.seccomp compiled to BPF: a valid profile gives a program, bad fields are named. */
+/* linux.seccomp compiled to BPF: a valid profile gives a program that enforces it (checked in a
+ * forked child), bad fields are named. */
 #include "unit.h"
 #include "../../src/oci/container.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int compile(const char *seccomp_json, struct oci_ctx *c, struct oci_spec *s, cap_err *err)
 {
@@ -21,6 +29,53 @@ static int compile(const char *seccomp_json, struct oci_ctx *c, struct oci_spec 
 	return oci_seccomp_compile(c, err);
 }
 
+/* Child side of enforces(): after loading the filter each rule must act as written. Exit codes
+ * name the first rule that did not; a kill(self, 9) must end it with SIGSYS, not SIGKILL. */
+static void child_checks(const struct oci_ctx *c)
+{
+	cap_err err = { 0 };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || oci_seccomp_load(c, &err) < 0)
+		_exit(2);
+	/* Listed with the default errno: EPERM, where an unfiltered call gives ENOENT. */
+	if (syscall(SYS_mkdir, "/nonexistent-capsule/x", 0700) != -1 || errno != EPERM)
+		_exit(3);
+	if (syscall(SYS_mkdirat, AT_FDCWD, "/nonexistent-capsule/x", 0700) != -1 || errno != EPERM)
+		_exit(4);
+	/* errnoRet 38 */
+	if (syscall(SYS_chmod, "/nonexistent-capsule", 0) != -1 || errno != 38)
+		_exit(5);
+	/* Not listed: the default action (allow) lets it through to the kernel's own ENOENT. */
+	if (syscall(SYS_access, "/nonexistent-capsule", F_OK) != -1 || errno != ENOENT)
+		_exit(6);
+	/* kill is killed only for signal 9: signal 0 passes. */
+	if (syscall(SYS_kill, getpid(), 0) != 0)
+		_exit(7);
+	syscall(SYS_kill, getpid(), SIGKILL);
+	_exit(8);
+}
+
+/* The compiled program, loaded in a forked child, denies and allows what the profile says. */
+static void enforces(const struct oci_ctx *c)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid < 0)
+		return;
+	if (pid == 0)
+		child_checks(c);
+	int st = 0;
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS) {
+		if (WIFEXITED(st))
+			printf("# filtered child exited %d (2 load, 3 mkdir, 4 mkdirat, 5 chmod, 6 access, 7 kill 0, 8 kill 9 not killed)\n",
+			       WEXITSTATUS(st));
+		else if (WIFSIGNALED(st))
+			printf("# filtered child died of signal %d, want SIGSYS\n", WTERMSIG(st));
+		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	}
+}
+
 static void compiles_a_profile(void)
 {
 	struct oci_ctx c;
@@ -39,6 +94,8 @@ static void compiles_a_profile(void)
 		printf("# %s\n", err.msg);
 	CHECK(c.seccomp.len > 10);
 	CHECK(c.seccomp.filter != NULL);
+	if (r == 0 && c.seccomp.filter)
+		enforces(&c);
 	oci_ctx_release(&c);
 	oci_spec_free(&s);
 }
