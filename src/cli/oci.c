@@ -27,6 +27,9 @@ struct opt {
 
 struct strlist { const char **v; size_t n; };
 
+/* Set by parse_opts when a command's options include --help. */
+static bool help_asked;
+
 static void list_add(struct strlist *l, const char *s)
 {
 	const char **nv = realloc(l->v, (l->n + 2) * sizeof(*nv));
@@ -68,6 +71,11 @@ static int parse_opts(int argc, char **argv, int i, const struct opt *opts, cons
 			for (const struct opt *p = opts; p && p->name; p++)
 				if (!strcmp(p->name, name))
 					o = p;
+		if (!o && (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "-help"))) {
+			/* "run --help": among the options only, so "exec ID ls --help" runs ls. */
+			help_asked = true;
+			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: --help", cmd), -1;
+		}
 		if (!o)
 			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: unknown option %s", cmd, a), -1;
 		if (o->kind == O_FLAG) {
@@ -182,24 +190,28 @@ static int update_cmd(const struct oci_opts *g, int argc, char **argv, int i, ca
 	} else {
 		rj = json_object();
 	}
-#define SETNUM(obj, key, s)                                                              \
-	do {                                                                             \
-		if (s) {                                                                 \
-			json_t *o_ = json_object_get(rj, obj);                           \
-			if (!o_) {                                                       \
-				o_ = json_object();                                      \
-				json_object_set_new(rj, obj, o_);                        \
-			}                                                                \
-			json_object_set_new(o_, key, json_integer(strtoll(s, NULL, 10))); \
-		}                                                                        \
-	} while (0)
-	SETNUM("memory", "limit", mem);
-	SETNUM("memory", "swap", swap);
-	SETNUM("pids", "limit", pids);
-	SETNUM("cpu", "shares", shares);
-	SETNUM("cpu", "quota", quota);
-	SETNUM("cpu", "period", period);
-#undef SETNUM
+	/* Numbers are checked (strtoll took "512m" as 512); memory sizes take units like runc. */
+	const struct { const char *obj, *key, *opt, *val; bool units; } nums[] = {
+		{ "memory", "limit", "--memory", mem, true }, { "memory", "swap", "--memory-swap", swap, true },
+		{ "pids", "limit", "--pids-limit", pids, false }, { "cpu", "shares", "--cpu-shares", shares, false },
+		{ "cpu", "quota", "--cpu-quota", quota, false }, { "cpu", "period", "--cpu-period", period, false },
+	};
+	for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
+		long long v;
+		if (!nums[k].val)
+			continue;
+		if (oci_parse_bytes(nums[k].val, nums[k].units, &v) < 0) {
+			json_decref(rj);
+			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "update: %s: invalid %s '%s'", nums[k].opt,
+					     nums[k].units ? "size" : "number", nums[k].val);
+		}
+		json_t *o_ = json_object_get(rj, nums[k].obj);
+		if (!o_) {
+			o_ = json_object();
+			json_object_set_new(rj, nums[k].obj, o_);
+		}
+		json_object_set_new(o_, nums[k].key, json_integer(v));
+	}
 	if (cpus || mems) {
 		json_t *c = json_object_get(rj, "cpu");
 		if (!c) {
@@ -371,13 +383,12 @@ int cmd_oci(int argc, char **argv, cap_err *err)
 		usage(stdout);
 		return 0;
 	}
-	/* "capsule oci run --help" */
-	for (int k = i + 1; k < argc; k++)
-		if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
-			usage(stdout);
-			return 0;
-		}
 	r = dispatch(&g, argc, argv, i, err);
+	if (help_asked) {
+		cap_err_clear(err);
+		usage(stdout);
+		return 0;
+	}
 out:
 	if (r < 0 || err->set)
 		log_error(&g, err);

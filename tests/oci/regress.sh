@@ -106,3 +106,32 @@ elif [ "$prog" != 0000000000000000 ] || [ "$hook" != 0000000000000000 ]; then
 else
 	pass oci-run-sigmask
 fi
+
+# --- B7: --help counts only among a command's options; after the id it belongs to the program.
+expect_rt_error oci-help-after-args 'nosuch does not exist' rt exec nosuch ls --help
+OUT=$TMPD/help.out
+rt run --help >"$OUT" 2>&1 && grep -q '^Usage' "$OUT" && pass oci-help-in-options ||
+	fail oci-help-in-options "run --help: $(said)"
+
+# --- B8: update --memory takes units like runc (512m = 512 MiB, not 512 bytes); junk is refused.
+new_bundle upd -- sleep 30
+ct_create upd "$BUNDLE"
+if [ $RC -ne 0 ]; then
+	fail oci-update-memory-units "create exit $RC: $(head -c 300 "$TMPD/upd.create")"
+else
+	rt update --memory 512m upd >"$TMPD/upd.out" 2>&1
+	urc=$?
+	lim=$(cat "$(cg_dir memory "$CGPREFIX/upd")/memory.limit_in_bytes" 2>/dev/null ||
+	      cat "/sys/fs/cgroup$CGPREFIX/upd/memory.max" 2>/dev/null)
+	if [ $urc -ne 0 ]; then
+		fail oci-update-memory-units "update exit $urc: $(head -c 300 "$TMPD/upd.out")"
+	elif [ "$lim" != 536870912 ]; then
+		fail oci-update-memory-units "memory limit '$lim' after --memory 512m, want 536870912"
+	else
+		pass oci-update-memory-units
+	fi
+	# a malformed command line: exit status 2 (docs/oci-runtime.md)
+	is_capsule && expect_error oci-update-junk 2 "^capsule: update: --memory: invalid size '512x'" \
+		"$RUNTIME" --root "$ROOT" update --memory 512x upd
+fi
+rt delete --force upd >/dev/null 2>&1
