@@ -1,5 +1,6 @@
 /* Name tables: namespaces, capabilities, rlimits, signals, mount options. */
 #include <ctype.h>
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -194,5 +195,50 @@ int oci_mount_option(const char *opt, unsigned long *set, unsigned long *clear,
 			*bind = true;
 		return 1;
 	}
+	return 0;
+}
+
+int oci_parse_bytes(const char *s, bool units, long long *out)
+{
+	static const char mult[] = "bkmgtp";
+	char *end;
+	errno = 0;
+	if (!s || !*s)
+		return -EINVAL;
+	if (!units) {
+		long long v = strtoll(s, &end, 10);
+		if (errno || *end || end == s || v < -1)
+			return -EINVAL;
+		*out = v;
+		return 0;
+	}
+	if (!strcmp(s, "-1")) {
+		*out = -1;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	double v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	int shift = 0;
+	if (*end) {
+		const char *m = strchr(mult, tolower((unsigned char)*end));
+		if (!m)
+			return -EINVAL;
+		shift = 10 * (int)(m - mult);
+		end++;
+		/* "k", "kb", "ki", "kib"; a bare "b" takes no suffix */
+		if (shift && (*end == 'i' || *end == 'I'))
+			end++;
+		if (shift && (*end == 'b' || *end == 'B'))
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	v *= (double)(1ULL << shift);
+	if (v >= 9.2e18)
+		return -EINVAL;
+	*out = (long long)v;
 	return 0;
 }

@@ -216,6 +216,31 @@ static void cgroup_paths(void)
 	CHECK(cg_resolve_path(&l, "/a/../../etc", "abc", false, out, sizeof(out), &err) < 0);
 }
 
+/* update --memory 512m was 512 bytes (the suffix ignored); junk must be refused. */
+static void update_sizes(void)
+{
+	long long v = 0;
+	CHECK(oci_parse_bytes("512m", true, &v) == 0 && v == 512LL << 20);
+	CHECK(oci_parse_bytes("512M", true, &v) == 0 && v == 512LL << 20);
+	CHECK(oci_parse_bytes("1g", true, &v) == 0 && v == 1LL << 30);
+	CHECK(oci_parse_bytes("1.5g", true, &v) == 0 && v == 3LL << 29);
+	CHECK(oci_parse_bytes("64KiB", true, &v) == 0 && v == 64LL << 10);
+	CHECK(oci_parse_bytes("4kb", true, &v) == 0 && v == 4096);
+	CHECK(oci_parse_bytes("100", true, &v) == 0 && v == 100);
+	CHECK(oci_parse_bytes("100b", true, &v) == 0 && v == 100);
+	CHECK(oci_parse_bytes("-1", true, &v) == 0 && v == -1);
+	CHECK(oci_parse_bytes("512x", true, &v) < 0);
+	CHECK(oci_parse_bytes("m", true, &v) < 0);
+	CHECK(oci_parse_bytes("12mm", true, &v) < 0);
+	CHECK(oci_parse_bytes("", true, &v) < 0);
+	CHECK(oci_parse_bytes("-5", true, &v) < 0);
+	CHECK(oci_parse_bytes("99999999p", true, &v) < 0);
+	CHECK(oci_parse_bytes("42", false, &v) == 0 && v == 42);
+	CHECK(oci_parse_bytes("-1", false, &v) == 0 && v == -1);
+	CHECK(oci_parse_bytes("42k", false, &v) < 0);
+	CHECK(oci_parse_bytes("abc", false, &v) < 0);
+}
+
 int main(void)
 {
 	RUN(parses_a_full_config);
@@ -225,5 +250,6 @@ int main(void)
 	RUN(capability_and_namespace_names);
 	RUN(mount_options);
 	RUN(cgroup_paths);
+	RUN(update_sizes);
 	UNIT_EXIT();
 }
