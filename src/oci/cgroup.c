@@ -2,7 +2,9 @@
 #include "cgroup.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,11 +274,12 @@ int cg_apply(const struct cg_layout *l, const char *path, const struct oci_resou
 }
 
 int cg_create(const struct cg_layout *l, const char *path, const struct oci_resources *res,
-	      cap_err *err)
+	      unsigned *made_mask, cap_err *err)
 {
 	char dir[PATH_MAX];
 	int r = 0;
 
+	*made_mask = 0;
 	for (int i = 0; i < l->n; i++) {
 		const struct cg_hier *h = &l->h[i];
 		bool made = false;
@@ -287,6 +290,8 @@ int cg_create(const struct cg_layout *l, const char *path, const struct oci_reso
 				goto fail;
 		}
 		r = mkdir_tree(h, dir, &made, err);
+		if (made)
+			*made_mask |= 1u << i;
 		if (r < 0)
 			goto fail;
 	}
@@ -295,7 +300,9 @@ int cg_create(const struct cg_layout *l, const char *path, const struct oci_reso
 		goto fail;
 	return 0;
 fail:
-	cg_destroy(l, path);
+	/* Only what we made: a cgroup that existed before is not ours to remove. */
+	cg_destroy_some(l, path, *made_mask);
+	*made_mask = 0;
 	return r;
 }
 
@@ -311,34 +318,97 @@ int cg_enter(const struct cg_layout *l, const char *path, pid_t pid, cap_err *er
 	return 0;
 }
 
-int cg_destroy(const struct cg_layout *l, const char *path)
+/* Every pid in dir's cgroup.procs and in those of its descendants. */
+static int collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, int depth)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return depth ? 0 : -errno;   /* a child removed meanwhile is no error */
+	int pid;
+	while (fscanf(f, "%d", &pid) == 1) {
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			pid_t *np = realloc(*pids, *cap * sizeof(pid_t));
+			if (!np) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			*pids = np;
+		}
+		(*pids)[(*n)++] = pid;
+	}
+	fclose(f);
+	if (depth > 64)
+		return 0;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+	while (d && r == 0 && (de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			r = collect_pids(p, pids, n, cap, depth + 1);
+		}
+	if (d)
+		closedir(d);
+	return r;
+}
+
+/* rmdir dir after its sub-cgroups, deepest first. A task just killed leaves its cgroup a
+ * moment later: EBUSY is retried while *budget (5 ms steps) lasts. */
+static int rmdir_tree(const char *dir, int *budget, int depth)
+{
+	DIR *d = depth > 64 ? NULL : opendir(dir);
+	struct dirent *de;
+	int ret = 0;
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			char p[PATH_MAX];
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			int r = rmdir_tree(p, budget, depth + 1);
+			if (r < 0 && !ret)
+				ret = r;
+		}
+	if (d)
+		closedir(d);
+	for (;;) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return ret;
+		if (errno != EBUSY || *budget <= 0)
+			return -errno;
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		(*budget)--;
+	}
+}
+
+int cg_destroy_some(const struct cg_layout *l, const char *path, unsigned mask)
 {
 	char dir[PATH_MAX];
-	int ret = 0;
+	int ret = 0, budget = 200;
 	if (!path || !*path || !strcmp(path, "/"))
 		return 0;
 	for (int i = 0; i < l->n; i++) {
+		if (!(mask & (1u << i)))
+			continue;
 		hier_dir(&l->h[i], path, dir, sizeof(dir));
-		/* A task just killed leaves its cgroup a moment later: retry briefly. */
-		for (int tries = 0; tries < 200; tries++) {
-			if (rmdir(dir) == 0 || errno == ENOENT)
-				break;
-			if (errno != EBUSY) {
-				ret = -errno;
-				break;
-			}
-			struct timespec ts = { 0, 5 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-			if (tries == 199)
-				ret = -EBUSY;
-		}
+		int r = rmdir_tree(dir, &budget, 0);
+		if (r < 0 && !ret)
+			ret = r;
 	}
 	return ret;
 }
 
+int cg_destroy(const struct cg_layout *l, const char *path)
+{
+	return cg_destroy_some(l, path, ~0u);
+}
+
 int cg_pids(const struct cg_layout *l, const char *path, pid_t **pids, size_t *n)
 {
-	char dir[PATH_MAX], p[PATH_MAX + 32];
+	char dir[PATH_MAX];
+	size_t cap = 0;
 	*pids = NULL;
 	*n = 0;
 	if (!l->n)
@@ -349,26 +419,26 @@ int cg_pids(const struct cg_layout *l, const char *path, pid_t **pids, size_t *n
 		if ((!l->h[i].v2 && cg_has_ctrl(&l->h[i], "pids")) || l->mode == CG_V2)
 			h = &l->h[i];
 	hier_dir(h, path, dir, sizeof(dir));
-	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	FILE *f = fopen(p, "re");
-	if (!f)
-		return -errno;
-	size_t cap = 0;
-	int pid;
-	while (fscanf(f, "%d", &pid) == 1) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			pid_t *np = realloc(*pids, cap * sizeof(pid_t));
-			if (!np) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			*pids = np;
-		}
-		(*pids)[(*n)++] = pid;
+	return collect_pids(dir, pids, n, &cap, 0);
+}
+
+int cg_kill_all(const struct cg_layout *l, const char *path, int sig)
+{
+	char dir[PATH_MAX];
+	pid_t *pids = NULL;
+	size_t n = 0;
+	/* cgroup.kill (v2, 5.14+) kills the whole subtree, forks racing it included. */
+	if (sig == SIGKILL && l->mode == CG_V2 && l->n) {
+		cap_err tmp = { 0 };
+		hier_dir(&l->h[0], path, dir, sizeof(dir));
+		if (cg_write(dir, "cgroup.kill", "1", &tmp) == 0)
+			return 0;
 	}
-	fclose(f);
-	return 0;
+	int r = cg_pids(l, path, &pids, &n);
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], sig);
+	free(pids);
+	return r;
 }
 
 int cg_freeze(const struct cg_layout *l, const char *path, bool freeze, cap_err *err)

@@ -40,14 +40,19 @@ int cg_resolve_path(const struct cg_layout *l, const char *cgroups_path, const c
 
 /* mkdir in every hierarchy and apply res (may be NULL). On failure removes what it made. */
 int cg_create(const struct cg_layout *l, const char *path, const struct oci_resources *res,
-	      cap_err *err);
+	      unsigned *made_mask, cap_err *err);   /* made_mask: hierarchies whose cgroup we made */
 int cg_enter(const struct cg_layout *l, const char *path, pid_t pid, cap_err *err);
 int cg_apply(const struct cg_layout *l, const char *path, const struct oci_resources *res,
 	     cap_err *err);
 /* rmdir everywhere; returns -EBUSY if tasks are still inside after a short wait. */
+/* Remove the cgroup and its sub-cgroups (deepest first) in every hierarchy, or those in mask;
+ * -EBUSY etc. when one remains. */
 int cg_destroy(const struct cg_layout *l, const char *path);
+int cg_destroy_some(const struct cg_layout *l, const char *path, unsigned mask);
+/* Signal every process in the cgroup and its sub-cgroups. */
+int cg_kill_all(const struct cg_layout *l, const char *path, int sig);
 /* The pids in the container's cgroup (malloc'd array). */
-int cg_pids(const struct cg_layout *l, const char *path, pid_t **pids, size_t *n);
+int cg_pids(const struct cg_layout *l, const char *path, pid_t **pids, size_t *n);   /* subtree */
 int cg_freeze(const struct cg_layout *l, const char *path, bool freeze, cap_err *err);
 /* Was an OOM kill recorded in the container's memory cgroup? */
 bool cg_oom_killed(const struct cg_layout *l, const char *path);

@@ -391,9 +391,8 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 		msg = NULL;
 	}
 	/* The cgroup is made while the child builds its rootfs. */
-	if ((r = cg_create(&c->cg, c->cgpath, s->has_resources ? &s->res : NULL, err)) < 0)
+	if ((r = cg_create(&c->cg, c->cgpath, s->has_resources ? &s->res : NULL, &c->cg_made, err)) < 0)
 		goto fail;
-	c->cg_made = true;
 	if (send(sv[0], "D", 1, MSG_NOSIGNAL) < 0) {
 		r = cap_errf(err, errno, "container init died before it started");
 		goto fail;

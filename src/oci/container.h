@@ -33,7 +33,7 @@ struct oci_ctx {
 	struct oci_process *proc;   /* the process to run (spec->proc, or exec's) */
 	struct cg_layout cg;
 	char cgpath[PATH_MAX];
-	bool cg_made;
+	unsigned cg_made;           /* hierarchies whose cgroup create made (the rest existed) */
 	int sync_fd;                /* in the child: its end of the socketpair */
 	char cgroup_seen;           /* in the child: 'D' cgroup dirs made, 'C' we are inside */
 	int console_fd;             /* connected console socket or -1 */
@@ -60,7 +60,7 @@ void oci_ctx_init(struct oci_ctx *c);
 void oci_ctx_release(struct oci_ctx *c);
 
 /* Clone the container init. Returns its pid, or -errno with err filled (the child is
- * reaped; the cgroup it made, c->cg_made, is the caller's to remove). On success the init is blocked on exec.fifo
+ * reaped; the cgroups it made, mask c->cg_made, are the caller's to remove). On success the init is blocked on exec.fifo
  * (fifo_fd >= 0) or already exec'ing the process (run). */
 pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err);
 

@@ -192,7 +192,7 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 	return 0;
 fail_cg:
 	if (c->cg_made)
-		cg_destroy(&c->cg, c->cgpath);
+		cg_destroy_some(&c->cg, c->cgpath, c->cg_made);
 	if (a->pid_file && st->pid > 0)
 		unlink(a->pid_file);
 	oci_state_remove(st);
@@ -222,15 +222,14 @@ static int destroy(struct oci_state *st, cap_err *err)
 	cap_err tmp = { 0 };
 
 	if (st->cgroup && cg_layout_detect(&cg, &tmp) == 0) {
-		/* Leftover processes (e.g. exec'd ones after the init died) go first. */
-		pid_t *pids = NULL;
-		size_t n = 0;
-		if (cg_pids(&cg, st->cgroup, &pids, &n) == 0)
-			for (size_t i = 0; i < n; i++)
-				kill(pids[i], SIGKILL);
-		free(pids);
-		if (cg_destroy(&cg, st->cgroup) < 0)
-			cap_warn("container %s: cgroup %s could not be removed", st->id, st->cgroup);
+		/* Leftover processes (e.g. exec'd ones after the init died, or in sub-cgroups
+		 * the container made) go first. */
+		cg_kill_all(&cg, st->cgroup, SIGKILL);
+		int r = cg_destroy(&cg, st->cgroup);
+		/* The state stays, so that delete can be retried. */
+		if (r < 0)
+			return cap_errf(err, -r, "container %s: cannot remove its cgroup %s", st->id,
+					st->cgroup);
 	}
 	if (state_hooks(st, &hooks, err) == 0) {
 		if (hooks.hooks.n[HOOK_POSTSTOP]) {
@@ -267,12 +266,7 @@ static int state_kill(struct oci_state *st, int sig, bool all, cap_err *err)
 		struct cg_layout cg;
 		if (cg_layout_detect(&cg, err) < 0)
 			return -EINVAL;
-		pid_t *pids = NULL;
-		size_t n = 0;
-		cg_pids(&cg, st->cgroup, &pids, &n);
-		for (size_t i = 0; i < n; i++)
-			kill(pids[i], sig);
-		free(pids);
+		cg_kill_all(&cg, st->cgroup, sig);
 	}
 	int pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
 	/* The pidfd pins the process we checked, not a later one reusing its pid. */
@@ -332,7 +326,8 @@ int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_e
 		cap_err e2 = { 0 };
 		struct oci_state st2;
 		if (oci_state_load(o->root, a->id, &st2, &e2) == 0) {
-			destroy(&st2, &e2);
+			if (destroy(&st2, &e2) < 0)
+				cap_warn("%s", e2.msg);
 			oci_state_close(&st2);
 		}
 	}

@@ -135,3 +135,31 @@ else
 		"$RUNTIME" --root "$ROOT" update --memory 512x upd
 fi
 rt delete --force upd >/dev/null 2>&1
+
+# --- B3: delete removes sub-cgroups the container made (and kills their processes) and fails
+# rather than exit 0 when its cgroup stays.
+new_bundle subcg -- sleep 60
+ct_create subcg "$BUNDLE"
+if [ $RC -ne 0 ]; then
+	fail oci-delete-subcgroups "create exit $RC: $(head -c 300 "$TMPD/subcg.create")"
+else
+	sleep 300 </dev/null >/dev/null 2>&1 &
+	victim=$!
+	for d in /sys/fs/cgroup/*/"$CGPREFIX"/subcg /sys/fs/cgroup/"$CGPREFIX"/subcg; do
+		[ -d "$d" ] || continue
+		mkdir -p "$d/sub/deeper" && echo $victim >"$d/sub/deeper/cgroup.procs" 2>/dev/null
+	done
+	rt delete --force subcg >"$TMPD/subcg.del" 2>&1
+	drc=$?
+	left=$(leftovers subcg "$BUNDLE")
+	if [ $drc -ne 0 ]; then
+		fail oci-delete-subcgroups "delete exit $drc: $(head -c 300 "$TMPD/subcg.del")"
+	elif [ -n "$left" ]; then
+		fail oci-delete-subcgroups "left behind: $left"
+	elif ! gone $victim; then
+		fail oci-delete-subcgroups "the process in a sub-cgroup survived"
+	else
+		pass oci-delete-subcgroups
+	fi
+	kill -9 $victim 2>/dev/null; wait $victim 2>/dev/null
+fi
