@@ -163,3 +163,24 @@ else
 	fi
 	kill -9 $victim 2>/dev/null; wait $victim 2>/dev/null
 fi
+
+# --- B3 ('made'): a create that fails removes only the cgroups it made, not one that was there.
+new_bundle precg -- /no/such/program
+made_dirs=()
+for h in /sys/fs/cgroup/*/; do
+	[ -e "$h/cgroup.procs" ] || continue
+	h=${h%/}
+	mkdir -p "$h$CGPREFIX/precg" && made_dirs+=("$h$CGPREFIX/precg")
+done
+ct_create precg "$BUNDLE"
+missing=""
+for d in "${made_dirs[@]}"; do [ -d "$d" ] || missing+="$d "; done
+if [ $RC -eq 0 ]; then
+	fail oci-create-keeps-foreign-cgroup "create of a missing program succeeded"
+elif [ ${#made_dirs[@]} -eq 0 ]; then
+	skip oci-create-keeps-foreign-cgroup "no cgroup hierarchy to pre-create in"
+elif [ -n "$missing" ]; then
+	fail oci-create-keeps-foreign-cgroup "the failed create removed cgroups it did not make: $missing"
+else
+	pass oci-create-keeps-foreign-cgroup
+fi
