@@ -5,7 +5,10 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "test_virtio_fake.h"
@@ -58,6 +61,7 @@ static uint64_t blocks(void)
 
 static bool setup(void)
 {
+	memset(aidx, 0, sizeof(aidx));
 	cap_err err = { 0 };
 	CHECK_EQ(guest_mem_init(&gm, MEM, &err), 0);
 	t = virtio_balloon_create(&gm, &err);
@@ -160,6 +164,30 @@ static void test_oversized_pfn_array(void)
 	guest_mem_free(&gm);
 }
 
+/* At most BALLOON_PFNS_PER_PASS PFNs per pass of the I/O thread: with chains left the device
+ * kicks itself through its queue's eventfd and returns to the loop. */
+static void test_pass_budget(void)
+{
+	if (!setup())
+		return;
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	t->kick[0].fd = efd;	/* closed by the device */
+	uint32_t *pfn = (uint32_t *)(gm.base + PFNS);
+	for (unsigned i = 0; i < BALLOON_PFNS_PER_PASS; i++)
+		pfn[i] = 0xffffffff;	/* outside RAM: walked, skipped */
+	add(0, 0, PFNS, BALLOON_PFNS_PER_PASS * 4);
+	add(0, 1, PFNS, BALLOON_PFNS_PER_PASS * 4);
+	uint64_t v;
+	virtio_mmio_kick_event(&t->kick[0], EPOLLIN);
+	CHECK_EQ(used_idx(0), 1);
+	CHECK_EQ(read(efd, &v, sizeof(v)), (ssize_t)sizeof(v));	/* kicked itself */
+	virtio_mmio_kick_event(&t->kick[0], EPOLLIN);
+	CHECK_EQ(used_idx(0), 2);
+	CHECK(read(efd, &v, sizeof(v)) < 0);			/* nothing left */
+	virtio_device_free(t);
+	guest_mem_free(&gm);
+}
+
 /* The single pass over the buffers keeps PFNs that straddle two descriptors. */
 static void test_walk_straddling_pfns(void)
 {
@@ -205,5 +233,6 @@ int main(void)
 	RUN(test_parse_stats);
 	RUN(test_oversized_pfn_array);
 	RUN(test_walk_straddling_pfns);
+	RUN(test_pass_budget);
 	UNIT_EXIT();
 }

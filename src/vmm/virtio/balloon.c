@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../../lib/efd.h"
 #include "../../lib/log.h"
 #include "devices.h"
 
@@ -111,8 +112,9 @@ static void balloon_notify(struct virtio_mmio *t, unsigned q)
 {
 	struct balloon *b = t->dev;
 	bool pushed = false;
+	uint64_t budget = BALLOON_PFNS_PER_PASS;
 
-	while (virtio_mmio_pop(t, q, &b->chain) > 0) {
+	while (budget && virtio_mmio_pop(t, q, &b->chain) > 0) {
 		if (q == Q_INFLATE || q == Q_DEFLATE) {
 			int64_t n = balloon_walk_pfns(b->mem, &b->chain, q == Q_INFLATE ? release_range : NULL, b);
 			if (n < 0) {
@@ -125,6 +127,8 @@ static void balloon_notify(struct virtio_mmio *t, unsigned q)
 				b->released += (uint64_t)n;
 			else
 				b->released -= (uint64_t)n < b->released ? (uint64_t)n : b->released;
+			uint64_t walked = b->chain.out_len / 4;
+			budget -= walked < budget ? walked : budget;
 		} else {
 			int n = balloon_parse_stats(&b->chain, b->stats);
 			if (n == -E2BIG) {
@@ -146,6 +150,10 @@ static void balloon_notify(struct virtio_mmio *t, unsigned q)
 	}
 	if (pushed)
 		virtio_mmio_signal(t, q);
+	/* Budget spent with chains left: go round the I/O loop (other devices, a stop request)
+	 * and come back through our own kick eventfd. */
+	if (!budget && virtq_has_work(&t->vq[q]))
+		efd_signal(t->kick[q].fd);
 }
 
 static void balloon_reset(struct virtio_mmio *t)
