@@ -232,7 +232,10 @@ static int container_init(struct oci_ctx *c, int fd)
 	prctl(PR_SET_PDEATHSIG, 0);
 	if (send(fd, "R", 1, MSG_NOSIGNAL) < 0)
 		_exit(1);
-	close(fd);
+	/* Without a fifo (run) the socket, close-on-exec, stays open: `run` sees EOF once the
+	 * program runs and only then runs poststart. */
+	if (c->fifo_fd >= 0)
+		close(fd);
 	/* Opening blocks until `start` opens the fifo for reading. startContainer hooks run
 	 * before the byte is written and the fifo stays open (close-on-exec) so that `start`
 	 * sees EOF only once the program runs: poststart really comes after both. */
@@ -442,6 +445,12 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 		}
 		if (buf[0] == 'R')
 			break;
+	}
+	if (c->fifo_fd < 0) {
+		/* run: wait for the exec (EOF); a failure after 'R' shows in the exit status. */
+		char b[8];
+		while (sync_recv(sv[0], b, sizeof(b)) > 0)
+			;
 	}
 	close(sv[0]);
 	return pid;

@@ -184,3 +184,25 @@ elif [ -n "$missing" ]; then
 else
 	pass oci-create-keeps-foreign-cgroup
 fi
+
+# --- B4: run's poststart hooks come after the program was exec'd (as start's do): the hook
+# sees the container's program in /proc/PID/cmdline, not the runtime. (A startContainer hook
+# holds the init back before its exec, so a poststart run too early sees the runtime.)
+new_bundle poststart -- sleep 2
+cat >"$TMPD/poststart-hook" <<HOOK
+#!/bin/sh
+pid=\$(jq -r .pid)
+tr '\\0' ' ' </proc/\$pid/cmdline >"$TMPD/poststart-hook.out"
+HOOK
+chmod +x "$TMPD/poststart-hook"
+cfg "$BUNDLE" '.hooks = {"poststart": [{"path": $h}],
+	"startContainer": [{"path": "/bin/sleep", "args": ["sleep", "1"]}]}' --arg h "$TMPD/poststart-hook"
+ct_run poststart poststart "$BUNDLE"
+seen=$(cat "$TMPD/poststart-hook.out" 2>/dev/null)
+if [ $RC -ne 0 ]; then
+	fail oci-run-poststart-after-exec "exit $RC: $(said)"
+elif [ "$seen" != "sleep 2 " ]; then
+	fail oci-run-poststart-after-exec "poststart saw '$seen', want the program 'sleep 2'"
+else
+	pass oci-run-poststart-after-exec
+fi
