@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -44,33 +45,77 @@ static int run_one(const struct oci_hook *h, const char *state, int *status)
 		_exit(127);
 	}
 	close(in[0]);
-	/* A hook that does not read its stdin must not block or kill us. */
+	/* The timeout covers feeding stdin too: a hook that neither reads nor exits must not
+	 * block us on a full pipe (state JSON > 64 KiB). SIGPIPE is blocked while writing. */
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long deadline = h->timeout > 0 && pfd >= 0 ?
+		(long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + h->timeout * 1000LL : -1;
 	sigset_t set, old;
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	if (state) {
-		ssize_t n = write(in[1], state, strlen(state));
-		(void)n;
+	size_t len = state ? strlen(state) : 0, off = 0;
+	bool timed_out = false;
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		int wait_ms = -1;
+		if (deadline >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long left = deadline - ((long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+			if (left <= 0) {
+				timed_out = true;
+				break;
+			}
+			wait_ms = left > 1000000 ? 1000000 : (int)left;
+		}
+		while (off < len) {
+			ssize_t n = write(in[1], state + off, len - off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		if (off < len && errno == EAGAIN) {
+			/* Stdin full: wait until the hook reads, exits or time runs out. */
+			struct pollfd p[2] = { { .fd = in[1], .events = POLLOUT }, { .fd = pfd, .events = POLLIN } };
+			int r = poll(p, pfd >= 0 ? 2 : 1, wait_ms);
+			if (r < 0 && errno != EINTR)
+				break;
+			if (r > 0 && pfd >= 0 && (p[1].revents & POLLIN))
+				off = len;   /* exited without reading it all */
+			if (r > 0 && (p[0].revents & (POLLERR | POLLHUP)))
+				off = len;
+			continue;
+		}
+		if (off < len && errno == EINTR)
+			continue;
+		/* all written, or the hook closed its stdin (EPIPE) */
+		if (in[1] >= 0)
+			close(in[1]);
+		in[1] = -1;
+		off = len;
+		if (pfd < 0 || deadline < 0)
+			break;
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int r = poll(&p, 1, wait_ms);
+		if (r == 0)
+			continue;   /* the deadline check above ends it */
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
 	}
-	close(in[1]);
+	if (in[1] >= 0)
+		close(in[1]);
 	struct timespec pend = { 0, 0 };
 	sigtimedwait(&set, NULL, &pend);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (h->timeout > 0 && pfd >= 0) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
-		int r;
-		do
-			r = poll(&p, 1, h->timeout * 1000);
-		while (r < 0 && errno == EINTR);
-		if (r == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
+	if (timed_out) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (pfd >= 0)
 			close(pfd);
-			return -ETIMEDOUT;
-		}
+		return -ETIMEDOUT;
 	}
 	if (pfd >= 0)
 		close(pfd);

@@ -206,3 +206,10 @@ elif [ "$seen" != "sleep 2 " ]; then
 else
 	pass oci-run-poststart-after-exec
 fi
+
+# --- B6: a hook that neither reads its stdin nor exits, given a state larger than a pipe
+# (a 200 KB annotation), is killed at its timeout instead of hanging the runtime.
+new_bundle bighook -- true
+cfg "$BUNDLE" '.annotations = {"big": ("x" * 200000)} | .hooks = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "60"], "timeout": 1}]}'
+expect_rt_error oci-hook-timeout-big-state 'timed out' rt run --bundle "$BUNDLE" bighook
+track bighook
