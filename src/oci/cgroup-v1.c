@@ -20,8 +20,12 @@ static int v1_memory(const char *dir, const struct oci_resources *r, cap_err *er
 		cap_err tmp = { 0 };
 		if (r->mem_limit != -1 &&
 		    cg_writef(dir, "memory.limit_in_bytes", &tmp, "%lld", (long long)r->mem_limit) < 0) {
-			if (r->mem_swap == -1)
-				return cap_errf(err, tmp.errnum, "%s", tmp.msg);
+			if (r->mem_swap == -1) {
+				/* tmp.msg already ends with the strerror text */
+				if (!err->set)
+					*err = tmp;
+				return tmp.errnum ? -tmp.errnum : -EINVAL;
+			}
 			ret = cg_writef(dir, "memory.memsw.limit_in_bytes", err, "%lld",
 					(long long)r->mem_swap);
 			if (ret < 0)

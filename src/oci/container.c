@@ -408,7 +408,8 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 		snprintf(p, sizeof(p), "/proc/%d", pid);
 		cap_err tmp = { 0 };
 		if (cg_writef(p, "oom_score_adj", &tmp, "%d", s->proc.oom_score_adj) < 0) {
-			r = cap_errf(err, tmp.errnum, "process.oomScoreAdj: %s", tmp.msg);
+			cap_errf(err, 0, "process.oomScoreAdj: %s", tmp.msg);   /* has the strerror */
+			r = tmp.errnum ? -tmp.errnum : -EINVAL;
 			goto fail;
 		}
 	}

@@ -148,7 +148,9 @@ int oci_hooks_run(const struct oci_hooks *hooks, enum oci_hook_kind kind, const 
 			cap_warn("%s", e.msg);
 			continue;
 		}
-		return cap_errf(err, e.errnum, "%s", e.msg);
+		if (!err->set)
+			*err = e;   /* e.msg already ends with the strerror text */
+		return e.errnum ? -e.errnum : -EINVAL;
 	}
 	return 0;
 }

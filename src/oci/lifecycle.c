@@ -444,7 +444,7 @@ int oci_cmd_delete(const struct oci_opts *o, const char *id, bool force, cap_err
 	int r = oci_state_load(o->root, id, &st, err);
 	if (r < 0) {
 		/* runc: delete --force of an unknown container is not an error. */
-		if (force && strstr(err->msg, "does not exist")) {
+		if (force && r == -ENOENT) {
 			cap_err_clear(err);
 			oci_state_purge(o->root, id);
 			return 0;

@@ -128,8 +128,10 @@ int oci_state_load(const char *root, const char *id, struct oci_state *st, cap_e
 	snprintf(st->dir, sizeof(st->dir), "%s/%s", root, id);
 	st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->dirfd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return cap_errf(err, 0, "container %s does not exist", id);
+		if (errno == ENOENT || errno == ENOTDIR) {
+			cap_errf(err, 0, "container %s does not exist", id);
+			return -ENOENT;
+		}
 		return cap_errf(err, errno, "cannot open %s", st->dir);
 	}
 	if (flock(st->dirfd, LOCK_EX) < 0) {
@@ -139,7 +141,8 @@ int oci_state_load(const char *root, const char *id, struct oci_state *st, cap_e
 	int fd = openat(st->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		/* A create that died half-way; treat it as absent. */
-		r = cap_errf(err, 0, "container %s does not exist", id);
+		cap_errf(err, 0, "container %s does not exist", id);
+		r = -ENOENT;
 		goto fail;
 	}
 	st->j = json_loadfd(fd, 0, &je);

@@ -33,7 +33,7 @@ int oci_id_check(const char *id, cap_err *err);
 
 /* mkdir <root>/<id>; "container X already exists" if it does. Takes the lock. */
 int oci_state_new(const char *root, const char *id, struct oci_state *st, cap_err *err);
-/* Load and lock; "container X does not exist". Computes st->status. */
+/* Load and lock; "container X does not exist" (returns -ENOENT). Computes st->status. */
 int oci_state_load(const char *root, const char *id, struct oci_state *st, cap_err *err);
 /* Write st->j atomically. */
 int oci_state_save(struct oci_state *st, cap_err *err);

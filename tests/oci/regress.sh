@@ -213,3 +213,23 @@ new_bundle bighook -- true
 cfg "$BUNDLE" '.annotations = {"big": ("x" * 200000)} | .hooks = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "60"], "timeout": 1}]}'
 expect_rt_error oci-hook-timeout-big-state 'timed out' rt run --bundle "$BUNDLE" bighook
 track bighook
+
+# --- error text once: a cgroup write the kernel refuses says its reason once, not
+# "Device or resource busy: Device or resource busy".
+if is_capsule && [ -e "$(cg_dir memory /)/memory.limit_in_bytes" ]; then
+	new_bundle errtwice -- sh -c 'x=$(head -c 2000000 /dev/zero | tr "\0" a); sleep 30'
+	ct_create errtwice "$BUNDLE"
+	rt start errtwice >/dev/null 2>&1
+	wait_status errtwice running 50
+	rt update --memory 4k errtwice >"$TMPD/errtwice.out" 2>&1
+	urc=$?
+	msg=$(head -c 400 "$TMPD/errtwice.out" | tr '\n' '|')
+	if [ $urc -eq 0 ]; then
+		skip oci-error-reason-once "the kernel accepted a 4 KiB limit"
+	elif grep -Eq '(: [A-Z][a-z ]+)\1' "$TMPD/errtwice.out"; then
+		fail oci-error-reason-once "reason repeated: $msg"
+	else
+		pass oci-error-reason-once
+	fi
+	rt delete --force errtwice >/dev/null 2>&1
+fi
