@@ -119,13 +119,44 @@ int cg_v2_devices(const char *dir, const struct oci_resources *r, cap_err *err)
 		ret = cap_errf(err, errno, "cgroup: cannot open %s", dir);
 		goto out;
 	}
+	/* `update` replaces the rules: the programs attached before go, once the new one is in
+	 * (never a moment without rules), instead of piling up. */
+	__u32 old_ids[64];
+	__u32 n_old = 0;
+	memset(&a, 0, sizeof(a));
+	a.query.target_fd = (unsigned)cgfd;
+	a.query.attach_type = BPF_CGROUP_DEVICE;
+	a.query.prog_ids = (unsigned long)old_ids;
+	a.query.prog_cnt = sizeof(old_ids) / sizeof(old_ids[0]);
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &a, sizeof(a)) == 0)
+		n_old = a.query.prog_cnt;
 	memset(&a, 0, sizeof(a));
 	a.target_fd = (unsigned)cgfd;
 	a.attach_bpf_fd = (unsigned)prog;
 	a.attach_type = BPF_CGROUP_DEVICE;
 	a.attach_flags = BPF_F_ALLOW_MULTI;
-	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof(a)) < 0)
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof(a)) < 0) {
 		ret = cap_errf(err, errno, "cgroup: cannot attach the device rules to %s", dir);
+		goto out;
+	}
+	for (__u32 i = 0; i < n_old; i++) {
+		memset(&a, 0, sizeof(a));
+		a.prog_id = old_ids[i];
+		int ofd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof(a));
+		if (ofd < 0)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.target_fd = (unsigned)cgfd;
+		a.attach_bpf_fd = (unsigned)ofd;
+		a.attach_type = BPF_CGROUP_DEVICE;
+		int r = (int)syscall(SYS_bpf, BPF_PROG_DETACH, &a, sizeof(a));
+		int e = errno;
+		close(ofd);
+		if (r < 0 && e != ENOENT) {
+			ret = cap_errf(err, e, "cgroup: cannot detach the old device rules from %s", dir);
+			goto out;
+		}
+	}
 out:
 	if (cgfd >= 0)
 		close(cgfd);
