@@ -232,6 +232,14 @@ static int dispatch(struct oci_opts *g, int argc, char **argv, int i, cap_err *e
 {
 	const char *cmd = argv[i++];
 
+	/* exec's child enters the container as this binary: it runs from a sealed copy
+	 * (create and run decide in do_create, from the config). */
+	if (!strcmp(cmd, "exec")) {
+		int r = oci_reexec_sealed();
+		if (r < 0)
+			cap_debug("not running from a sealed copy of the binary: %s", strerror(-r));
+	}
+
 	if (!strcmp(cmd, "create") || !strcmp(cmd, "run")) {
 		struct oci_create_args a = { 0 };
 		bool detach = false, keep = false, nosub = false;

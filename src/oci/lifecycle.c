@@ -2,6 +2,7 @@
 #include "lifecycle.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -97,6 +98,16 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 		return r;
 	if (!spec->has_process)
 		return cap_errf(err, 0, "config.json: process: missing");
+	/* Until it execs, the init is this binary inside the container. Non-dumpable keeps
+	 * container processes from /proc/<init>/exe unless they may hold CAP_SYS_PTRACE over
+	 * the host's user namespace (no user namespace, the capability in the bounding set):
+	 * then run from a sealed copy (nothing done yet: the command simply starts again). */
+	if (!(spec->clone_flags & CLONE_NEWUSER) &&
+	    (!spec->proc.has_caps || (spec->proc.caps[CAPSET_BOUNDING] & (1ULL << CAP_SYS_PTRACE)))) {
+		r = oci_reexec_sealed();
+		if (r < 0)
+			cap_debug("not running from a sealed copy of the binary: %s", strerror(-r));
+	}
 	c->spec = spec;
 	c->proc = &spec->proc;
 	c->opts = o;

@@ -20,6 +20,10 @@ struct oci_exec_args {
 };
 
 /* Each returns the exit code to use (0 ok), or a negative errno with err filled. */
+/* sealed.c: re-exec from a sealed memfd copy of our binary unless already; returns only
+ * when already sealed (0) or when that is impossible (-errno; the caller goes on). */
+int oci_reexec_sealed(void);
+
 int oci_cmd_create(const struct oci_opts *o, const struct oci_create_args *a, cap_err *err);
 int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_err *err);
 int oci_cmd_start(const struct oci_opts *o, const char *id, cap_err *err);

@@ -33,6 +33,36 @@ else
 fi
 rt delete --force dumpable >/dev/null 2>&1
 
+# --- S1 (privileged): with CAP_SYS_PTRACE the container passes ptrace's checks whatever the
+# dumpable flag; the init (and exec's child) must then be a sealed copy of the runtime, not
+# the host's file: /proc/1/exe is a memfd, and cannot be written.
+ALLCAPS='[range(0; 41)] | map("CAP_" + (["CHOWN","DAC_OVERRIDE","DAC_READ_SEARCH","FOWNER","FSETID","KILL","SETGID","SETUID","SETPCAP","LINUX_IMMUTABLE","NET_BIND_SERVICE","NET_BROADCAST","NET_ADMIN","NET_RAW","IPC_LOCK","IPC_OWNER","SYS_MODULE","SYS_RAWIO","SYS_CHROOT","SYS_PTRACE","SYS_PACCT","SYS_ADMIN","SYS_BOOT","SYS_NICE","SYS_RESOURCE","SYS_TIME","SYS_TTY_CONFIG","MKNOD","LEASE","AUDIT_WRITE","AUDIT_CONTROL","SETFCAP","MAC_OVERRIDE","MAC_ADMIN","SYSLOG","WAKE_ALARM","BLOCK_SUSPEND","AUDIT_READ","PERFMON","BPF","CHECKPOINT_RESTORE"][.])) | map(select(. as $c | $bnd | index($c)))'
+# (only what our own bounding set has: a sandbox may lack some)
+bnd=$(capsh --decode="$(awk '/^CapBnd/ { print $2 }' /proc/self/status)" 2>/dev/null | sed 's/.*=//' | tr a-z A-Z)
+new_bundle sealed -- true
+cfg "$BUNDLE" ".process.capabilities |= map_values($ALLCAPS)" --arg bnd "${bnd:-CAP_SYS_PTRACE}"
+ct_create sealed "$BUNDLE"
+if [ $RC -ne 0 ]; then
+	fail oci-init-sealed-binary "create exit $RC: $(head -c 300 "$TMPD/sealed.create")"
+elif ! is_capsule; then
+	skip oci-init-sealed-binary "capsule-specific (memfd name)"
+else
+	OUT=$TMPD/sealed.out
+	timeout -k 5 20 "$RUNTIME" --root "$ROOT" exec sealed sh -c \
+		'echo "exe=$(readlink /proc/1/exe)"; (echo x >>/proc/1/exe) 2>/dev/null && echo written; echo done' \
+		>"$OUT" 2>&1 </dev/null
+	if ! grep -qx done "$OUT"; then
+		fail oci-init-sealed-binary "exec failed: $(said)"
+	elif grep -qx written "$OUT"; then
+		fail oci-init-sealed-binary "the container wrote the runtime's binary: $(said)"
+	elif ! grep -q '^exe=/memfd:' "$OUT"; then
+		fail oci-init-sealed-binary "the init runs the host's binary file: $(said)"
+	else
+		pass oci-init-sealed-binary
+	fi
+fi
+rt delete --force sealed >/dev/null 2>&1
+
 # --- S2: an image whose /dev is an absolute symlink to a host directory ($TMPD/victim here)
 # that also exists inside the rootfs. The /dev tmpfs lands inside the rootfs; the device
 # nodes, /dev/ptmx and the linux.devices entry must too, and the host files stay as they were.
