@@ -18,7 +18,7 @@
 
 #include "../lib/log.h"
 
-static int write_pid_file(const char *path, pid_t pid, cap_err *err)
+int oci_write_pid_file(const char *path, pid_t pid, cap_err *err)
 {
 	char tmp[PATH_MAX + 16], buf[32];
 	if (!path)
@@ -34,6 +34,15 @@ static int write_pid_file(const char *path, pid_t pid, cap_err *err)
 		return cap_errf(err, e, "--pid-file %s", path);
 	}
 	return 0;
+}
+
+void oci_forward_mask(sigset_t *mask)
+{
+	sigemptyset(mask);
+	for (int s = 1; s < 32; s++)
+		if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS && s != SIGILL &&
+		    s != SIGFPE && s != SIGTRAP && s != SIGABRT)
+			sigaddset(mask, s);
 }
 
 static void iso_now(char *buf, size_t sz)
@@ -77,7 +86,7 @@ static int spawned(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 	int r = oci_state_save(st, err);
 	if (r < 0)
 		return r;
-	return write_pid_file(c->pid_file, st->pid, err);
+	return oci_write_pid_file(c->pid_file, st->pid, err);
 }
 
 static int do_create(const struct oci_opts *o, const struct oci_create_args *a, bool run,
@@ -305,11 +314,7 @@ int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_e
 	memset(&spec, 0, sizeof(spec));
 	oci_ctx_init(&c);
 	/* Signals to `run` go to the container (handled below), not to us. */
-	sigemptyset(&mask);
-	for (int s = 1; s < 32; s++)
-		if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS && s != SIGILL &&
-		    s != SIGFPE && s != SIGTRAP && s != SIGABRT)
-			sigaddset(&mask, s);
+	oci_forward_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	r = do_create(o, a, true, &c, &spec, &st, err);
 	if (r < 0)

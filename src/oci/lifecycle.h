@@ -24,6 +24,11 @@ struct oci_exec_args {
  * when already sealed (0) or when that is impossible (-errno; the caller goes on). */
 int oci_reexec_sealed(void);
 
+/* Write pid to path (NULL: nothing) atomically, via a temporary file and rename. */
+int oci_write_pid_file(const char *path, pid_t pid, cap_err *err);
+/* The signals run and exec forward to the container's process (blocked while they wait). */
+void oci_forward_mask(sigset_t *mask);
+
 int oci_cmd_create(const struct oci_opts *o, const struct oci_create_args *a, cap_err *err);
 int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_err *err);
 int oci_cmd_start(const struct oci_opts *o, const char *id, cap_err *err);

@@ -159,17 +159,10 @@ int oci_cmd_exec(const struct oci_opts *o, const struct oci_exec_args *a, cap_er
 		r = pid;
 		goto out;
 	}
-	if (a->pid_file) {
-		char tmp[PATH_MAX + 16], buf[32];
-		snprintf(tmp, sizeof(tmp), "%s.tmp", a->pid_file);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int n = snprintf(buf, sizeof(buf), "%d", pid);
-		if (fd < 0 || write(fd, buf, (size_t)n) != n || close(fd) < 0 || rename(tmp, a->pid_file) < 0) {
-			r = cap_errf(err, errno, "--pid-file %s", a->pid_file);
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			goto out;
-		}
+	if ((r = oci_write_pid_file(a->pid_file, pid, err)) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto out;
 	}
 	if (a->detach) {
 		r = 0;
@@ -178,11 +171,7 @@ int oci_cmd_exec(const struct oci_opts *o, const struct oci_exec_args *a, cap_er
 	{
 		/* Signals to exec go to the process; a pty of ours is relayed to our stdio. */
 		sigset_t mask, old;
-		sigemptyset(&mask);
-		for (int sg = 1; sg < 32; sg++)
-			if (sg != SIGKILL && sg != SIGSTOP && sg != SIGSEGV && sg != SIGBUS && sg != SIGILL &&
-			    sg != SIGFPE && sg != SIGTRAP && sg != SIGABRT)
-				sigaddset(&mask, sg);
+		oci_forward_mask(&mask);
 		sigprocmask(SIG_BLOCK, &mask, &old);
 		int master = c.console_ours >= 0 ? oci_recv_fd(c.console_ours) : -1;
 		status = 0;
