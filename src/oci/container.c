@@ -114,6 +114,8 @@ static int join_namespaces(struct oci_ctx *c, bool pid_too, cap_err *err)
 			int f = c->ns_flag[i];
 			if ((pass == 0) != (f == CLONE_NEWUSER))
 				continue;
+			if (f == CLONE_NEWUSER && c->userns_joined)
+				continue;   /* the intermediate process joined it before cloning us */
 			if (f == CLONE_NEWPID && !pid_too)
 				continue;
 			if (setns(c->ns_fd[i], f) < 0)
@@ -139,6 +141,10 @@ static int container_init(struct oci_ctx *c, int fd)
 	 * write the host's binary (CVE-2019-5736). execve makes the program dumpable again. */
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Cloned by an intermediate process: the runtime learns our pid from this message's
+	 * credentials (SO_PASSCRED), translated to its pid namespace. */
+	if (c->userns_joined && send(fd, "P", 1, MSG_NOSIGNAL) < 0)
+		_exit(1);
 	r = sync_recv(fd, msg, SYNC_MAX);
 	if (r <= 0 || msg[0] != 'G')
 		_exit(1);
@@ -168,7 +174,7 @@ static int container_init(struct oci_ctx *c, int fd)
 		}
 		close(tfd);
 	}
-	if (s->clone_flags & CLONE_NEWUSER) {
+	if ((s->clone_flags & CLONE_NEWUSER) || c->userns_joined) {
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 			cap_errf(&err, errno, "cannot become root in the user namespace");
 			child_fail(fd, &err);
@@ -313,6 +319,70 @@ static int child_error(int fd, int r, cap_err *err)
 	return r;
 }
 
+/* A user namespace given by path: the namespaces we create must belong to it, so they are
+ * made by a clone from inside it. An intermediate process joins it and clones the init with
+ * CLONE_PARENT (the init stays our child); the init's first message carries its pid. */
+static int spawn_in_userns(struct oci_ctx *c, int userns_fd, unsigned long cf, int sv[2], pid_t *pidp,
+			   cap_err *err)
+{
+	int one = 1, status = 0;
+	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		return cap_errf(err, errno, "setsockopt(SO_PASSCRED)");
+	pid_t mid = fork();
+	if (mid < 0)
+		return cap_errf(err, errno, "fork");
+	if (mid == 0) {
+		cap_err e = { 0 };
+		close(sv[0]);
+		prctl(PR_SET_DUMPABLE, 0);
+		if (setns(userns_fd, CLONE_NEWUSER) < 0) {
+			cap_errf(&e, errno, "cannot join the user namespace");
+			child_fail(sv[1], &e);
+		}
+		c->userns_joined = true;
+		pid_t p = (pid_t)syscall(SYS_clone, cf | CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (p < 0) {
+			cap_errf(&e, errno, "cannot create the container process in the user namespace (clone)");
+			child_fail(sv[1], &e);
+		}
+		if (p == 0) {
+			container_init(c, sv[1]);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	/* Only the init holds the child's end now: EOF if it dies before its first word. */
+	close(sv[1]);
+	sv[1] = -1;
+	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+		;
+	char buf[sizeof(err->msg) + 2];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+	} cm;
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			     .msg_controllen = sizeof(cm.b) };
+	ssize_t n;
+	do
+		n = recvmsg(sv[0], &mh, status == 0 ? 0 : MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	int zero = 0;
+	setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &zero, sizeof(zero));
+	if (n > 1 && buf[0] == 'E') {
+		buf[n] = 0;
+		return cap_errf(err, 0, "%s", buf + 1);
+	}
+	struct cmsghdr *ch = CMSG_FIRSTHDR(&mh);
+	if (n != 1 || buf[0] != 'P' || !ch || ch->cmsg_type != SCM_CREDENTIALS)
+		return cap_errf(err, 0, "container init died before it started");
+	struct ucred uc;
+	memcpy(&uc, CMSG_DATA(ch), sizeof(uc));
+	*pidp = uc.pid;
+	return 0;
+}
+
 pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 {
 	struct oci_spec *s = c->spec;
@@ -337,17 +407,27 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 			}
 		}
 	unsigned long cf = (unsigned long)s->clone_flags & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME);
-	pid = (pid_t)syscall(SYS_clone, cf | SIGCHLD, NULL, NULL, NULL, NULL);
-	if (pid < 0) {
-		r = cap_errf(err, errno, "cannot create the container process (clone)");
-		goto fail;
+	int userns_fd = -1;
+	for (int i = 0; i < c->n_ns_fd; i++)
+		if (c->ns_flag[i] == CLONE_NEWUSER)
+			userns_fd = c->ns_fd[i];
+	if (userns_fd >= 0) {
+		if ((r = spawn_in_userns(c, userns_fd, cf, sv, &pid, err)) < 0)
+			goto fail;
+	} else {
+		pid = (pid_t)syscall(SYS_clone, cf | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid < 0) {
+			r = cap_errf(err, errno, "cannot create the container process (clone)");
+			goto fail;
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			container_init(c, sv[1]);
+			_exit(1);
+		}
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		container_init(c, sv[1]);
-		_exit(1);
-	}
-	close(sv[1]);
+	if (sv[1] >= 0)
+		close(sv[1]);
 	sv[1] = -1;
 	if (pidns_fd >= 0) {
 		setns(pidns_fd, CLONE_NEWPID);

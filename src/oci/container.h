@@ -48,6 +48,7 @@ struct oci_ctx {
 	int preserve_fds;
 	bool no_pivot, no_new_keyring;
 	bool exec_mode;             /* capsule exec: join, don't create */
+	bool userns_joined;         /* init: cloned inside the user namespace given by path */
 	const char *exec_path;      /* resolved program path */
 	char *hook_state;           /* state JSON for in-container hooks */
 	/* Called by oci_container_spawn once the child is in its cgroup, while it is still

@@ -111,7 +111,7 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 	 * container processes from /proc/<init>/exe unless they may hold CAP_SYS_PTRACE over
 	 * the host's user namespace (no user namespace, the capability in the bounding set):
 	 * then run from a sealed copy (nothing done yet: the command simply starts again). */
-	if (!(spec->clone_flags & CLONE_NEWUSER) &&
+	if (!oci_spec_userns(spec) &&
 	    (!spec->proc.has_caps || (spec->proc.caps[CAPSET_BOUNDING] & (1ULL << CAP_SYS_PTRACE)))) {
 		r = oci_reexec_sealed();
 		if (r < 0)
@@ -181,7 +181,7 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 			goto fail_cg;
 		}
 		/* The container's root must be able to open it after a user namespace switch. */
-		if (spec->clone_flags & CLONE_NEWUSER) {
+		if (spec->n_uidmap || spec->n_gidmap) {
 			uid_t u = 0;
 			gid_t g = 0;
 			for (size_t i = 0; i < spec->n_uidmap; i++)

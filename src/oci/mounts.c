@@ -302,7 +302,7 @@ static int make_device(struct oci_ctx *c, int rootfd, const char *path, char typ
 		goto out;
 	}
 	/* mknod is not allowed in a user namespace: bind the host's node instead. */
-	if (c->spec->clone_flags & CLONE_NEWUSER) {
+	if (oci_spec_userns(c->spec)) {
 		fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			close(fd);

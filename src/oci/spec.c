@@ -543,8 +543,10 @@ static int parse_linux(json_t *l, struct oci_spec *s, cap_err *err)
 	}
 	TRY(parse_idmaps(l, "uidMappings", &s->uidmap, &s->n_uidmap, err));
 	TRY(parse_idmaps(l, "gidMappings", &s->gidmap, &s->n_gidmap, err));
-	if ((s->n_uidmap || s->n_gidmap) && !(s->clone_flags & CLONE_NEWUSER))
-		return bad(err, "linux.uidMappings: mappings need a new user namespace");
+	/* With a user namespace joined by path the mappings are informative (runc wants them):
+	 * they say whom the rootfs and the exec fifo belong to. */
+	if ((s->n_uidmap || s->n_gidmap) && !oci_spec_userns(s))
+		return bad(err, "linux.uidMappings: mappings need a user namespace");
 	if ((s->clone_flags & CLONE_NEWUSER) && (!s->n_uidmap || !s->n_gidmap))
 		return bad(err, "linux.uidMappings: a new user namespace needs uid and gid mappings");
 	a = NULL;

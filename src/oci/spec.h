@@ -4,6 +4,7 @@
 #ifndef CAPSULE_OCI_SPEC_H
 #define CAPSULE_OCI_SPEC_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -132,6 +133,15 @@ struct oci_spec {
 };
 
 /* Parse config.json at path (file name used in messages as "config.json"). */
+/* The container has a user namespace: a new one, or one joined by path. */
+static inline bool oci_spec_userns(const struct oci_spec *s)
+{
+	for (size_t i = 0; i < s->n_ns; i++)
+		if (s->ns[i].flag == CLONE_NEWUSER)
+			return true;
+	return false;
+}
+
 int oci_spec_load(const char *path, struct oci_spec *spec, cap_err *err);
 /* Parse an already loaded tree; takes ownership of root. */
 int oci_spec_parse(json_t *root, struct oci_spec *spec, cap_err *err);

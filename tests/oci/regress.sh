@@ -263,3 +263,37 @@ if is_capsule && [ -e "$(cg_dir memory /)/memory.limit_in_bytes" ]; then
 	fi
 	rt delete --force errtwice >/dev/null 2>&1
 fi
+
+# --- B2: joining a user namespace by path: the namespaces the container creates belong to
+# it (so the container's root may set its hostname), and uidMappings are accepted with it.
+chmod 755 "$TMPD"
+new_bundle uholder -- sleep 30
+cfg "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+	| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+	| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+	| .mounts |= map(select(.type != "cgroup"))'
+chown -R 100000:100000 "$BUNDLE/rootfs"
+ct_create uholder "$BUNDLE"
+upid=$(ct_pid uholder)
+new_bundle ujoin -- sh -c 'readlink /proc/self/ns/user; readlink /proc/self/ns/uts; hostname; id -u'
+cfg "$BUNDLE" '.linux.namespaces += [{"type": "user", "path": $p}] | .hostname = "joined"
+	| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+	| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+	| .mounts |= map(select(.type != "cgroup"))' --arg p "/proc/$upid/ns/user"
+chown -R 100000:100000 "$BUNDLE/rootfs"
+if [ -z "$upid" ] || [ "$upid" = null ]; then
+	fail oci-join-userns-path "holder not created: $(head -c 300 "$TMPD/uholder.create")"
+else
+	ct_run ujoin ujoin "$BUNDLE"
+	if [ $RC -ne 0 ]; then
+		fail oci-join-userns-path "exit $RC: $(said)"
+	elif [ "$(sed -n 1p "$OUT")" != "$(ns_inode "$upid" user)" ]; then
+		fail oci-join-userns-path "not in the holder's user namespace: $(said)"
+	elif [ "$(sed -n 2p "$OUT")" = "$(ns_inode "$upid" uts)" ] || [ "$(sed -n 3p "$OUT")" != joined ] ||
+	     [ "$(sed -n 4p "$OUT")" != 0 ]; then
+		fail oci-join-userns-path "want its own uts namespace, hostname 'joined', uid 0: $(said)"
+	else
+		pass oci-join-userns-path
+	fi
+fi
+rt delete --force uholder >/dev/null 2>&1

@@ -122,7 +122,7 @@ static void errors_name_the_json_path(void)
 		{ "linux.resources.cpu", "{\"period\":5}", "linux.resources.cpu.period" },
 		{ "linux.resources.devices", "[{\"allow\":true,\"type\":\"x\"}]", "linux.resources.devices[0].type" },
 		{ "linux.uidMappings", "[{\"containerID\":0,\"hostID\":1000,\"size\":1}]",
-		  "mappings need a new user namespace" },
+		  "mappings need a user namespace" },
 		{ "linux.rootfsPropagation", "\"sideways\"", "linux.rootfsPropagation" },
 		{ "linux.sysctl", "{\"../etc\":\"1\"}", "linux.sysctl.../etc" },
 		{ "hooks", "{\"prestart\":[{\"path\":\"rel\"}]}", "hooks.prestart[0].path" },
