@@ -5,21 +5,6 @@
 
 #define BP_ACPI_RSDP_ADDR 0x070
 
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
 
 const uint8_t *rt_acpi_rsdp(void)
 {
@@ -43,19 +28,19 @@ const uint8_t *rt_acpi_table(const char *sig)
 
 	if (!rsdp)
 		return NULL;
-	xsdt = rsdp[15] >= 2 && rd64(rsdp + 24);
-	sdt = (const uint8_t *)(uintptr_t)(xsdt ? rd64(rsdp + 24) : rd32(rsdp + 16));
+	xsdt = rsdp[15] >= 2 && rt_rd64(rsdp + 24);
+	sdt = (const uint8_t *)(uintptr_t)(xsdt ? rt_rd64(rsdp + 24) : rt_rd32(rsdp + 16));
 	entry = xsdt ? 8 : 4;
-	n = (rd32(sdt + 4) - 36) / entry;
+	n = (rt_rd32(sdt + 4) - 36) / entry;
 	if (!memcmp(sig, "DSDT", 4)) {
 		fadt = rt_acpi_table("FACP");
 		if (!fadt)
 			return NULL;
-		return (const uint8_t *)(uintptr_t)(rd32(fadt + 4) >= 148 && rd64(fadt + 140) ? rd64(fadt + 140)
-												 : rd32(fadt + 40));
+		return (const uint8_t *)(uintptr_t)(rt_rd32(fadt + 4) >= 148 && rt_rd64(fadt + 140) ? rt_rd64(fadt + 140)
+												 : rt_rd32(fadt + 40));
 	}
 	for (i = 0; i < n; i++) {
-		const uint8_t *t = (const uint8_t *)(uintptr_t)(xsdt ? rd64(sdt + 36 + i * 8) : rd32(sdt + 36 + i * 4));
+		const uint8_t *t = (const uint8_t *)(uintptr_t)(xsdt ? rt_rd64(sdt + 36 + i * 8) : rt_rd32(sdt + 36 + i * 4));
 
 		if (!memcmp(t, sig, 4))
 			return t;

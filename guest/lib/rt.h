@@ -110,6 +110,23 @@ static inline void rt_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 /* Freestanding compilers may emit calls to these. */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
+
+/* Little-endian loads from unaligned table bytes (ACPI, boot_params). */
+static inline uint32_t rt_rd32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint64_t rt_rd64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
 size_t strlen(const char *s);
 int memcmp(const void *a, const void *b, size_t n);
 

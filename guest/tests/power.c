@@ -11,23 +11,6 @@
 #include "io.h"
 #include "rt.h"
 
-#define BP_ACPI_RSDP_ADDR 0x070
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
 
 static int sum_ok(const uint8_t *p, uint32_t n)
 {
@@ -38,24 +21,10 @@ static int sum_ok(const uint8_t *p, uint32_t n)
 	return s == 0;
 }
 
-static const uint8_t *find_rsdp(void)
-{
-	uint64_t a;
-	uintptr_t p;
-
-	memcpy(&a, rt_boot_params() + BP_ACPI_RSDP_ADDR, 8);
-	if (a)
-		return (const uint8_t *)(uintptr_t)a;
-	for (p = 0xe0000; p < 0x100000; p += 16)
-		if (!memcmp((const void *)p, "RSD PTR ", 8))
-			return (const uint8_t *)p;
-	return NULL;
-}
-
 /* The SLP_TYP of \_S5 in the AML: "_S5_", PackageOp, PkgLength, NumElements, first element. */
 static int s5_slp_typ(const uint8_t *dsdt)
 {
-	uint32_t len = rd32(dsdt + 4), i;
+	uint32_t len = rt_rd32(dsdt + 4), i;
 
 	for (i = 36; i + 8 < len; i++) {
 		const uint8_t *p = dsdt + i;
@@ -105,7 +74,7 @@ static long linger(long unused)
 
 int guest_main(void)
 {
-	const uint8_t *rsdp = find_rsdp(), *sdt, *fadt = NULL, *dsdt;
+	const uint8_t *rsdp = rt_acpi_rsdp(), *sdt, *fadt = NULL, *dsdt;
 	int xsdt, sums = 1, slp_typ;
 	uint32_t n, i, entry, pm1a_cnt;
 	uint8_t reset_space = 0, reset_value = 0;
@@ -128,19 +97,19 @@ int guest_main(void)
 		rt_puts("power: no RSDP\n");
 		return RT_EXIT_FAIL;
 	}
-	xsdt = rsdp[15] >= 2 && rd64(rsdp + 24);
-	sums &= sum_ok(rsdp, 20) && (rsdp[15] < 2 || sum_ok(rsdp, rd32(rsdp + 20)));
-	sdt = (const uint8_t *)(uintptr_t)(xsdt ? rd64(rsdp + 24) : rd32(rsdp + 16));
-	sums &= sum_ok(sdt, rd32(sdt + 4));
+	xsdt = rsdp[15] >= 2 && rt_rd64(rsdp + 24);
+	sums &= sum_ok(rsdp, 20) && (rsdp[15] < 2 || sum_ok(rsdp, rt_rd32(rsdp + 20)));
+	sdt = (const uint8_t *)(uintptr_t)(xsdt ? rt_rd64(rsdp + 24) : rt_rd32(rsdp + 16));
+	sums &= sum_ok(sdt, rt_rd32(sdt + 4));
 	entry = xsdt ? 8 : 4;
-	n = (rd32(sdt + 4) - 36) / entry;
+	n = (rt_rd32(sdt + 4) - 36) / entry;
 	rt_printf("power: rsdp at %p rev %u, %s with %u tables:", (const void *)rsdp, rsdp[15],
 		  xsdt ? "xsdt" : "rsdt", n);
 	for (i = 0; i < n; i++) {
-		const uint8_t *t = (const uint8_t *)(uintptr_t)(xsdt ? rd64(sdt + 36 + i * 8) : rd32(sdt + 36 + i * 4));
+		const uint8_t *t = (const uint8_t *)(uintptr_t)(xsdt ? rt_rd64(sdt + 36 + i * 8) : rt_rd32(sdt + 36 + i * 4));
 
 		rt_printf(" %c%c%c%c", t[0], t[1], t[2], t[3]);
-		sums &= sum_ok(t, rd32(t + 4));
+		sums &= sum_ok(t, rt_rd32(t + 4));
 		if (!memcmp(t, "FACP", 4))
 			fadt = t;
 	}
@@ -149,11 +118,11 @@ int guest_main(void)
 		rt_puts("power: no FADT\n");
 		return RT_EXIT_FAIL;
 	}
-	dsdt = (const uint8_t *)(uintptr_t)(rd32(fadt + 4) >= 148 && rd64(fadt + 140) ? rd64(fadt + 140) :
-					     rd32(fadt + 40));
-	sums &= !memcmp(dsdt, "DSDT", 4) && sum_ok(dsdt, rd32(dsdt + 4));
-	pm1a_cnt = rd32(fadt + 64);
-	if (rd32(fadt + 4) >= 129) {
+	dsdt = (const uint8_t *)(uintptr_t)(rt_rd32(fadt + 4) >= 148 && rt_rd64(fadt + 140) ? rt_rd64(fadt + 140) :
+					     rt_rd32(fadt + 40));
+	sums &= !memcmp(dsdt, "DSDT", 4) && sum_ok(dsdt, rt_rd32(dsdt + 4));
+	pm1a_cnt = rt_rd32(fadt + 64);
+	if (rt_rd32(fadt + 4) >= 129) {
 		reset_space = fadt[116];
 		memcpy(&reset_addr, fadt + 120, 8);
 		reset_value = fadt[128];
