@@ -172,6 +172,16 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 		json_object_set(st->j, "annotations", spec->annotations);
 	if (spec->hooks_json)
 		json_object_set(st->j, "hooks", spec->hooks_json);
+	{
+		/* exec's defaults and confinement as they were at create: the bundle may change
+		 * or go away, and exec must not run with less than the container has. */
+		json_t *ex = json_object(), *pj = json_object_get(spec->root, "process");
+		if (pj)
+			json_object_set(ex, "process", pj);
+		if (spec->seccomp)
+			json_object_set(ex, "seccomp", spec->seccomp);
+		json_object_set_new(st->j, "exec", ex);
+	}
 	st->id = a->id;
 	st->bundle = c->bundle;
 

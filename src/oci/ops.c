@@ -109,13 +109,20 @@ int oci_cmd_exec(const struct oci_opts *o, const struct oci_exec_args *a, cap_er
 		r = cap_errf(err, 0, "cannot exec in container %s: it is %s", a->id, oci_status_name(st.status));
 		goto out;
 	}
-	/* The container's own config gives the defaults and the confinement (seccomp): without
-	 * it the process would run unconfined, so exec fails instead. */
-	if (!st.bundle) {
+	/* The container's config as recorded at create gives the defaults and the confinement
+	 * (seccomp). A container created before that was recorded uses its bundle's config,
+	 * and exec fails rather than run unconfined when that cannot be loaded. */
+	json_t *ex = json_object_get(st.j, "exec");
+	if (json_is_object(ex)) {
+		json_t *pj = json_object_get(ex, "process"), *sc = json_object_get(ex, "seccomp");
+		spec.root = json_object();
+		if (pj)
+			json_object_set(spec.root, "process", pj);
+		spec.seccomp = sc;   /* borrowed from st.j, which outlives spec */
+	} else if (!st.bundle) {
 		r = cap_errf(err, 0, "exec: container %s: its state names no bundle", a->id);
 		goto out;
-	}
-	{
+	} else {
 		char cfg[PATH_MAX + 16];
 		snprintf(cfg, sizeof(cfg), "%s/config.json", st.bundle);
 		if ((r = oci_spec_load(cfg, &spec, err)) < 0) {

@@ -88,17 +88,39 @@ else
 	pass oci-dev-symlink-host
 fi
 
-# --- S3: exec must not run an unconfined process when the bundle's config.json (which holds
-# the seccomp profile and the defaults) cannot be read: it fails and runs nothing.
+# --- S3: exec runs with the confinement the container was created with, whatever happens to
+# the bundle: not without seccomp when config.json is replaced or gone.
 new_bundle noconfig -- sleep 30
+cfg "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+	"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
 ct_create noconfig "$BUNDLE"
+MKDIR='mkdir /tmp/d$$ 2>/dev/null; echo rc=$?'
 if [ $RC -ne 0 ]; then
-	fail oci-exec-no-config "create exit $RC: $(head -c 300 "$TMPD/noconfig.create")"
+	fail oci-exec-confined-as-created "create exit $RC: $(head -c 300 "$TMPD/noconfig.create")"
 else
+	cfg "$BUNDLE" 'del(.linux.seccomp)'
+	changed=$(timeout -k 5 20 "$RUNTIME" --root "$ROOT" exec noconfig sh -c "$MKDIR" 2>&1 </dev/null)
 	mv "$BUNDLE/config.json" "$BUNDLE/config.json.away"
-	expect_rt_error oci-exec-no-config 'config\.json' rt exec noconfig sh -c "touch /exec-ran"
-	[ -e "$BUNDLE/rootfs/exec-ran" ] && fail oci-exec-no-config-ran "exec ran the process without its config"
+	gone=$(timeout -k 5 20 "$RUNTIME" --root "$ROOT" exec noconfig sh -c "$MKDIR" 2>&1 </dev/null)
+	grc=$?
 	mv "$BUNDLE/config.json.away" "$BUNDLE/config.json"
+	if [ "$changed" != rc=1 ]; then
+		fail oci-exec-confined-as-created "config.json without seccomp: exec's mkdir said '$changed', want rc=1 (EPERM)"
+	elif [ $grc -eq 0 ] && [ "$gone" != rc=1 ]; then
+		fail oci-exec-confined-as-created "config.json gone: exec's mkdir said '$gone', want rc=1 or exec to fail"
+	else
+		pass oci-exec-confined-as-created
+	fi
+	# A state from before exec's settings were recorded: the bundle's config is needed, and
+	# exec fails (runs nothing) when it cannot be loaded.
+	if is_capsule; then
+		sj=$ROOT/noconfig/state.json
+		jq -c 'del(.exec)' "$sj" >"$sj.new" && mv "$sj.new" "$sj"
+		mv "$BUNDLE/config.json" "$BUNDLE/config.json.away"
+		expect_rt_error oci-exec-no-config 'config\.json' rt exec noconfig sh -c "touch /exec-ran"
+		[ -e "$BUNDLE/rootfs/exec-ran" ] && fail oci-exec-no-config-ran "exec ran the process without its config"
+		mv "$BUNDLE/config.json.away" "$BUNDLE/config.json"
+	fi
 fi
 rt delete --force noconfig >/dev/null 2>&1
 
