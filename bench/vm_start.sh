@@ -24,9 +24,11 @@ fi
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 for i in $(seq "$RUNS"); do
+	launch=$EPOCHREALTIME
 	s=$(date +%s%N)
 	"$CAPSULE" vm run --kernel "$GUEST" --memory 64 --boot-timer --console none 2>"$t/err" >/dev/null
 	e=$(date +%s%N)
+	awk -v l="$launch" '/^first-entry:/ {printf "%.3f\n", ($2 - l) * 1000}' "$t/err" >>"$t/entrywall"
 	awk '/^start:/ {print $2}' "$t/err" >>"$t/cpu"
 	awk '/^boot:/ {print $2}' "$t/err" >>"$t/boot"
 	awk '/^vmm:/ {print $2}' "$t/err" >>"$t/rss"
@@ -60,6 +62,7 @@ fi
 printf "%-44s %12s %12s\n" "metric (median, p90)" "capsule" "qemu microvm"
 printf "%-44s %12s %12s\n" "start CPU-ms (process -> first guest insn)" "$(median <"$t/cpu") / $(p90 <"$t/cpu")" \
 	"$( [ -s "$t/qcpu" ] && echo "$(median <"$t/qcpu") / $(p90 <"$t/qcpu")" || echo n/a)"
+printf "%-44s %12s %12s\n" "start wall ms (launch -> first guest insn)" "$(median <"$t/entrywall") / $(p90 <"$t/entrywall")" "n/a"
 printf "%-44s %12s %12s\n" "wall ms (exec -> guest exited / QMP ready)" "$(median <"$t/wall") / $(p90 <"$t/wall")" \
 	"$( [ -s "$t/qwall" ] && echo "$(median <"$t/qwall") / $(p90 <"$t/qwall")" || echo n/a)"
 printf "%-44s %12s %12s\n" "boot-timer ms (VM start -> guest init)" "$(median <"$t/boot")" "n/a"

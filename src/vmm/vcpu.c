@@ -244,8 +244,10 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	if (v->index == 0 && !atomic_exchange(&vm->first_entry_done, 1))
+	if (v->index == 0 && !atomic_exchange(&vm->first_entry_done, 1)) {
 		vm->start_cpu_ms = vm_process_cpu_ms();
+		clock_gettime(CLOCK_REALTIME, &vm->first_entry);
+	}
 	for (;;) {
 		if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPED)
 			break;

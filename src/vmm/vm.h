@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "../lib/error.h"
 #include "../lib/evloop.h"
@@ -120,6 +121,7 @@ struct vm {
 	bool boot_timer;
 	uint64_t t_vm_start_ns;         /* just before the first KVM_RUN */
 	double start_cpu_ms;            /* process CPU time when the BSP first entered the guest */
+	struct timespec first_entry;    /* CLOCK_REALTIME then, so callers can measure wall time from their launch */
 	atomic_int first_entry_done;
 };
 
