@@ -15,6 +15,7 @@
 #include "../devices/acpi_pm.h"
 #include "boot.h"
 #include "layout.h"
+#include "loader.h"
 
 #define ACPI_OEM_TABLE_ID "CAPSULE "
 #define ACPI_CREATOR_ID   "CAPS"
@@ -182,15 +183,6 @@ static const uint8_t dsdt_aml[] = {
 	0x08, 0x5F, 0x53, 0x35, 0x5F, 0x12, 0x08, 0x04, 0x0A, ACPI_SLP_TYP_S5, 0x0A, ACPI_SLP_TYP_S5, 0x00, 0x00,
 };
 
-static uint8_t acpi_checksum(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum = (uint8_t)(sum + b[i]);
-	return (uint8_t)(0 - sum);
-}
-
 static void acpi_header_init(struct acpi_header *h, const char sig[4], uint32_t len, uint8_t rev)
 {
 	memcpy(h->signature, sig, 4);
@@ -333,10 +325,10 @@ int acpi_write_tables(struct guest_mem *m, int ncpus, const struct acpi_mmio_dev
 	const size_t sdts[] = { o_xsdt, o_fadt, o_dsdt, o_madt };
 	for (size_t i = 0; i < sizeof(sdts) / sizeof(sdts[0]); i++) {
 		struct acpi_header *h = (struct acpi_header *)(buf + sdts[i]);
-		h->checksum = acpi_checksum(h, h->length);
+		h->checksum = boot_checksum(h, h->length);
 	}
-	rsdp->checksum = acpi_checksum(rsdp, 20);
-	rsdp->extended_checksum = acpi_checksum(rsdp, sizeof(*rsdp));
+	rsdp->checksum = boot_checksum(rsdp, 20);
+	rsdp->extended_checksum = boot_checksum(rsdp, sizeof(*rsdp));
 
 	int r = guest_mem_write(m, base, buf, total);
 	free(buf);

@@ -85,4 +85,14 @@ struct pvh_args {
 };
 int pvh_write_start_info(struct guest_mem *m, const struct pvh_args *a);
 
+/* The byte that makes n bytes sum to zero: the checksum rule of both the MP table and ACPI. */
+static inline uint8_t boot_checksum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t sum = 0;
+	while (n--)
+		sum = (uint8_t)(sum + *b++);
+	return (uint8_t)(0 - sum);
+}
+
 #endif

@@ -85,14 +85,6 @@ _Static_assert(sizeof(struct mpc_bus) == 8, "bus");
 _Static_assert(sizeof(struct mpc_ioapic) == 8, "ioapic");
 _Static_assert(sizeof(struct mpc_intsrc) == 8, "intsrc");
 
-static uint8_t checksum(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-	while (n--)
-		s += *p++;
-	return (uint8_t)-s;
-}
-
 size_t mptable_size(int ncpus)
 {
 	return sizeof(struct mpf_intel) + sizeof(struct mpc_table) + (size_t)ncpus * sizeof(struct mpc_cpu) +
@@ -113,7 +105,7 @@ int mptable_write(struct guest_mem *m, int ncpus)
 
 	struct mpf_intel mpf = { .signature = "_MP_", .length = 1, .specification = 4 };
 	mpf.physptr = (uint32_t)(BOOT_MPTABLE_ADDR + sizeof(mpf));
-	mpf.checksum = checksum((const uint8_t *)&mpf, sizeof(mpf));
+	mpf.checksum = boot_checksum(&mpf, sizeof(mpf));
 	memcpy(base, &mpf, sizeof(mpf));
 
 	uint8_t *tab = base + sizeof(mpf);
@@ -155,6 +147,6 @@ int mptable_write(struct guest_mem *m, int ncpus)
 	h.length = (uint16_t)(p - tab);
 	h.oemcount = count;
 	memcpy(tab, &h, sizeof(h));
-	tab[offsetof(struct mpc_table, checksum)] = checksum(tab, h.length);
+	tab[offsetof(struct mpc_table, checksum)] = boot_checksum(tab, h.length);
 	return 0;
 }
