@@ -160,12 +160,7 @@ int cg_v1_apply(const struct cg_hier *h, const char *dir, const struct oci_resou
 		return ret;
 	if (cg_has_ctrl(h, "blkio") && (ret = v1_blkio(dir, r, err)) < 0)
 		return ret;
-	if (cg_has_ctrl(h, "hugetlb"))
-		for (size_t i = 0; i < r->n_huge; i++) {
-			char f[64];
-			snprintf(f, sizeof(f), "hugetlb.%s.limit_in_bytes", r->huge[i].size);
-			if ((ret = cg_writef(dir, f, err, "%llu", (unsigned long long)r->huge[i].limit)) < 0)
-				return ret;
-		}
+	if (cg_has_ctrl(h, "hugetlb") && (ret = cg_write_hugetlb(dir, r, "limit_in_bytes", err)) < 0)
+		return ret;
 	return 0;
 }

@@ -136,13 +136,8 @@ int cg_v2_apply(const char *dir, const struct oci_resources *r, bool hybrid, cap
 					return ret;
 			}
 	}
-	if (v2_has(dir, "hugetlb"))
-		for (size_t i = 0; i < r->n_huge; i++) {
-			char f[64];
-			snprintf(f, sizeof(f), "hugetlb.%s.max", r->huge[i].size);
-			if ((ret = cg_writef(dir, f, err, "%llu", (unsigned long long)r->huge[i].limit)) < 0)
-				return ret;
-		}
+	if (v2_has(dir, "hugetlb") && (ret = cg_write_hugetlb(dir, r, "max", err)) < 0)
+		return ret;
 	if (r->unified) {
 		const char *k;
 		json_t *v;

@@ -38,6 +38,18 @@ int cg_writef(const char *dir, const char *file, cap_err *err, const char *fmt, 
 	return cg_write(dir, file, buf, err);
 }
 
+int cg_write_hugetlb(const char *dir, const struct oci_resources *r, const char *suffix, cap_err *err)
+{
+	for (size_t i = 0; i < r->n_huge; i++) {
+		char f[64];
+		snprintf(f, sizeof(f), "hugetlb.%s.%s", r->huge[i].size, suffix);
+		int ret = cg_writef(dir, f, err, "%llu", (unsigned long long)r->huge[i].limit);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 int cg_read(const char *dir, const char *file, char *buf, size_t sz)
 {
 	char p[PATH_MAX];
@@ -284,7 +296,9 @@ int cg_create(const struct cg_layout *l, const char *path, const struct oci_reso
 		const struct cg_hier *h = &l->h[i];
 		bool made = false;
 		hier_dir(h, path, dir, sizeof(dir));
-		if (h->v2 && l->mode == CG_V2) {
+		/* Pure v2, and the hybrid "unified" mount (hugetlb here): a nested path gets a
+		 * controller's files only if every ancestor enables it in its subtree_control. */
+		if (h->v2) {
 			r = cg_v2_enable_controllers(h->mnt, path, err);
 			if (r < 0)
 				goto fail;

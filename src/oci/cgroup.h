@@ -66,6 +66,8 @@ int cg_v2_enable_controllers(const char *mnt, const char *path, cap_err *err);
 
 /* Small file helpers. */
 int cg_write(const char *dir, const char *file, const char *val, cap_err *err);
+/* hugepageLimits: hugetlb.<size>.<suffix> per entry ("limit_in_bytes" on v1, "max" on v2). */
+int cg_write_hugetlb(const char *dir, const struct oci_resources *r, const char *suffix, cap_err *err);
 int cg_writef(const char *dir, const char *file, cap_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int cg_read(const char *dir, const char *file, char *buf, size_t sz);
