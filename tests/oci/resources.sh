@@ -158,3 +158,33 @@ elif ! grep -Eiq "can't fork|resource temporarily unavailable" "$OUT"; then
 else
 	pass oci-pids-limit
 fi
+
+# hugepageLimits: hugetlb.<size>.limit_in_bytes under a v1 hugetlb hierarchy, hugetlb.<size>.max
+# on v2; on this hybrid host the controller lives in the v2 "unified" mount.
+hp_file() {
+	local f
+	for f in "$(cg_dir hugetlb "$1")/hugetlb.2MB.limit_in_bytes" "/sys/fs/cgroup/unified$1/hugetlb.2MB.max" \
+		"/sys/fs/cgroup$1/hugetlb.2MB.max"; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+if [ ! -d /sys/kernel/mm/hugepages/hugepages-2048kB ]; then
+	skip oci-hugetlb-limit "the kernel has no 2 MiB huge pages"
+elif ! grep -qw hugetlb /proc/cgroups; then
+	skip oci-hugetlb-limit "no hugetlb cgroup controller"
+else
+	new_bundle huge -- sleep 60
+	cfg "$BUNDLE" '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 4194304}]'
+	ct_create huge "$BUNDLE"
+	if [ $RC -ne 0 ]; then
+		fail oci-hugetlb-limit "create exit $RC: $(head -c 300 "$TMPD/huge.create")"
+	elif ! f=$(hp_file "$CGPREFIX/huge"); then
+		fail oci-hugetlb-limit "no hugetlb.2MB limit file for cgroup $CGPREFIX/huge"
+	elif [ "$(cat "$f")" != 4194304 ]; then
+		fail oci-hugetlb-limit "$f = $(cat "$f"), want 4194304"
+	else
+		pass oci-hugetlb-limit
+	fi
+	rt delete --force huge >/dev/null 2>&1
+fi
