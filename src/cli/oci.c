@@ -9,12 +9,20 @@
 
 #include "../lib/json.h"
 #include "../lib/log.h"
-#include "../oci/lifecycle.h"
+#include "../oci/oci.h"
 #include "commands.h"
+#include "oci_output.h"
 
 #ifndef CAPSULE_VERSION
 #define CAPSULE_VERSION "0.1.0"
 #endif
+
+/* The global options; the runtime library gets what it needs of them (struct oci_runtime). */
+struct oci_opts {
+	const char *root;          /* state root, default /run/capsule */
+	const char *log, *log_format;
+	bool systemd_cgroup, debug, rootless;
+};
 
 enum opt_kind { O_FLAG, O_STR, O_INT, O_LIST };
 
@@ -127,11 +135,46 @@ static void usage(FILE *f)
 		"  pause ID | resume ID                            freeze / thaw the container's cgroup\n"
 		"  update [--resources F|-] [--memory N] [--pids-limit N] [--cpu-shares N] [--cpu-quota N]\n"
 		"         [--cpu-period N] [--cpuset-cpus S] [--cpuset-mems S] ID\n"
+		"  events [--stats] [--interval DURATION] ID       resource usage (JSON) every DURATION\n"
+		"                                                  (default 5s) and OOM events; --stats: once\n"
 		"  features                                        what this runtime supports (JSON)\n"
-		"  spec [--bundle DIR]                             write a default config.json\n"
+		"  spec [--bundle DIR] [--rootless]                write a default config.json\n"
 		"\n"
 		"Exit codes: 0 ok, 1 error, 2 usage; run/exec exit with the process's status\n"
 		"(128+N when killed by signal N).\n");
+}
+
+/* A Go duration as runc takes it: "5s", "500ms", "1m30s", "2h"; at least 1 ms. */
+static int parse_duration_ms(const char *s, unsigned *out)
+{
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "ns", 1e-6 }, { "us", 1e-3 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	double total = 0;
+	if (!*s)
+		return -EINVAL;
+	while (*s) {
+		char *end;
+		double v = strtod(s, &end);
+		if (end == s || v < 0)
+			return -EINVAL;
+		size_t best = 0, best_len = 0;
+		for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+			size_t n = strlen(units[k].unit);
+			if (!strncmp(end, units[k].unit, n) && n > best_len) {
+				best = k;
+				best_len = n;
+			}
+		}
+		if (!best_len)
+			return -EINVAL;
+		total += v * units[best].ms;
+		s = end + best_len;
+	}
+	if (total < 1 || total > 86400000.0)
+		return -EINVAL;
+	*out = (unsigned)total;
+	return 0;
 }
 
 static int need_id(int argc, char **argv, int i, const char *cmd, cap_err *err)
@@ -165,7 +208,7 @@ static void log_error(const struct oci_opts *o, const cap_err *err)
 	fclose(f);
 }
 
-static int update_cmd(const struct oci_opts *g, int argc, char **argv, int i, cap_err *err)
+static int update_cmd(const struct oci_runtime *g, int argc, char **argv, int i, cap_err *err)
 {
 	const char *res = NULL, *mem = NULL, *swap = NULL, *pids = NULL, *shares = NULL, *quota = NULL,
 		   *period = NULL, *cpus = NULL, *mems = NULL;
@@ -223,12 +266,12 @@ static int update_cmd(const struct oci_opts *g, int argc, char **argv, int i, ca
 		if (mems)
 			json_object_set_new(c, "mems", json_string(mems));
 	}
-	int r = oci_cmd_update(g, argv[i], rj, err);
+	int r = oci_update(g, argv[i], rj, err);
 	json_decref(rj);
 	return r;
 }
 
-static int dispatch(struct oci_opts *g, int argc, char **argv, int i, cap_err *err)
+static int dispatch(const struct oci_runtime *g, int argc, char **argv, int i, cap_err *err)
 {
 	const char *cmd = argv[i++];
 
@@ -256,31 +299,35 @@ static int dispatch(struct oci_opts *g, int argc, char **argv, int i, cap_err *e
 			return -EINVAL;
 		a.id = argv[i];
 		a.detach = detach;
-		return !strcmp(cmd, "run") ? oci_cmd_run(g, &a, err) : oci_cmd_create(g, &a, err);
+		return !strcmp(cmd, "run") ? oci_run(g, &a, err) : oci_create(g, &a, NULL, err);
 	}
 	if (!strcmp(cmd, "start") || !strcmp(cmd, "state") || !strcmp(cmd, "pause") ||
 	    !strcmp(cmd, "resume")) {
 		if ((i = parse_opts(argc, argv, i, NULL, cmd, err)) < 0 || need_id(argc, argv, i, cmd, err) < 0)
 			return -EINVAL;
 		if (!strcmp(cmd, "start"))
-			return oci_cmd_start(g, argv[i], err);
+			return oci_start(g, argv[i], err);
 		if (!strcmp(cmd, "state"))
-			return oci_cmd_state(g, argv[i], err);
-		return oci_cmd_pause(g, argv[i], !strcmp(cmd, "pause"), err);
+			return oci_print_state(g, argv[i], err);
+		return !strcmp(cmd, "pause") ? oci_pause(g, argv[i], err) : oci_resume(g, argv[i], err);
 	}
 	if (!strcmp(cmd, "kill")) {
 		bool all = false;
 		const struct opt opts[] = { { "all", 'a', O_FLAG, &all }, { NULL, 0, 0, NULL } };
 		if ((i = parse_opts(argc, argv, i, opts, cmd, err)) < 0 || need_id(argc, argv, i, cmd, err) < 0)
 			return -EINVAL;
-		return oci_cmd_kill(g, argv[i], i + 1 < argc ? argv[i + 1] : NULL, all, err);
+		const char *signame = i + 1 < argc ? argv[i + 1] : "TERM";
+		int sig = oci_signal_number(signame);
+		if (sig < 0)
+			return cap_errf(err, 0, "kill: unknown signal '%s'", signame);
+		return oci_kill(g, argv[i], sig, all, err);
 	}
 	if (!strcmp(cmd, "delete")) {
 		bool force = false;
 		const struct opt opts[] = { { "force", 'f', O_FLAG, &force }, { NULL, 0, 0, NULL } };
 		if ((i = parse_opts(argc, argv, i, opts, cmd, err)) < 0 || need_id(argc, argv, i, cmd, err) < 0)
 			return -EINVAL;
-		return oci_cmd_delete(g, argv[i], force, err);
+		return oci_delete(g, argv[i], force, err);
 	}
 	if (!strcmp(cmd, "exec")) {
 		struct oci_exec_args a = { 0 };
@@ -312,7 +359,7 @@ static int dispatch(struct oci_opts *g, int argc, char **argv, int i, cap_err *e
 			r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "exec: give --process FILE or a command");
 			goto exec_out;
 		}
-		r = oci_cmd_exec(g, &a, err);
+		r = oci_exec(g, &a, NULL, err);
 exec_out:
 		free(env.v);
 		free(caps.v);
@@ -328,15 +375,28 @@ exec_out:
 		if (strcmp(format, "json") && strcmp(format, "table"))
 			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: --format must be table or json", cmd);
 		if (!strcmp(cmd, "list"))
-			return oci_cmd_list(g, !strcmp(format, "json"), quiet, err);
+			return oci_print_list(g, !strcmp(format, "json"), quiet, err);
 		if (need_id(argc, argv, i, cmd, err) < 0)
 			return -EINVAL;
-		return oci_cmd_ps(g, argv[i], !strcmp(format, "json"), err);
+		return oci_print_ps(g, argv[i], !strcmp(format, "json"), err);
 	}
 	if (!strcmp(cmd, "update"))
 		return update_cmd(g, argc, argv, i, err);
+	if (!strcmp(cmd, "events")) {
+		bool stats = false;
+		const char *interval = "5s";
+		const struct opt opts[] = { { "stats", 0, O_FLAG, &stats }, { "interval", 0, O_STR, &interval },
+					    { NULL, 0, 0, NULL } };
+		unsigned ms;
+		if ((i = parse_opts(argc, argv, i, opts, cmd, err)) < 0 || need_id(argc, argv, i, cmd, err) < 0)
+			return -EINVAL;
+		if (parse_duration_ms(interval, &ms) < 0)
+			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "events: --interval: invalid duration '%s'",
+					     interval);
+		return oci_print_events(g, argv[i], stats, ms, err);
+	}
 	if (!strcmp(cmd, "features"))
-		return oci_cmd_features(err);
+		return oci_print_features(err);
 	if (!strcmp(cmd, "spec")) {
 		const char *bundle = NULL;
 		bool rootless = false;
@@ -344,7 +404,7 @@ exec_out:
 					    { NULL, 0, 0, NULL } };
 		if ((i = parse_opts(argc, argv, i, opts, cmd, err)) < 0)
 			return -EINVAL;
-		return oci_cmd_spec(bundle, rootless, err);
+		return oci_write_spec(bundle, rootless, err);
 	}
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
@@ -391,7 +451,8 @@ int cmd_oci(int argc, char **argv, cap_err *err)
 		usage(stdout);
 		return 0;
 	}
-	r = dispatch(&g, argc, argv, i, err);
+	struct oci_runtime rt = { .root = g.root, .systemd_cgroup = g.systemd_cgroup };
+	r = dispatch(&rt, argc, argv, i, err);
 	if (help_asked) {
 		cap_err_clear(err);
 		usage(stdout);

@@ -1,8 +1,12 @@
 #include "json.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int wrong(cap_err *err, const char *where, const char *key, const char *what)
 {
@@ -98,4 +102,69 @@ int cap_json_strv(json_t *obj, const char *key, const char *where, const char **
 	if (n)
 		*n = json_array_size(a);
 	return 1;
+}
+
+#define JSON_FILE_MAX (64u << 20)
+
+static void load_error(json_error_t *je, const char *path, int e)
+{
+	memset(je, 0, sizeof(*je));
+	je->line = -1;
+	snprintf(je->source, sizeof(je->source), "%s", path);
+	snprintf(je->text, sizeof(je->text), "%s", strerror(e));
+}
+
+json_t *cap_json_load_at(int dirfd, const char *path, size_t flags, json_error_t *je)
+{
+	struct stat st;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		load_error(je, path, errno);
+		return NULL;
+	}
+	/* One byte more than the size: a read that fills it means the file grew (or has no
+	 * size, like /proc files) and the buffer doubles. */
+	size_t cap = fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size < JSON_FILE_MAX ?
+		     (size_t)st.st_size + 1 : 4096, len = 0;
+	char *buf = malloc(cap);
+	int e = ENOMEM;
+	while (buf) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == cap) {
+			if (cap >= JSON_FILE_MAX) {
+				e = EFBIG;
+				goto fail;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (!buf)
+		goto fail;
+	close(fd);
+	json_t *j = json_loadb(buf, len, flags, je);
+	free(buf);
+	return j;
+fail:
+	free(buf);
+	close(fd);
+	load_error(je, path, e);
+	return NULL;
+}
+
+json_t *cap_json_load_path(const char *path, size_t flags, json_error_t *je)
+{
+	return cap_json_load_at(AT_FDCWD, path, flags, je);
 }

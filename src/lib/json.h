@@ -26,4 +26,11 @@ int cap_json_arr(json_t *obj, const char *key, const char *where, json_t **out, 
 int cap_json_strv(json_t *obj, const char *key, const char *where, const char ***out, size_t *n,
 		  cap_err *err);
 
+/* Read a whole file and parse it. jansson's json_loadfd reads one byte per read(); this
+ * reads the file in as few calls as its size allows (one for state.json) and parses the
+ * buffer. dirfd as for openat (AT_FDCWD). NULL with je filled (je->text names the errno
+ * when the file could not be read). Files over 64 MiB are refused. */
+json_t *cap_json_load_at(int dirfd, const char *path, size_t flags, json_error_t *je);
+json_t *cap_json_load_path(const char *path, size_t flags, json_error_t *je);
+
 #endif

@@ -1,6 +1,6 @@
 /* Capabilities through libcap: the bounding set is reduced while we are still root,
  * the other sets after the uid switch (PR_SET_KEEPCAPS keeps permitted across it). */
-#include "container.h"
+#include "caps.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,9 +4,10 @@
  * The program checks the rules from the last to the first and the first match decides,
  * which is what the v1 files do when the rules are written in order (a later rule
  * overrides an earlier one); no match denies. */
-#include "cgroup.h"
+#include "cgroup-devices.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdlib.h>

@@ -1,8 +1,11 @@
 /* Resources on a cgroup v1 hierarchy (one hierarchy per call; it writes only the files of
  * the controllers that hierarchy carries). */
-#include "cgroup.h"
+#include "cgroup-v1.h"
+
+#include "cgfile.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,20 +138,20 @@ static int v1_blkio(const char *dir, const struct oci_resources *r, cap_err *err
 	return 0;
 }
 
-int cg_v1_apply(const struct cg_hier *h, const char *dir, const struct oci_resources *r, cap_err *err)
+int cg_v1_apply(const char *ctrls, const char *dir, const struct oci_resources *r, cap_err *err)
 {
 	int ret = 0;
-	if (cg_has_ctrl(h, "memory") && (ret = v1_memory(dir, r, err)) < 0)
+	if (cg_list_has(ctrls, "memory") && (ret = v1_memory(dir, r, err)) < 0)
 		return ret;
-	if (cg_has_ctrl(h, "cpu") && (ret = v1_cpu(dir, r, err)) < 0)
+	if (cg_list_has(ctrls, "cpu") && (ret = v1_cpu(dir, r, err)) < 0)
 		return ret;
-	if (cg_has_ctrl(h, "cpuset")) {
+	if (cg_list_has(ctrls, "cpuset")) {
 		if (r->cpus && *r->cpus && (ret = cg_write(dir, "cpuset.cpus", r->cpus, err)) < 0)
 			return ret;
 		if (r->mems && *r->mems && (ret = cg_write(dir, "cpuset.mems", r->mems, err)) < 0)
 			return ret;
 	}
-	if (cg_has_ctrl(h, "pids") && r->has_pids) {
+	if (cg_list_has(ctrls, "pids") && r->has_pids) {
 		if (r->pids_limit > 0)
 			ret = cg_writef(dir, "pids.max", err, "%lld", (long long)r->pids_limit);
 		else
@@ -156,11 +159,11 @@ int cg_v1_apply(const struct cg_hier *h, const char *dir, const struct oci_resou
 		if (ret < 0)
 			return ret;
 	}
-	if (cg_has_ctrl(h, "devices") && (ret = v1_devices(dir, r, err)) < 0)
+	if (cg_list_has(ctrls, "devices") && (ret = v1_devices(dir, r, err)) < 0)
 		return ret;
-	if (cg_has_ctrl(h, "blkio") && (ret = v1_blkio(dir, r, err)) < 0)
+	if (cg_list_has(ctrls, "blkio") && (ret = v1_blkio(dir, r, err)) < 0)
 		return ret;
-	if (cg_has_ctrl(h, "hugetlb") && (ret = cg_write_hugetlb(dir, r, "limit_in_bytes", err)) < 0)
+	if (cg_list_has(ctrls, "hugetlb") && (ret = cg_write_hugetlb(dir, r, "limit_in_bytes", err)) < 0)
 		return ret;
 	return 0;
 }

@@ -1,8 +1,12 @@
 /* Resources on the unified (v2) hierarchy. On a hybrid host only the controllers the
  * unified mount carries are written; the rest went to v1. */
-#include "cgroup.h"
+#include "cgroup-v2.h"
+
+#include "cgfile.h"
+#include "cgroup-devices.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,11 +16,7 @@ static bool v2_has(const char *dir, const char *ctrl)
 	char buf[512];
 	if (cg_read(dir, "cgroup.controllers", buf, sizeof(buf)) <= 0)
 		return false;
-	size_t n = strlen(ctrl);
-	for (char *p = buf; (p = strstr(p, ctrl)); p += n)
-		if ((p == buf || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
-			return true;
-	return false;
+	return cg_list_has(buf, ctrl);
 }
 
 /* Enable every available controller in each ancestor's subtree_control. */

@@ -1,5 +1,8 @@
 /* Cgroup layout detection and the version-independent operations. */
 #include "cgroup.h"
+#include "cgfile.h"
+#include "cgroup-v1.h"
+#include "cgroup-v2.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -13,66 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-int cg_write(const char *dir, const char *file, const char *val, cap_err *err)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cap_errf(err, errno, "cgroup: cannot open %s", p);
-	ssize_t n = write(fd, val, strlen(val));
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return cap_errf(err, e, "cgroup: cannot write '%s' to %s", val, p);
-	return 0;
-}
-
-int cg_writef(const char *dir, const char *file, cap_err *err, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return cg_write(dir, file, buf, err);
-}
-
-int cg_write_hugetlb(const char *dir, const struct oci_resources *r, const char *suffix, cap_err *err)
-{
-	for (size_t i = 0; i < r->n_huge; i++) {
-		char f[64];
-		snprintf(f, sizeof(f), "hugetlb.%s.%s", r->huge[i].size, suffix);
-		int ret = cg_writef(dir, f, err, "%llu", (unsigned long long)r->huge[i].limit);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-int cg_read(const char *dir, const char *file, char *buf, size_t sz)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sz - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = 0;
-	return (int)n;
-}
-
 bool cg_has_ctrl(const struct cg_hier *h, const char *ctrl)
 {
-	size_t n = strlen(ctrl);
-	for (const char *p = h->opts; (p = strstr(p, ctrl)); p += n)
-		if ((p == h->opts || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
-			return true;
-	return false;
+	return cg_list_has(h->opts, ctrl);
 }
 
 /* mountinfo field 5 is the mount point, after " - " come fstype, source, super options. */
@@ -278,7 +224,7 @@ int cg_apply(const struct cg_layout *l, const char *path, const struct oci_resou
 		const struct cg_hier *h = &l->h[i];
 		hier_dir(h, path, dir, sizeof(dir));
 		int r = h->v2 ? cg_v2_apply(dir, res, l->mode == CG_HYBRID, err)
-			      : cg_v1_apply(h, dir, res, err);
+			      : cg_v1_apply(h->opts, dir, res, err);
 		if (r < 0)
 			return r;
 	}
@@ -484,22 +430,4 @@ int cg_freeze(const struct cg_layout *l, const char *path, bool freeze, cap_err 
 				freeze ? "FROZEN" : "THAWED");
 	}
 	return cap_errf(err, ENOTSUP, "cgroup: no freezer available");
-}
-
-bool cg_oom_killed(const struct cg_layout *l, const char *path)
-{
-	char dir[PATH_MAX], buf[1024];
-	for (int i = 0; i < l->n; i++) {
-		const struct cg_hier *h = &l->h[i];
-		hier_dir(h, path, dir, sizeof(dir));
-		const char *file = l->mode == CG_V2 ? "memory.events" : "memory.oom_control";
-		if (!(l->mode == CG_V2 || (!h->v2 && cg_has_ctrl(h, "memory"))))
-			continue;
-		if (cg_read(dir, file, buf, sizeof(buf)) <= 0)
-			continue;
-		char *p = strstr(buf, "oom_kill ");
-		if (p && atol(p + 9) > 0)
-			return true;
-	}
-	return false;
 }

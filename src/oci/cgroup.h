@@ -54,23 +54,8 @@ int cg_kill_all(const struct cg_layout *l, const char *path, int sig);
 /* The pids in the container's cgroup (malloc'd array). */
 int cg_pids(const struct cg_layout *l, const char *path, pid_t **pids, size_t *n);   /* subtree */
 int cg_freeze(const struct cg_layout *l, const char *path, bool freeze, cap_err *err);
-/* Was an OOM kill recorded in the container's memory cgroup? */
-bool cg_oom_killed(const struct cg_layout *l, const char *path);
 
-/* Per-version resource writers (cgroup-v1.c, cgroup-v2.c). dir is the full directory. */
-int cg_v1_apply(const struct cg_hier *h, const char *dir, const struct oci_resources *res, cap_err *err);
-int cg_v2_apply(const char *dir, const struct oci_resources *res, bool hybrid, cap_err *err);
-/* v2 device rules as an eBPF program attached to dir (cgroup-devices.c). */
-int cg_v2_devices(const char *dir, const struct oci_resources *res, cap_err *err);
-int cg_v2_enable_controllers(const char *mnt, const char *path, cap_err *err);
-
-/* Small file helpers. */
-int cg_write(const char *dir, const char *file, const char *val, cap_err *err);
-/* hugepageLimits: hugetlb.<size>.<suffix> per entry ("limit_in_bytes" on v1, "max" on v2). */
-int cg_write_hugetlb(const char *dir, const struct oci_resources *r, const char *suffix, cap_err *err);
-int cg_writef(const char *dir, const char *file, cap_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-int cg_read(const char *dir, const char *file, char *buf, size_t sz);
+/* Is ctrl one of the controllers of hierarchy h (v1)? */
 bool cg_has_ctrl(const struct cg_hier *h, const char *ctrl);
 
 #endif

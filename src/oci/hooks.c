@@ -1,6 +1,6 @@
 /* OCI hooks: each runs with the container state on stdin; a non-zero exit or a timeout
  * fails the operation (poststart/poststop only warn, as the runtime-spec says). */
-#include "container.h"
+#include "hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>

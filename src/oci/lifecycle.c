@@ -1,4 +1,4 @@
-/* create, start, run, state, kill, delete: the container's life. */
+/* create, start, run, state, kill, delete, wait: the container's life. */
 #include "lifecycle.h"
 
 #include <errno.h>
@@ -17,6 +17,12 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "cgroup-stats.h"
+#include "container.h"
+#include "ctx.h"
+#include "hooks.h"
+#include "seccomp.h"
+#include "terminal.h"
 
 int oci_write_pid_file(const char *path, pid_t pid, cap_err *err)
 {
@@ -34,6 +40,16 @@ int oci_write_pid_file(const char *path, pid_t pid, cap_err *err)
 		return cap_errf(err, e, "--pid-file %s", path);
 	}
 	return 0;
+}
+
+const char *oci_root(const struct oci_runtime *rt)
+{
+	return rt && rt->root ? rt->root : OCI_DEFAULT_ROOT;
+}
+
+int oci_exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void oci_forward_mask(sigset_t *mask)
@@ -89,12 +105,12 @@ static int spawned(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 	return oci_write_pid_file(c->pid_file, st->pid, err);
 }
 
-static int do_create(const struct oci_opts *o, const struct oci_create_args *a, bool run,
-		     struct oci_ctx *c, struct oci_spec *spec, struct oci_state *st, cap_err *err)
+/* The bundle: config.json parsed, the rootfs found, the binary sealed when it must be. */
+static int load_bundle(const struct oci_create_args *a, struct oci_ctx *c, struct oci_spec *spec,
+		       cap_err *err)
 {
-	char cfg[PATH_MAX + 16], created[64];
+	char cfg[PATH_MAX + 16];
 	int r;
-	pid_t pid;
 
 	if (!realpath(a->bundle ? a->bundle : ".", c->bundle))
 		return cap_errf(err, errno, "bundle %s", a->bundle ? a->bundle : ".");
@@ -119,30 +135,33 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 	}
 	c->spec = spec;
 	c->proc = &spec->proc;
-	c->opts = o;
 	c->id = a->id;
 	c->preserve_fds = a->preserve_fds;
 	c->no_pivot = a->no_pivot;
 	c->no_new_keyring = a->no_new_keyring;
-	{
-		char rp[2 * PATH_MAX + 2];
-		if (spec->root_path[0] == '/')
-			snprintf(rp, sizeof(rp), "%s", spec->root_path);
-		else
-			snprintf(rp, sizeof(rp), "%s/%s", c->bundle, spec->root_path);
-		struct stat sb;
-		if (!realpath(rp, c->rootfs) || stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
-			return cap_errf(err, errno ? errno : ENOTDIR, "config.json: root.path: rootfs %s", rp);
-	}
+	char rp[2 * PATH_MAX + 2];
+	if (spec->root_path[0] == '/')
+		snprintf(rp, sizeof(rp), "%s", spec->root_path);
+	else
+		snprintf(rp, sizeof(rp), "%s/%s", c->bundle, spec->root_path);
+	struct stat sb;
+	if (!realpath(rp, c->rootfs) || stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return cap_errf(err, errno ? errno : ENOTDIR, "config.json: root.path: rootfs %s", rp);
+	return 0;
+}
+
+/* What the runtime prepares before anything exists: seccomp, cgroup path, console. */
+static int prepare_container(const struct oci_runtime *rt, const struct oci_create_args *a, bool run,
+			     struct oci_ctx *c, cap_err *err)
+{
+	struct oci_spec *spec = c->spec;
+	int r;
+
 	if (spec->proc.terminal && !a->console_socket && (!run || a->detach))
 		return cap_errf(err, 0, "config.json: process.terminal is true but no --console-socket was given");
-	r = oci_seccomp_compile(c, err);
-	if (r < 0)
+	if ((r = oci_seccomp_compile(c, err)) < 0 || (r = cg_layout_detect(&c->cg, err)) < 0)
 		return r;
-	r = cg_layout_detect(&c->cg, err);
-	if (r < 0)
-		return r;
-	r = cg_resolve_path(&c->cg, spec->cgroups_path, a->id, o->systemd_cgroup, c->cgpath,
+	r = cg_resolve_path(&c->cg, spec->cgroups_path, a->id, rt && rt->systemd_cgroup, c->cgpath,
 			    sizeof(c->cgpath), err);
 	if (r < 0)
 		return r;
@@ -156,13 +175,18 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 		if (r < 0)
 			return r;
 	}
-	r = oci_state_new(o->root, a->id, st, err);
-	if (r < 0)
-		return r;
-	/* From here on, failure must undo the state directory and the cgroup. */
+	return 0;
+}
+
+/* state.json's contents besides the pid: what later commands need without the bundle. */
+static void record_state(struct oci_ctx *c, struct oci_state *st)
+{
+	struct oci_spec *spec = c->spec;
+	char created[64];
+
 	iso_now(created, sizeof(created));
 	json_object_set_new(st->j, "ociVersion", json_string(spec->oci_version));
-	json_object_set_new(st->j, "id", json_string(a->id));
+	json_object_set_new(st->j, "id", json_string(c->id));
 	json_object_set_new(st->j, "bundle", json_string(c->bundle));
 	json_object_set_new(st->j, "rootfs", json_string(c->rootfs));
 	json_object_set_new(st->j, "created", json_string(created));
@@ -172,45 +196,59 @@ static int do_create(const struct oci_opts *o, const struct oci_create_args *a, 
 		json_object_set(st->j, "annotations", spec->annotations);
 	if (spec->hooks_json)
 		json_object_set(st->j, "hooks", spec->hooks_json);
-	{
-		/* exec's defaults and confinement as they were at create: the bundle may change
-		 * or go away, and exec must not run with less than the container has. */
-		json_t *ex = json_object(), *pj = json_object_get(spec->root, "process");
-		if (pj)
-			json_object_set(ex, "process", pj);
-		if (spec->seccomp)
-			json_object_set(ex, "seccomp", spec->seccomp);
-		json_object_set_new(st->j, "exec", ex);
-	}
-	st->id = a->id;
+	/* exec's defaults and confinement as they were at create: the bundle may change
+	 * or go away, and exec must not run with less than the container has. */
+	json_t *ex = json_object(), *pj = json_object_get(spec->root, "process");
+	if (pj)
+		json_object_set(ex, "process", pj);
+	if (spec->seccomp)
+		json_object_set(ex, "seccomp", spec->seccomp);
+	json_object_set_new(st->j, "exec", ex);
+	st->id = c->id;
 	st->bundle = c->bundle;
+}
 
-	if (!run) {
-		if (mkfifoat(st->dirfd, OCI_FIFO, 0622) < 0) {
-			r = cap_errf(err, errno, "cannot create %s/%s", st->dir, OCI_FIFO);
-			goto fail_cg;
-		}
-		/* The container's root must be able to open it after a user namespace switch. */
-		if (spec->n_uidmap || spec->n_gidmap) {
-			uid_t u = 0;
-			gid_t g = 0;
-			for (size_t i = 0; i < spec->n_uidmap; i++)
-				if (spec->uidmap[i].container == 0)
-					u = spec->uidmap[i].host;
-			for (size_t i = 0; i < spec->n_gidmap; i++)
-				if (spec->gidmap[i].container == 0)
-					g = spec->gidmap[i].host;
-			if (fchownat(st->dirfd, OCI_FIFO, u, g, 0) < 0 || fchmod(st->dirfd, 0711) < 0) {
-				r = cap_errf(err, errno, "cannot chown the exec fifo");
-				goto fail_cg;
-			}
-		}
-		c->fifo_fd = openat(st->dirfd, OCI_FIFO, O_PATH | O_CLOEXEC);
-		if (c->fifo_fd < 0) {
-			r = cap_errf(err, errno, "cannot open the exec fifo");
-			goto fail_cg;
-		}
+/* exec.fifo, which the init opens to wait for `start`, owned by the container's root. */
+static int make_exec_fifo(struct oci_ctx *c, struct oci_state *st, cap_err *err)
+{
+	struct oci_spec *spec = c->spec;
+
+	if (mkfifoat(st->dirfd, OCI_FIFO, 0622) < 0)
+		return cap_errf(err, errno, "cannot create %s/%s", st->dir, OCI_FIFO);
+	/* The container's root must be able to open it after a user namespace switch. */
+	if (spec->n_uidmap || spec->n_gidmap) {
+		uid_t u = 0;
+		gid_t g = 0;
+		for (size_t i = 0; i < spec->n_uidmap; i++)
+			if (spec->uidmap[i].container == 0)
+				u = spec->uidmap[i].host;
+		for (size_t i = 0; i < spec->n_gidmap; i++)
+			if (spec->gidmap[i].container == 0)
+				g = spec->gidmap[i].host;
+		if (fchownat(st->dirfd, OCI_FIFO, u, g, 0) < 0 || fchmod(st->dirfd, 0711) < 0)
+			return cap_errf(err, errno, "cannot chown the exec fifo");
 	}
+	c->fifo_fd = openat(st->dirfd, OCI_FIFO, O_PATH | O_CLOEXEC);
+	if (c->fifo_fd < 0)
+		return cap_errf(err, errno, "cannot open the exec fifo");
+	return 0;
+}
+
+static int do_create(const struct oci_runtime *rt, const struct oci_create_args *a, bool run,
+		     struct oci_ctx *c, struct oci_spec *spec, struct oci_state *st, cap_err *err)
+{
+	int r;
+	pid_t pid;
+
+	if ((r = load_bundle(a, c, spec, err)) < 0 || (r = prepare_container(rt, a, run, c, err)) < 0)
+		return r;
+	r = oci_state_new(oci_root(rt), a->id, st, err);
+	if (r < 0)
+		return r;
+	/* From here on, failure must undo the state directory and the cgroup. */
+	record_state(c, st);
+	if (!run && (r = make_exec_fifo(c, st, err)) < 0)
+		goto fail_cg;
 	c->spawned = spawned;
 	c->pid_file = a->pid_file;
 	pid = oci_container_spawn(c, st, err);
@@ -230,14 +268,16 @@ fail_cg:
 	return r;
 }
 
-int oci_cmd_create(const struct oci_opts *o, const struct oci_create_args *a, cap_err *err)
+int oci_create(const struct oci_runtime *rt, const struct oci_create_args *a, pid_t *pidp, cap_err *err)
 {
 	struct oci_ctx c;
 	struct oci_spec spec;
 	struct oci_state st = { .dirfd = -1 };
 	memset(&spec, 0, sizeof(spec));
 	oci_ctx_init(&c);
-	int r = do_create(o, a, false, &c, &spec, &st, err);
+	int r = do_create(rt, a, false, &c, &spec, &st, err);
+	if (r == 0 && pidp)
+		*pidp = st.pid;
 	oci_state_close(&st);
 	oci_ctx_release(&c);
 	oci_spec_free(&spec);
@@ -313,7 +353,7 @@ static int state_kill(struct oci_state *st, int sig, bool all, cap_err *err)
 	return 0;
 }
 
-int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_err *err)
+int oci_run(const struct oci_runtime *rt, const struct oci_create_args *a, cap_err *err)
 {
 	struct oci_ctx c;
 	struct oci_spec spec;
@@ -326,7 +366,7 @@ int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_e
 	/* Signals to `run` go to the container (handled below), not to us. */
 	oci_forward_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);
-	r = do_create(o, a, true, &c, &spec, &st, err);
+	r = do_create(rt, a, true, &c, &spec, &st, err);
 	if (r < 0)
 		goto out;
 	pid_t pid = st.pid;
@@ -346,18 +386,18 @@ int oci_cmd_run(const struct oci_opts *o, const struct oci_create_args *a, cap_e
 	oci_wait_forward(pid, &mask, master, &status);
 	if (master >= 0)
 		close(master);
-	if (cg_oom_killed(&c.cg, c.cgpath))
+	if (cg_oom_kills(&c.cg, c.cgpath) > 0)
 		cap_warn("container %s: the OOM killer killed a process (memory limit reached)", a->id);
 	{
 		cap_err e2 = { 0 };
 		struct oci_state st2;
-		if (oci_state_load(o->root, a->id, &st2, &e2) == 0) {
+		if (oci_state_load(oci_root(rt), a->id, &st2, &e2) == 0) {
 			if (destroy(&st2, &e2) < 0)
 				cap_warn("%s", e2.msg);
 			oci_state_close(&st2);
 		}
 	}
-	r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r = oci_exit_code(status);
 out:
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	oci_state_close(&st);
@@ -366,10 +406,10 @@ out:
 	return r;
 }
 
-int oci_cmd_start(const struct oci_opts *o, const char *id, cap_err *err)
+int oci_start(const struct oci_runtime *rt, const char *id, cap_err *err)
 {
 	struct oci_state st;
-	int r = oci_state_load(o->root, id, &st, err);
+	int r = oci_state_load(oci_root(rt), id, &st, err);
 	if (r < 0)
 		return r;
 	if (st.status != ST_CREATED) {
@@ -432,28 +472,25 @@ out:
 	return r;
 }
 
-int oci_cmd_state(const struct oci_opts *o, const char *id, cap_err *err)
+int oci_state_get(const struct oci_runtime *rt, const char *id, struct oci_container_state *out,
+		  cap_err *err)
 {
 	struct oci_state st;
-	int r = oci_state_load(o->root, id, &st, err);
+	memset(out, 0, sizeof(*out));
+	int r = oci_state_load(oci_root(rt), id, &st, err);
 	if (r < 0)
 		return r;
-	json_t *pub = oci_state_public(&st);
-	char *s = json_dumps(pub, JSON_INDENT(2));
-	printf("%s\n", s);
-	free(s);
-	json_decref(pub);
+	oci_state_export(&st, out);
 	oci_state_close(&st);
 	return 0;
 }
 
-int oci_cmd_kill(const struct oci_opts *o, const char *id, const char *signame, bool all, cap_err *err)
+int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, cap_err *err)
 {
 	struct oci_state st;
-	int sig = oci_signal_number(signame ? signame : "TERM");
-	if (sig < 0)
-		return cap_errf(err, 0, "kill: unknown signal '%s'", signame);
-	int r = oci_state_load(o->root, id, &st, err);
+	if (sig <= 0 || sig > 64)
+		return cap_errf(err, 0, "kill: invalid signal %d", sig);
+	int r = oci_state_load(oci_root(rt), id, &st, err);
 	if (r < 0)
 		return r;
 	if (st.status == ST_STOPPED && !all)
@@ -464,15 +501,15 @@ int oci_cmd_kill(const struct oci_opts *o, const char *id, const char *signame, 
 	return r;
 }
 
-int oci_cmd_delete(const struct oci_opts *o, const char *id, bool force, cap_err *err)
+int oci_delete(const struct oci_runtime *rt, const char *id, bool force, cap_err *err)
 {
 	struct oci_state st;
-	int r = oci_state_load(o->root, id, &st, err);
+	int r = oci_state_load(oci_root(rt), id, &st, err);
 	if (r < 0) {
 		/* runc: delete --force of an unknown container is not an error. */
 		if (force && r == -ENOENT) {
 			cap_err_clear(err);
-			oci_state_purge(o->root, id);
+			oci_state_purge(oci_root(rt), id);
 			return 0;
 		}
 		return r;
@@ -501,4 +538,45 @@ int oci_cmd_delete(const struct oci_opts *o, const char *id, bool force, cap_err
 out:
 	oci_state_close(&st);
 	return r;
+}
+
+int oci_wait(const struct oci_runtime *rt, const char *id, int *exit_code, cap_err *err)
+{
+	struct oci_state st;
+	int r = oci_state_load(oci_root(rt), id, &st, err);
+	if (r < 0)
+		return r;
+	pid_t pid = st.pid;
+	unsigned long long start = st.starttime;
+	bool stopped = st.status == ST_STOPPED;
+	/* The lock is not held while waiting: kill, exec and delete must get through. */
+	oci_state_close(&st);
+	if (exit_code)
+		*exit_code = -1;
+	if (stopped || pid <= 0) {
+		/* Our own child may be a zombie (stopped): collect its status. */
+		int status;
+		if (pid > 0 && exit_code && waitpid(pid, &status, WNOHANG) == pid)
+			*exit_code = oci_exit_code(status);
+		return 0;
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return errno == ESRCH ? 0 : cap_errf(err, errno, "cannot wait for container %s", id);
+	if (oci_proc_starttime(pid) != start) {
+		close(pfd);
+		return 0;
+	}
+	siginfo_t si = { 0 };
+	if (waitid(P_PIDFD, (id_t)pfd, &si, WEXITED) == 0) {
+		if (exit_code)
+			*exit_code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+	} else {
+		/* Not our child: its pidfd becomes readable when it exits. */
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+	close(pfd);
+	return 0;
 }

@@ -4,7 +4,7 @@
  * Mount targets are resolved inside the rootfs with openat2(RESOLVE_IN_ROOT), so a
  * symlink in the image cannot point a mount outside it; the mount goes onto the
  * resolved /proc/self/fd/N. */
-#include "container.h"
+#include "mounts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "sync.h"
 
 static int openat2_in(int dirfd, const char *path, int flags)
 {

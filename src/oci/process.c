@@ -1,6 +1,6 @@
 /* The container process's own settings: rlimits, cwd, the program path, user, groups,
  * capabilities, no_new_privs and seccomp, in the order the kernel requires. */
-#include "container.h"
+#include "process.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +16,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "caps.h"
+#include "seccomp.h"
+#include "sync.h"
 
 /* The program, looked up in the process's own PATH like execvp would. */
 static int resolve_program(struct oci_ctx *c, cap_err *err)
@@ -145,6 +149,8 @@ void oci_process_exec(struct oci_ctx *c)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(c->exec_path, (char *const *)c->proc->args, (char *const *)c->proc->env);
-	fprintf(stderr, "capsule: cannot execute %s: %s\n", c->exec_path, strerror(errno));
+	cap_err err = { 0 };
+	cap_errf(&err, errno, "cannot execute %s", c->exec_path);
+	oci_child_stderr(err.msg);
 	_exit(127);
 }

@@ -1,7 +1,7 @@
 /* linux.seccomp through libseccomp. The filter is compiled to BPF in the runtime
  * (so an invalid profile fails `create` before anything exists) and loaded by the
  * container process with seccomp(2) just before exec. */
-#include "container.h"
+#include "seccomp.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -709,7 +709,7 @@ int oci_spec_parse(json_t *root, struct oci_spec *s, cap_err *err)
 int oci_spec_load(const char *path, struct oci_spec *s, cap_err *err)
 {
 	json_error_t je;
-	json_t *root = json_load_file(path, 0, &je);
+	json_t *root = cap_json_load_path(path, 0, &je);
 
 	memset(s, 0, sizeof(*s));
 	if (!root) {

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "../lib/error.h"
+#include "oci.h"
 
 #define OCI_NS_COUNT 8
 
@@ -167,10 +168,6 @@ int oci_cap_number(const char *name);         /* "CAP_CHOWN" -> 0, -1 if unknown
 const char *oci_cap_name(int cap);
 int oci_cap_last(void);
 int oci_rlimit_number(const char *name);      /* "RLIMIT_NOFILE" -> 7 */
-int oci_signal_number(const char *s);         /* "KILL", "SIGKILL", "9" -> 9; -1 if unknown */
-/* `update` numbers: an integer (-1 allowed: unlimited), or with units (512m, 1.5g, 64KiB)
- * as runc's RAMInBytes: binary multiples. 0 or -EINVAL on junk or overflow. */
-int oci_parse_bytes(const char *s, bool units, long long *out);
 /* Mount option -> flags; returns 1 if it was a flag, 0 if it is filesystem data. */
 int oci_mount_option(const char *opt, unsigned long *set, unsigned long *clear,
 		     unsigned long *prop, bool *bind);

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/json.h"
+
 const char *oci_status_name(enum oci_status s)
 {
 	static const char *const n[] = { "creating", "created", "running", "paused", "stopped" };
@@ -138,15 +140,13 @@ int oci_state_load(const char *root, const char *id, struct oci_state *st, cap_e
 		r = cap_errf(err, errno, "cannot lock %s", st->dir);
 		goto fail;
 	}
-	int fd = openat(st->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	st->j = cap_json_load_at(st->dirfd, "state.json", 0, &je);
+	if (!st->j && je.line == -1) {
 		/* A create that died half-way; treat it as absent. */
 		cap_errf(err, 0, "container %s does not exist", id);
 		r = -ENOENT;
 		goto fail;
 	}
-	st->j = json_loadfd(fd, 0, &je);
-	close(fd);
 	if (!st->j) {
 		r = cap_errf(err, 0, "container %s: corrupt state.json: %s", id, je.text);
 		goto fail;
@@ -218,7 +218,7 @@ void oci_state_close(struct oci_state *st)
 json_t *oci_state_public(struct oci_state *st)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "ociVersion", json_string("1.0.2"));
+	json_object_set_new(o, "ociVersion", json_string(OCI_SPEC_VERSION));
 	json_object_set_new(o, "id", json_string(st->id));
 	json_object_set_new(o, "status", json_string(oci_status_name(st->status)));
 	json_object_set_new(o, "pid", json_integer(st->status == ST_STOPPED ? 0 : st->pid));
@@ -252,4 +252,22 @@ void oci_state_purge(const char *root, const char *id)
 	if (flock(st.dirfd, LOCK_EX | LOCK_NB) == 0 && faccessat(st.dirfd, "state.json", F_OK, 0) < 0)
 		oci_state_remove(&st);
 	oci_state_close(&st);
+}
+
+void oci_state_export(struct oci_state *st, struct oci_container_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->json = oci_state_public(st);
+	out->id = json_string_value(json_object_get(out->json, "id"));
+	out->bundle = json_string_value(json_object_get(out->json, "bundle"));
+	out->created = json_string_value(json_object_get(out->json, "created"));
+	out->status = st->status;
+	out->pid = st->status == ST_STOPPED ? 0 : st->pid;
+}
+
+void oci_container_state_free(struct oci_container_state *s)
+{
+	if (s->json)
+		json_decref(s->json);
+	memset(s, 0, sizeof(*s));
 }

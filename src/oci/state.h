@@ -10,11 +10,9 @@
 #include <jansson.h>
 
 #include "../lib/error.h"
+#include "oci.h"
 
-#define OCI_DEFAULT_ROOT "/run/capsule"
 #define OCI_FIFO "exec.fifo"
-
-enum oci_status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
 
 struct oci_state {
 	char dir[PATH_MAX];
@@ -25,8 +23,6 @@ struct oci_state {
 	unsigned long long starttime;
 	enum oci_status status;
 };
-
-const char *oci_status_name(enum oci_status s);
 
 /* Reject ids that could escape the root ("..", "/", control characters). */
 int oci_id_check(const char *id, cap_err *err);
@@ -49,5 +45,8 @@ enum oci_status oci_state_status(struct oci_state *st);
 
 /* The runtime-spec state object (ociVersion, id, status, pid, bundle, annotations). */
 json_t *oci_state_public(struct oci_state *st);
+
+/* The public view of st (oci.h), for the caller to keep after st is closed. */
+void oci_state_export(struct oci_state *st, struct oci_container_state *out);
 
 #endif

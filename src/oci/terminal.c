@@ -2,7 +2,7 @@
  * --console-socket and send the pty master with SCM_RIGHTS (the pty's name as data).
  * Without one, `run` and `exec` make their own socketpair, receive the master and relay
  * it to their stdio (raw mode when stdin is a terminal). */
-#include "container.h"
+#include "terminal.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "../../src/oci/cgroup.h"
+#include "../../src/oci/cgroup-devices.h"
 
 static char dir[256];
 

@@ -1,7 +1,7 @@
 /* linux.seccomp compiled to BPF: a valid profile gives a program that enforces it (checked in a
  * forked child), bad fields are named. */
 #include "unit.h"
-#include "../../src/oci/container.h"
+#include "../../src/oci/seccomp.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
