@@ -13,12 +13,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef CGROUP_SUPER_MAGIC
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
 
 bool cg_has_ctrl(const struct cg_hier *h, const char *ctrl)
 {
 	return cg_list_has(h->opts, ctrl);
+}
+
+/* mountinfo lists a mount even when another one hides it (a tmpfs mounted over the hybrid
+ * host's "unified" mount in a private namespace, as crun needs): only a hierarchy whose
+ * mount point really is that cgroup filesystem counts. */
+static bool reachable(const char *mnt, bool v2)
+{
+	struct statfs sf;
+	return statfs(mnt, &sf) == 0 &&
+	       (unsigned long)sf.f_type == (unsigned long)(v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC);
 }
 
 /* mountinfo field 5 is the mount point, after " - " come fstype, source, super options. */
@@ -37,7 +55,7 @@ static void add_mount(struct cg_layout *l, char *line)
 	if (!fstype || l->n >= CG_MAX_HIER)
 		return;
 	bool v2 = !strcmp(fstype, "cgroup2");
-	if (!v2 && strcmp(fstype, "cgroup"))
+	if ((!v2 && strcmp(fstype, "cgroup")) || !reachable(f[4], v2))
 		return;
 	struct cg_hier *h = &l->h[l->n];
 	memset(h, 0, sizeof(*h));

@@ -319,3 +319,28 @@ else
 	fi
 fi
 rt delete --force uholder >/dev/null 2>&1
+
+# --- The hybrid host's unified cgroup2 mount hidden by a tmpfs in a private mount namespace
+# (what tests/oci/common.bash does for crun): mountinfo still lists it, and the runtime used
+# to trust that and fail with "cannot open /sys/fs/cgroup/unified/<id>/cgroup.procs". Only
+# hierarchies that are really reachable (statfs magic) may be used.
+if [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" != cgroup2fs ]; then
+	skip oci-cgroup-hidden-unified "no hybrid unified cgroup2 mount on this host"
+else
+	new_bundle hidden -- sh -c 'cat /proc/self/cgroup; echo hidden-ok'
+	track hidden
+	OUT=$TMPD/hidden.out
+	timeout -k 5 30 unshare -m --propagation private bash -c \
+		'mount -t tmpfs -o size=1m capsule-hide /sys/fs/cgroup/unified &&
+		 exec "$0" --root "$1" run --bundle "$2" hidden' "$RUNTIME" "$ROOT" "$BUNDLE" >"$OUT" 2>&1 </dev/null
+	RC=$?
+	if [ $RC -ne 0 ] || ! grep -qx hidden-ok "$OUT"; then
+		fail oci-cgroup-hidden-unified "run with the unified mount hidden: exit $RC: $(said)"
+	elif ! grep -q "^[0-9]*:memory:$CGPREFIX/hidden\$" "$OUT"; then
+		fail oci-cgroup-hidden-unified "the container is not in its memory cgroup: $(said)"
+	elif [ -d "/sys/fs/cgroup/memory$CGPREFIX/hidden" ] || [ -d "/sys/fs/cgroup/unified$CGPREFIX/hidden" ]; then
+		fail oci-cgroup-hidden-unified "the container's cgroup is left behind"
+	else
+		pass oci-cgroup-hidden-unified
+	fi
+fi
