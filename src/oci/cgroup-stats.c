@@ -83,7 +83,7 @@ static uint64_t read_limit(const char *dir, const char *file, uint64_t unlimited
 }
 
 struct stats {
-	json_t *cpu, *usage, *throttling, *memory, *pids, *blkio, *hugetlb;
+	json_t *cpu, *usage, *throttling, *cpuset, *memory, *pids, *blkio, *hugetlb;
 	char *buf;
 };
 
@@ -109,6 +109,42 @@ static void throttling(struct stats *s, const char *text, uint64_t time_mult, co
 	set_u64(s->throttling, "periods", keyed(text, "nr_periods"));
 	set_u64(s->throttling, "throttledPeriods", keyed(text, "nr_throttled"));
 	set_u64(s->throttling, "throttledTime", keyed(text, time_key) * time_mult);
+}
+
+/* A cpu or node list ("0-3,8") as the array of its numbers. */
+static json_t *id_list(const char *text)
+{
+	json_t *a = json_array();
+	const char *p = text;
+	while (*p >= '0' && *p <= '9') {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		for (unsigned long i = lo; i <= hi && i < lo + 4096; i++)
+			json_array_append_new(a, json_integer((json_int_t)i));
+		p = *end == ',' ? end + 1 : end;
+	}
+	return a;
+}
+
+static void cpuset(struct stats *s, const char *dir, bool v2)
+{
+	static const char *const flags[] = { "cpu_exclusive", "mem_hardwall", "mem_exclusive", "memory_migrate",
+					     "memory_spread_page", "memory_spread_slab", "memory_pressure",
+					     "sched_load_balance", "sched_relax_domain_level" };
+	if (cg_read(dir, v2 ? "cpuset.cpus.effective" : "cpuset.cpus", s->buf, STAT_BUF) >= 0)
+		json_object_set_new(s->cpuset, "cpus", id_list(s->buf));
+	if (cg_read(dir, v2 ? "cpuset.mems.effective" : "cpuset.mems", s->buf, STAT_BUF) >= 0)
+		json_object_set_new(s->cpuset, "mems", id_list(s->buf));
+	if (v2)
+		return;
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		char f[64];
+		snprintf(f, sizeof(f), "cpuset.%s", flags[i]);
+		if (cg_read(dir, f, s->buf, STAT_BUF) > 0)
+			json_object_set_new(s->cpuset, flags[i], json_integer(strtoll(s->buf, NULL, 10)));
+	}
 }
 
 static void v1_memory(struct stats *s, const char *dir)
@@ -245,6 +281,8 @@ static void v2_all(struct stats *s, const char *dir, bool hybrid)
 	}
 	if (cg_list_has(buf, "pids"))
 		pids(s, dir);
+	if (cg_list_has(buf, "cpuset"))
+		cpuset(s, dir, true);
 	if (cg_list_has(buf, "io") && cg_read(dir, "io.stat", s->buf, STAT_BUF) >= 0) {
 		/* "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." */
 		json_t *bytes = json_array(), *ios = json_array();
@@ -278,6 +316,7 @@ json_t *cg_stats(const struct cg_layout *l, const char *path)
 	s.usage = json_pack("{s:i,s:i,s:i}", "total", 0, "kernel", 0, "user", 0);
 	s.throttling = json_object();
 	s.cpu = json_pack("{s:o,s:o}", "usage", s.usage, "throttling", s.throttling);
+	s.cpuset = json_object();
 	s.memory = json_object();
 	s.pids = json_pack("{s:i,s:i}", "current", 0, "limit", 0);
 	s.blkio = json_object();
@@ -294,6 +333,8 @@ json_t *cg_stats(const struct cg_layout *l, const char *path)
 			v1_cpuacct(&s, dir);
 		if (cg_has_ctrl(h, "cpu") && cg_read(dir, "cpu.stat", s.buf, STAT_BUF) > 0)
 			throttling(&s, s.buf, 1, "throttled_time");
+		if (cg_has_ctrl(h, "cpuset"))
+			cpuset(&s, dir, false);
 		if (cg_has_ctrl(h, "memory"))
 			v1_memory(&s, dir);
 		if (cg_has_ctrl(h, "pids"))
@@ -304,7 +345,7 @@ json_t *cg_stats(const struct cg_layout *l, const char *path)
 			hugetlb(&s, dir, false);
 	}
 	free(s.buf);
-	return json_pack("{s:o,s:{},s:o,s:o,s:o,s:o,s:{},s:n}", "cpu", s.cpu, "cpuset", "memory", s.memory,
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:{},s:n}", "cpu", s.cpu, "cpuset", s.cpuset, "memory", s.memory,
 			 "pids", s.pids, "blkio", s.blkio, "hugetlb", s.hugetlb, "intel_rdt",
 			 "network_interfaces");
 }
