@@ -13,6 +13,9 @@
  *    Out-parameters are the caller's to free with the function named beside them.
  *  - The process that calls oci_create is the init's parent until it exits: oci_wait then
  *    also gets the init's exit status; in another process it only sees that it exited.
+ *  - A detached oci_exec's process is the caller's child too: reap it (waitpid). The kernel
+ *    lets a container's init finish dying only once every process of its pid namespace has
+ *    been reaped, so oci_wait/oci_delete of a killed container wait for that.
  *  - Signals: oci_run and oci_exec (not detached) block the signals they forward to the
  *    container's process while they wait, and restore the caller's mask before returning.
  */
