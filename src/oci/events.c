@@ -18,9 +18,15 @@
 #include "cgfile.h"
 #include "cgroup-stats.h"
 
-/* The container's cgroup path and init, checked to be running. */
-static int running_container(const struct oci_runtime *rt, const char *id, char *cgpath, size_t sz,
-			     pid_t *pid, unsigned long long *start, cap_err *err)
+/* A running container as events and stats need it. */
+struct watched {
+	char cgpath[PATH_MAX];
+	struct cg_layout cg;
+	pid_t pid;
+	unsigned long long start;
+};
+
+static int running_container(const struct oci_runtime *rt, const char *id, struct watched *w, cap_err *err)
 {
 	struct oci_state st;
 	int r = oci_state_load(oci_root(rt), id, &st, err);
@@ -29,25 +35,21 @@ static int running_container(const struct oci_runtime *rt, const char *id, char 
 	if (st.status == ST_STOPPED || !st.cgroup)
 		r = cap_errf(err, 0, "container %s is not running", id);
 	else
-		snprintf(cgpath, sz, "%s", st.cgroup);
-	*pid = st.pid;
-	*start = st.starttime;
+		snprintf(w->cgpath, sizeof(w->cgpath), "%s", st.cgroup);
+	w->pid = st.pid;
+	w->start = st.starttime;
 	oci_state_close(&st);
-	return r;
+	return r < 0 ? r : cg_layout_detect(&w->cg, err);
 }
 
 int oci_stats(const struct oci_runtime *rt, const char *id, json_t **data, cap_err *err)
 {
-	char cgpath[PATH_MAX];
-	struct cg_layout cg;
-	pid_t pid;
-	unsigned long long start;
+	struct watched w;
 	int r;
 	*data = NULL;
-	if ((r = running_container(rt, id, cgpath, sizeof(cgpath), &pid, &start, err)) < 0 ||
-	    (r = cg_layout_detect(&cg, err)) < 0)
+	if ((r = running_container(rt, id, &w, err)) < 0)
 		return r;
-	*data = cg_stats(&cg, cgpath);
+	*data = cg_stats(&w.cg, w.cgpath);
 	return *data ? 0 : cap_errf(err, ENOMEM, "container %s: stats", id);
 }
 
@@ -109,14 +111,14 @@ static int emit(const char *type, const char *id, json_t *data, oci_event_cb cb,
 int oci_events(const struct oci_runtime *rt, const char *id, unsigned interval_ms, oci_event_cb cb,
 	       void *arg, cap_err *err)
 {
-	char cgpath[PATH_MAX];
-	struct cg_layout cg;
-	pid_t pid;
-	unsigned long long start;
+	struct watched w;
 	int r;
-	if ((r = running_container(rt, id, cgpath, sizeof(cgpath), &pid, &start, err)) < 0 ||
-	    (r = cg_layout_detect(&cg, err)) < 0)
+	if ((r = running_container(rt, id, &w, err)) < 0)
 		return r;
+	const struct cg_layout *cg = &w.cg;
+	const char *cgpath = w.cgpath;
+	pid_t pid = w.pid;
+	unsigned long long start = w.start;
 	if (!interval_ms)
 		interval_ms = 5000;
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -124,14 +126,14 @@ int oci_events(const struct oci_runtime *rt, const char *id, unsigned interval_m
 		close(pfd);
 		return 0;   /* stopped meanwhile */
 	}
-	int ofd = oom_watch(&cg, cgpath);
-	uint64_t ooms = cg_oom_kills(&cg, cgpath);
+	int ofd = oom_watch(cg, cgpath);
+	uint64_t ooms = cg_oom_kills(cg, cgpath);
 	long long next = now_ms();
 	r = 0;
 	for (;;) {
 		long long left = next - now_ms();
 		if (left <= 0) {
-			json_t *data = cg_stats(&cg, cgpath);
+			json_t *data = cg_stats(cg, cgpath);
 			if (!data) {
 				r = cap_errf(err, ENOMEM, "container %s: stats", id);
 				break;
@@ -151,7 +153,7 @@ int oci_events(const struct oci_runtime *rt, const char *id, unsigned interval_m
 			char drain[4096];
 			while (read(ofd, drain, sizeof(drain)) > 0)
 				;
-			uint64_t now = cg_oom_kills(&cg, cgpath);
+			uint64_t now = cg_oom_kills(cg, cgpath);
 			/* v1's eventfd also fires when the cgroup goes away: only count real kills. */
 			if (now > ooms && (r = emit("oom", id, NULL, cb, arg)) != 0)
 				break;
