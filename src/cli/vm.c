@@ -39,7 +39,7 @@ static void run_usage(FILE *f)
 		"  --initrd PATH            initial ramdisk\n"
 		"  --cmdline STR            kernel command line (default: \"console=ttyS0\")\n"
 		"  --cpus N                 vCPUs (default 1)\n"
-		"  --memory MiB             guest RAM in MiB (default 256, minimum %d)\n"
+		"  --memory SIZE            guest RAM: MiB, or with a unit (512M, 2G; default 256, minimum %d MiB)\n"
 		"  --console stdio|none|file:PATH\n"
 		"                           where the serial console goes (default stdio; on a terminal it is\n"
 		"                           interactive: Ctrl-A x quits)\n"
@@ -57,109 +57,9 @@ static void run_usage(FILE *f)
 		"  --debug                  verbose diagnostics on stderr\n"
 		"\n"
 		"Exit status: 0 guest powered off or rebooted; 1 error; 2 bad command line; 3 guest kernel\n"
-		"panicked; 4 a vCPU stopped on a fault; 128+N stopped by signal N; a Capsule test guest's own\n"
-		"status when it exits through the test port.\n",
+		"panicked; 4 a vCPU stopped on a fault; 5 quit from the console (Ctrl-A x); 128+N stopped by\n"
+		"signal N; a Capsule test guest's own status when it exits through the test port.\n",
 		VM_MIN_MEMORY_MIB);
-}
-
-static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out, cap_err *err)
-{
-	char *end;
-	errno = 0;
-	if (!*s || *s == '-')
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s %s: not a number", opt, s);
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s %s: not a number", opt, s);
-	if (v > max)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s %s: too large", opt, s);
-	*out = v;
-	return 0;
-}
-
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (b[i] > 0xff)
-			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	return 0;
-}
-
-/* "PATH[,ro][,id=NAME]" */
-static int parse_disk(struct vm_config *cfg, char *spec, cap_err *err)
-{
-	if (cfg->ndisks >= VM_MAX_DISKS)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--disk: at most %d disks", VM_MAX_DISKS);
-	struct vm_disk_config *d = &cfg->disks[cfg->ndisks];
-	char *save = NULL, *tok = strtok_r(spec, ",", &save);
-	if (!tok || !*tok)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--disk: missing path");
-	d->path = tok;
-	while ((tok = strtok_r(NULL, ",", &save))) {
-		if (!strcmp(tok, "ro"))
-			d->readonly = true;
-		else if (!strcmp(tok, "rw"))
-			d->readonly = false;
-		else if (!strncmp(tok, "id=", 3) && tok[3])
-			d->id = tok + 3;
-		else
-			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--disk %s: unknown option '%s'", d->path, tok);
-	}
-	cfg->ndisks++;
-	return 0;
-}
-
-/* "tap=NAME[,mac=MAC]" */
-static int parse_net(struct vm_config *cfg, char *spec, cap_err *err)
-{
-	if (cfg->nnets >= VM_MAX_NETS)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--net: at most %d interfaces", VM_MAX_NETS);
-	struct vm_net_config *n = &cfg->nets[cfg->nnets];
-	char *save = NULL;
-	for (char *tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strncmp(tok, "tap=", 4) && tok[4]) {
-			n->tap = tok + 4;
-		} else if (!strncmp(tok, "mac=", 4)) {
-			if (parse_mac(tok + 4, n->mac) < 0)
-				return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--net: bad MAC address '%s'", tok + 4);
-			n->has_mac = true;
-		} else {
-			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--net: unknown option '%s'", tok);
-		}
-	}
-	if (!n->tap)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--net: tap=NAME is required");
-	cfg->nnets++;
-	return 0;
-}
-
-/* "cid=N,uds=PATH" */
-static int parse_vsock(struct vm_config *cfg, char *spec, cap_err *err)
-{
-	char *save = NULL;
-	uint64_t cid = 0;
-	for (char *tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strncmp(tok, "cid=", 4)) {
-			if (parse_u64("--vsock cid", tok + 4, UINT32_MAX, &cid, err) < 0)
-				return -EINVAL;
-		} else if (!strncmp(tok, "uds=", 4) && tok[4]) {
-			cfg->vsock_uds = tok + 4;
-		} else {
-			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--vsock: unknown option '%s'", tok);
-		}
-	}
-	if (!cfg->vsock_uds)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--vsock: uds=PATH is required");
-	if (cid < 3)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--vsock: cid must be 3 or more (0-2 are reserved)");
-	cfg->vsock_cid = (uint32_t)cid;
-	return 0;
 }
 
 enum {
@@ -190,101 +90,55 @@ static int cmd_vm_run(int argc, char **argv, cap_err *err)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 },
 	};
-	struct vm_config cfg = { .ncpus = 1, .memory_mib = 256, .console = VM_CONSOLE_STDIO };
-	char *cmdline = NULL;
-	bool root_disk = false;
-	uint64_t v;
-	int c, r;
+	struct vm_config cfg;
+	int c, r = -1;
 
+	vm_config_init(&cfg);
 	opterr = 0;
 	optind = 1;
+	/* Values are checked by the VMM's validator (src/vmm/config.c), whose messages name the value. */
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_KERNEL: cfg.kernel = optarg; break;
-		case OPT_INITRD: cfg.initrd = optarg; break;
-		case OPT_CMDLINE: cfg.cmdline = optarg; break;
-		case OPT_CPUS:
-			if (parse_u64("--cpus", optarg, INT_MAX, &v, err) < 0)
-				return -1;
-			if (v == 0)
-				return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--cpus 0: a VM needs at least one vCPU");
-			cfg.ncpus = (int)v;
-			break;
-		case OPT_MEMORY:
-			if (parse_u64("--memory", optarg, UINT64_MAX >> 21, &v, err) < 0)
-				return -1;
-			cfg.memory_mib = v;
-			break;
-		case OPT_CONSOLE:
-			if (!strcmp(optarg, "stdio"))
-				cfg.console = VM_CONSOLE_STDIO;
-			else if (!strcmp(optarg, "none"))
-				cfg.console = VM_CONSOLE_NONE;
-			else if (!strncmp(optarg, "file:", 5) && optarg[5]) {
-				cfg.console = VM_CONSOLE_FILE;
-				cfg.console_path = optarg + 5;
-			} else
-				return cap_errf_code(err, CAP_EXIT_USAGE, 0,
-						     "--console %s: want stdio, none or file:PATH", optarg);
-			break;
-		case OPT_BOOT_TIMER: cfg.boot_timer = true; break;
+		case OPT_KERNEL: r = vm_config_set_string(&cfg.kernel, optarg, err); break;
+		case OPT_INITRD: r = vm_config_set_string(&cfg.initrd, optarg, err); break;
+		case OPT_CMDLINE: r = vm_config_set_string(&cfg.cmdline, optarg, err); break;
+		case OPT_CPUS: r = vm_config_set_cpus(&cfg, optarg, err); break;
+		case OPT_MEMORY: r = vm_config_set_memory(&cfg, optarg, err); break;
+		case OPT_CONSOLE: r = vm_config_set_console(&cfg, optarg, err); break;
+		case OPT_BOOT_TIMER: cfg.boot_timer = true; r = 0; break;
 		case OPT_BZ_DECOMP:
-			if (!strcmp(optarg, "guest"))
-				cfg.guest_decompress = true;
-			else if (strcmp(optarg, "host"))
-				return cap_errf_code(err, CAP_EXIT_USAGE, 0,
-						     "--bzimage-decompress %s: want host or guest", optarg);
+			if (!strcmp(optarg, "guest") || !strcmp(optarg, "host")) {
+				cfg.guest_decompress = !strcmp(optarg, "guest");
+				r = 0;
+			} else {
+				r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "--bzimage-decompress %s: want host or guest", optarg);
+			}
 			break;
-		case OPT_PVH: cfg.pvh = true; break;
-		case OPT_DISK:
-			if (parse_disk(&cfg, optarg, err) < 0)
-				return -1;
-			break;
-		case OPT_ROOT_DISK:
-			if (root_disk)
-				return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--root-disk given twice");
-			/* The root disk is the first virtio-blk device, so the guest sees it as /dev/vda. */
-			if (cfg.ndisks >= VM_MAX_DISKS)
-				return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--disk: at most %d disks", VM_MAX_DISKS);
-			memmove(&cfg.disks[1], &cfg.disks[0], (size_t)cfg.ndisks * sizeof(cfg.disks[0]));
-			cfg.disks[0] = (struct vm_disk_config){ .path = optarg };
-			cfg.ndisks++;
-			root_disk = true;
-			break;
-		case OPT_NET:
-			if (parse_net(&cfg, optarg, err) < 0)
-				return -1;
-			break;
-		case OPT_VSOCK:
-			if (parse_vsock(&cfg, optarg, err) < 0)
-				return -1;
-			break;
-		case OPT_RNG: cfg.rng = true; break;
-		case OPT_BALLOON: cfg.balloon = true; break;
-		case OPT_DEBUG: cap_log_set_level(CAP_LOG_DEBUG); break;
-		case OPT_HELP: run_usage(stdout); return 0;
+		case OPT_PVH: cfg.pvh = true; r = 0; break;
+		case OPT_DISK: r = vm_config_add_disk(&cfg, optarg, err); break;
+		case OPT_ROOT_DISK: r = vm_config_set_root_disk(&cfg, optarg, err); break;
+		case OPT_NET: r = vm_config_add_net(&cfg, optarg, err); break;
+		case OPT_VSOCK: r = vm_config_set_vsock(&cfg, optarg, err); break;
+		case OPT_RNG: cfg.rng = true; r = 0; break;
+		case OPT_BALLOON: cfg.balloon = true; r = 0; break;
+		case OPT_DEBUG: cap_log_set_level(CAP_LOG_DEBUG); r = 0; break;
+		case OPT_HELP: run_usage(stdout); r = 0; goto out;
 		default:
-			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: unknown or incomplete option '%s' (try --help)",
-					     argv[optind - 1]);
+			r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: unknown or incomplete option '%s' (try --help)",
+					  argv[optind - 1]);
 		}
+		if (r < 0)
+			goto out;
 	}
 	if (optind < argc)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: unexpected argument '%s'", argv[optind]);
-	if (!cfg.kernel)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: --kernel PATH is required");
-	int nvirtio = cfg.ndisks + cfg.nnets + (cfg.vsock_uds ? 1 : 0) + cfg.rng + cfg.balloon;
-	if (nvirtio > VM_MAX_VIRTIO_DEVICES)
-		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: %d virtio devices, at most %d (one interrupt line each)",
-				     nvirtio, VM_MAX_VIRTIO_DEVICES);
-	if (root_disk) {
-		const char *base = cfg.cmdline ? cfg.cmdline : "console=ttyS0";
-		if (asprintf(&cmdline, "%s root=/dev/vda rw", base) < 0)
-			return cap_errf(err, ENOMEM, "kernel command line");
-		cfg.cmdline = cmdline;
-	}
-	r = vmm_run(&cfg, err);
-	free(cmdline);
-	return r;
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: unexpected argument '%s'", argv[optind]);
+	else if (!cfg.kernel)
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: --kernel PATH is required");
+	else if ((r = vm_config_validate(&cfg, err)) == 0)
+		r = vmm_run(&cfg, err);
+out:
+	vm_config_free(&cfg);
+	return r < 0 ? -1 : r;
 }
 
 static int cmd_vm_extract_kernel(int argc, char **argv, cap_err *err)
