@@ -18,6 +18,7 @@ enum {
 	CAP_EXIT_USAGE = 2,        /* bad command line */
 	CAP_EXIT_GUEST_PANIC = 3,  /* the guest kernel panicked */
 	CAP_EXIT_GUEST_FAULT = 4,  /* a vCPU stopped on an error (emulation failure, bad exit) */
+	CAP_EXIT_CONSOLE_QUIT = 5, /* the user ended the VM from its console (Ctrl-A x) */
 	CAP_EXIT_SIGNAL = 128,     /* + signal number, when capsule was told to stop */
 };
 

@@ -22,6 +22,7 @@ int evloop_init(struct evloop *l)
 	memset(l, 0, sizeof(*l));
 	l->epfd = l->wake_fd = -1;
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->quiesce_cond, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
@@ -97,11 +98,31 @@ static void sweep(struct evloop *l)
 	pthread_mutex_unlock(&l->lock);
 }
 
+/* Between batches: park while a quiesce is requested. */
+static void maybe_park(struct evloop *l)
+{
+	if (!__atomic_load_n(&l->quiesce_req, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&l->lock);
+	if (l->quiesce_req && !l->stopping) {
+		l->quiesced = true;
+		pthread_cond_broadcast(&l->quiesce_cond);
+		while (l->quiesce_req && !l->stopping)
+			pthread_cond_wait(&l->quiesce_cond, &l->lock);
+		l->quiesced = false;
+		pthread_cond_broadcast(&l->quiesce_cond);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
 int evloop_run(struct evloop *l)
 {
 	struct epoll_event evs[32];
 
 	while (!l->stopping) {
+		maybe_park(l);
+		if (l->stopping)
+			break;
 		int n = epoll_wait(l->epfd, evs, 32, -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -125,8 +146,39 @@ int evloop_run(struct evloop *l)
 
 void evloop_stop(struct evloop *l)
 {
+	pthread_mutex_lock(&l->lock);
 	l->stopping = 1;
+	pthread_cond_broadcast(&l->quiesce_cond); /* a parked loop must see it */
+	pthread_mutex_unlock(&l->lock);
 	efd_signal(l->wake_fd);
+}
+
+void evloop_quiesce(struct evloop *l)
+{
+	pthread_mutex_lock(&l->lock);
+	__atomic_store_n(&l->quiesce_req, true, __ATOMIC_RELEASE);
+	if (l->has_thread) {
+		efd_signal(l->wake_fd); /* out of epoll_wait, to the park point */
+		while (!l->quiesced && !l->stopping)
+			pthread_cond_wait(&l->quiesce_cond, &l->lock);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+void evloop_release(struct evloop *l)
+{
+	pthread_mutex_lock(&l->lock);
+	__atomic_store_n(&l->quiesce_req, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&l->quiesce_cond);
+	pthread_mutex_unlock(&l->lock);
+}
+
+bool evloop_is_quiesced(struct evloop *l)
+{
+	pthread_mutex_lock(&l->lock);
+	bool q = l->quiesced;
+	pthread_mutex_unlock(&l->lock);
+	return q;
 }
 
 static void *loop_thread(void *arg)
@@ -165,5 +217,6 @@ void evloop_free(struct evloop *l)
 	if (l->wake_fd >= 0)
 		close(l->wake_fd);
 	l->epfd = l->wake_fd = -1;
+	pthread_cond_destroy(&l->quiesce_cond);
 	pthread_mutex_destroy(&l->lock);
 }

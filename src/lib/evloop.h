@@ -17,9 +17,13 @@ struct evloop {
 	volatile int stopping;
 	pthread_t thread;
 	bool has_thread;
-	pthread_mutex_t lock;      /* guards handlers and removed_pending */
+	pthread_mutex_t lock;      /* guards handlers, removed_pending and the quiesce fields */
 	struct evloop_handler *handlers; /* owned; removed ones are freed between batches */
 	bool removed_pending;      /* evloop_del marked a handler since the last sweep */
+	/* Quiescing: the loop's thread parks between batches while quiesce_req is set, with
+	 * quiesced true; quiesce_cond is broadcast when either changes or the loop stops. */
+	bool quiesce_req, quiesced;
+	pthread_cond_t quiesce_cond;
 };
 
 int evloop_init(struct evloop *l);
@@ -31,6 +35,12 @@ int evloop_del(struct evloop *l, int fd);
 /* Run until evloop_stop(); returns 0 or -errno. */
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
+/* From another thread: returns once the loop's thread is parked between two batches (no
+ * handler runs until evloop_release), or at once when no thread runs the loop. */
+void evloop_quiesce(struct evloop *l);
+void evloop_release(struct evloop *l);
+/* Is the loop's thread parked now (for tests and debug output). */
+bool evloop_is_quiesced(struct evloop *l);
 /* Run the loop on a new thread named name. */
 int evloop_start_thread(struct evloop *l, const char *name);
 /* Stop (if running), join the thread, close fds and free handlers. */

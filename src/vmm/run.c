@@ -11,11 +11,8 @@
 #include "../lib/evloop.h"
 #include "../lib/log.h"
 #include "console.h"
-#include "devices/acpi_pm.h"
-#include "devices/legacy.h"
-#include "devices/serial.h"
+#include "machine.h"
 #include "vcpu.h"
-#include "virtio/devices.h"
 
 struct run_ctx {
 	struct vm *vm;
@@ -45,27 +42,13 @@ static void on_signal(void *opaque, uint32_t events)
 	vm_request_stop(ctx->vm, VM_STOP_SIGNAL);
 }
 
-/* *fd: where guest console output goes, -1 for nowhere. */
-static int open_console_out(const struct vm_config *cfg, int *fd, cap_err *err)
-{
-	*fd = -1;
-	if (cfg->console == VM_CONSOLE_STDIO)
-		*fd = STDOUT_FILENO;
-	if (cfg->console == VM_CONSOLE_FILE) {
-		*fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (*fd < 0)
-			return cap_errf(err, errno, "console file %s", cfg->console_path);
-	}
-	return 0;
-}
-
 int vmm_run(const struct vm_config *cfg, cap_err *err)
 {
 	struct vm vm;
 	struct evloop loop = { .epfd = -1, .wake_fd = -1 };
 	struct console con = { 0 };
 	struct run_ctx ctx = { .vm = &vm, .loop = &loop, .sig_fd = -1 };
-	int out_fd = -1, rc = -1, r;
+	int rc = -1, r;
 	sigset_t sigs, old;
 
 	/* Signals become events on the main loop; every thread inherits the blocked mask. */
@@ -78,17 +61,9 @@ int vmm_run(const struct vm_config *cfg, cap_err *err)
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The machine and every device first, so that their command-line fragments reach the kernel. */
 	r = vm_create(&vm, cfg, err);
 	if (r < 0)
-		goto out;
-	if ((r = open_console_out(cfg, &out_fd, err)) < 0)
-		goto out;
-	if ((r = serial_create(&vm, out_fd, &vm.serial, err)) < 0 || (r = i8042_create(&vm, err)) < 0 ||
-	    (r = boot_timer_create(&vm, err)) < 0 || (r = acpi_pm_register(&vm, err)) < 0)
-		goto out;
-	/* Further devices (ACPI power management, virtio) are created here, before the kernel is
-	 * loaded, so that their command-line fragments reach it. */
-	if ((r = virtio_devices_create(&vm, cfg, err)) < 0)
 		goto out;
 
 	if ((r = evloop_init(&loop)) < 0) {
@@ -107,8 +82,7 @@ int vmm_run(const struct vm_config *cfg, cap_err *err)
 		goto out;
 	}
 
-	r = vm_boot(&vm, cfg, err);
-	if (r < 0)
+	if ((r = vm_load_kernel(&vm, err)) < 0 || (r = vm_start(&vm, err)) < 0)
 		goto out;
 	evloop_run(&loop);
 
@@ -139,6 +113,10 @@ int vmm_run(const struct vm_config *cfg, cap_err *err)
 			      strsignal(vm.stop_signal));
 		rc = -1;
 		break;
+	case VM_STOP_CONSOLE:
+		cap_errf_code(err, CAP_EXIT_CONSOLE_QUIT, 0, "vm: quit from the console (Ctrl-A x)");
+		rc = -1;
+		break;
 	default:
 		break;
 	}
@@ -147,8 +125,6 @@ out:
 	console_close(&con);
 	vm_destroy(&vm);
 done:
-	if (out_fd > STDERR_FILENO)
-		close(out_fd);
 	if (ctx.sig_fd >= 0)
 		close(ctx.sig_fd);
 	if (loop.epfd >= 0)

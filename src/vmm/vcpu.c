@@ -33,9 +33,16 @@
 #define APIC_MODE_NMI 0x4
 #define APIC_MODE_EXTINT 0x7
 
+/* The kvm_run of the vCPU this thread runs. The kick handler sets immediate_exit there, so a
+ * kick that lands between the thread's state check and its KVM_RUN still makes KVM_RUN return
+ * at once instead of being lost. */
+static __thread struct kvm_run *this_run;
+
 static void kick_handler(int sig)
 {
 	(void)sig;
+	if (this_run)
+		this_run->immediate_exit = 1;
 }
 
 void vcpu_install_kick_handler(void)
@@ -234,12 +241,32 @@ static bool handle_exit(struct vcpu *v)
 	}
 }
 
+/* The pause point: KVM_RUN has returned and its exit was handled. Waits under vm->pause_lock
+ * until the pause is over or the VM stops. */
+static void park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	pthread_mutex_lock(&vm->pause_lock);
+	v->parked = true;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm->pause_requested && vm_get_state(vm) != VM_STOPPED)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	v->parked = false;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+static bool pause_requested(struct vm *vm)
+{
+	return __atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 	sigset_t set;
 
+	this_run = v->run;
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -248,9 +275,24 @@ static void *vcpu_thread(void *arg)
 		vm->start_cpu_ms = vm_process_cpu_ms();
 		clock_gettime(CLOCK_REALTIME, &vm->first_entry);
 	}
+	bool io_pending = false; /* the last exit was port I/O or MMIO that KVM has not completed */
 	for (;;) {
-		if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPED)
+		if (vm_get_state(vm) == VM_STOPPED)
 			break;
+		if (pause_requested(vm)) {
+			/* KVM finishes an emulated access (e.g. writes a read's data to the register) only
+			 * on the next KVM_RUN; one with immediate_exit does just that and returns EINTR, so a
+			 * parked vCPU's registers are consistent. */
+			if (io_pending) {
+				v->run->immediate_exit = 1;
+				ioctl(v->fd, KVM_RUN, 0);
+				v->run->immediate_exit = 0;
+				io_pending = false;
+			}
+			park(v);
+			continue;
+		}
+		io_pending = false;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;
@@ -261,7 +303,13 @@ static void *vcpu_thread(void *arg)
 		}
 		if (!handle_exit(v))
 			break;
+		io_pending = v->run->exit_reason == KVM_EXIT_IO || v->run->exit_reason == KVM_EXIT_MMIO;
 	}
+	pthread_mutex_lock(&vm->pause_lock);
+	v->exited = true;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	this_run = NULL;
 	return NULL;
 }
 

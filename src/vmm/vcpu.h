@@ -20,6 +20,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	/* Under vm->pause_lock: parked at the pause point after KVM_RUN returned; the thread ended. */
+	bool parked, exited;
 };
 
 /* Signal used to kick a vCPU thread out of KVM_RUN. */
@@ -31,7 +33,8 @@ int vcpu_create(struct vcpu *v, struct vm *vm, int index, const struct kvm_cpuid
 /* Registers for the boot entry (BSP; every vCPU for test guests). */
 int vcpu_setup_boot(struct vcpu *v, const struct boot_info *bi, cap_err *err);
 int vcpu_start(struct vcpu *v, cap_err *err);
-/* Make KVM_RUN return and the thread end; then join it. */
+/* Make KVM_RUN return (now, or at once when the thread is about to enter it); the thread then
+ * looks at the VM's state: ends when STOPPED, parks while a pause is requested. */
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 void vcpu_free(struct vcpu *v);

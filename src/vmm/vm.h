@@ -1,5 +1,7 @@
-/* The VM object: KVM handles, guest memory, buses, vCPUs, devices, and the lifecycle
- * state machine  created -> running -> stopped. */
+/* The VM object: KVM handles, guest memory, buses, vCPUs, the device registry, its own copy of
+ * the configuration, and the lifecycle state  created -> running <-> paused -> stopped.
+ * The steps that move it between states (create the machine, load a kernel, start, pause,
+ * resume, destroy) are in machine.h; this file has what vCPUs and devices call. */
 #ifndef CAPSULE_VMM_VM_H
 #define CAPSULE_VMM_VM_H
 
@@ -13,51 +15,11 @@
 #include "../lib/evloop.h"
 #include "boot/acpi_aml.h"
 #include "bus.h"
+#include "config.h"
+#include "device.h"
 #include "memory.h"
 
-#define VM_MAX_DISKS 16
-#define VM_MAX_NETS 8
-#define VM_MIN_MEMORY_MIB 16
-/* GSIs 5-23 less 8 (RTC), 9 (ACPI SCI) and 12 (PS/2 mouse): one per virtio device. */
-#define VM_MAX_VIRTIO_DEVICES 16
-
-struct vm_disk_config {
-	char *path;
-	bool readonly;
-	char *id;       /* serial/ID string returned to the guest (VIRTIO_BLK_T_GET_ID) */
-};
-
-struct vm_net_config {
-	char *tap;      /* TAP device name */
-	uint8_t mac[6];
-	bool has_mac;
-};
-
-enum vm_console { VM_CONSOLE_STDIO, VM_CONSOLE_NONE, VM_CONSOLE_FILE };
-
-struct vm_config {
-	const char *kernel;
-	const char *initrd;
-	const char *cmdline;            /* the user's; the VMM appends its own parts */
-	int ncpus;
-	uint64_t memory_mib;
-	enum vm_console console;
-	const char *console_path;       /* VM_CONSOLE_FILE */
-	bool boot_timer;
-	bool guest_decompress;          /* bzImage: run the kernel's own decompressor */
-	bool pvh;                       /* prefer the PVH entry when the ELF has one */
-	/* virtio devices (issue 3) */
-	int ndisks;
-	struct vm_disk_config disks[VM_MAX_DISKS];
-	int nnets;
-	struct vm_net_config nets[VM_MAX_NETS];
-	const char *vsock_uds;          /* host Unix socket path for virtio-vsock; NULL: none */
-	uint32_t vsock_cid;
-	bool rng;
-	bool balloon;
-};
-
-enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
+enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
 
 /* Why the VM stopped; maps to capsule's exit code. */
 enum vm_stop_reason {
@@ -74,14 +36,8 @@ enum vm_stop_reason {
 struct vcpu;
 struct serial;
 
-/* A device the VM owns; destroy runs at VM teardown (after vCPUs and the I/O thread stopped). */
-struct vm_device {
-	const char *name;
-	void *opaque;
-	void (*destroy)(void *opaque);
-};
-
 struct vm {
+	struct vm_config cfg;           /* the VM's own deep copy, freed with it */
 	int kvm_fd, vm_fd;
 	int run_size;                   /* mmap size of struct kvm_run */
 	struct guest_mem mem;
@@ -104,12 +60,16 @@ struct vm {
 	uint64_t next_mmio;
 	int next_irq;
 
-	struct vm_device devices[64];
-	int ndevices;
+	struct vm_devices devices;      /* every device, in creation order */
 
 	/* lifecycle */
 	pthread_mutex_t lock;           /* guards state and stop fields */
-	enum vm_state state;
+	enum vm_state state;            /* written under lock; vCPU threads read it atomically */
+	/* Pausing (vcpu.c parks, machine.c waits). pause_lock guards pause_requested and every
+	 * vCPU's parked/exited flag; pause_cond is broadcast whenever one of them changes. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
 	enum vm_stop_reason stop_reason;
 	int test_exit_status;
 	int stop_fd;                    /* eventfd the main loop waits on: the VM wants to stop */
@@ -125,21 +85,17 @@ struct vm {
 	atomic_int first_entry_done;
 };
 
-/* Create the VM: open KVM, check capabilities, create irqchip/PIT, guest memory, buses. */
-int vm_create(struct vm *vm, const struct vm_config *cfg, cap_err *err);
-/* Load the kernel, set up vCPUs, start them and the I/O thread; returns once running. */
-int vm_boot(struct vm *vm, const struct vm_config *cfg, cap_err *err);
 /* Request the VM to stop (any thread, async-signal unsafe); the first reason wins. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why);
 /* A vCPU fault: record the first description and stop the VM with VM_STOP_FAULT. */
 void vm_fault(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Stop vCPUs and the I/O thread, free everything. Safe on a partly created VM. */
-void vm_destroy(struct vm *vm);
+/* The lifecycle state, read without the lock (what vCPU threads use). */
+enum vm_state vm_get_state(const struct vm *vm);
 /* Exit code for capsule from the stop reason. */
 int vm_exit_code(const struct vm *vm);
 
-/* Device helpers (call before vm_boot starts vCPUs). */
-int vm_add_device(struct vm *vm, const char *name, void *opaque, void (*destroy)(void *));
+/* Device helpers (call while the machine is created, before vm_start). */
+int vm_add_device(struct vm *vm, const char *name, const struct vm_device_ops *ops, void *opaque, cap_err *err);
 int vm_append_cmdline(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t vm_alloc_mmio(struct vm *vm, uint64_t size);  /* page-aligned, in the 32-bit hole; 0 when full */
 /* Announce a virtio-mmio device window to the guest (ACPI DSDT, or the command line under acpi=off). */

@@ -264,8 +264,7 @@ static void fake_vm_init(struct vm *vm)
 
 static void fake_vm_free(struct vm *vm)
 {
-	for (int i = 0; i < vm->ndevices; i++)
-		vm->devices[i].destroy(vm->devices[i].opaque);
+	vm_devices_destroy(&vm->devices);
 	bus_free(&vm->pio);
 	pthread_mutex_destroy(&vm->lock);
 }
@@ -298,7 +297,7 @@ static void test_pm_registers(void)
 
 	fake_vm_init(&vm);
 	CHECK_EQ(acpi_pm_register(&vm, &err), 0);
-	CHECK_EQ(vm.ndevices, 1);
+	CHECK_EQ(vm.devices.n, 1);
 
 	/* What ACPICA does at boot and before S5, none of which stops the VM. */
 	CHECK(in16(&vm, cnt) & ACPI_PM1_CNT_SCI_EN);

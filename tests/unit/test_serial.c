@@ -54,7 +54,7 @@ static void test_read_resumes(void)
 	CHECK_EQ(drained, 1);
 	reg(&vm, 0, 0, false, &c); /* no longer full: no second notification */
 	CHECK_EQ(drained, 1);
-	vm.devices[0].destroy(vm.devices[0].opaque);
+	vm_devices_destroy(&vm.devices);
 	bus_free(&vm.pio);
 }
 
@@ -70,7 +70,7 @@ static void test_fifo_clear_resumes(void)
 	uint8_t lsr;
 	reg(&vm, 5, 0, false, &lsr);
 	CHECK_EQ(lsr & 1, 0); /* no data ready after the clear */
-	vm.devices[0].destroy(vm.devices[0].opaque);
+	vm_devices_destroy(&vm.devices);
 	bus_free(&vm.pio);
 }
 

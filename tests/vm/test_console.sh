@@ -48,7 +48,8 @@ else
   fail console_tty_restored "stty before '$(cat "$TMPD/input.before" 2>/dev/null)' after '$(cat "$TMPD/input.after" 2>/dev/null)'"
 fi
 
-# 2. Ctrl-A x ends the VM while the guest is still waiting; exit 0, terminal restored.
+# 2. Ctrl-A x ends the VM while the guest is still waiting: its own status (5, not a power-off's
+# 0) and one line saying so; terminal restored.
 start_on_tty ctrlax vm run --kernel "$G/serial.elf" --memory 64 --cmdline serial.echo
 wait_pane "serial: waiting for a line"
 # While capsule runs, its terminal is raw: no line editing, no echo, no signals from keys.
@@ -60,7 +61,9 @@ else
   fail console_tty_raw "terminal $tty not in raw mode: $(tr '\n' ' ' <<<"$modes" | head -c 300)"
 fi
 tmux send-keys -t "=$S:" C-a x
-if wait_file "$TMPD/ctrlax.rc" && [ "$(cat "$TMPD/ctrlax.rc")" = 0 ] &&
+if wait_file "$TMPD/ctrlax.rc" && [ "$(cat "$TMPD/ctrlax.rc")" = 5 ] &&
+   [ "$(tmux capture-pane -p -t "=$S:" | grep -c '^capsule: ')" = 1 ] &&
+   tmux capture-pane -p -t "=$S:" | grep -qx 'capsule: vm: quit from the console (Ctrl-A x)' &&
    ! tmux capture-pane -p -t "=$S:" | grep -q 'serial: input ended'; then
   pass console_ctrl_a_x
 else

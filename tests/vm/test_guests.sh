@@ -599,11 +599,11 @@ fi
 truncate -s 512M "$TMPD/big-initrd"	# sparse: costs no disk
 expect_error err_initrd_too_large 1 '^capsule: .*initrd.*big-initrd' "$CAPSULE" vm run --kernel "$hello" --memory 64 --initrd "$TMPD/big-initrd"
 
-expect_error err_memory_below_minimum 2 '^capsule: .*memory' "$CAPSULE" vm run --kernel "$hello" --memory 1
+expect_error err_memory_below_minimum 2 '^capsule: memory 1 MiB: below the minimum of 16 MiB$' "$CAPSULE" vm run --kernel "$hello" --memory 1
 host_mib=$(( $(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo) / 1024 ))
-expect_error err_memory_above_host 2 '^capsule: .*memory' "$CAPSULE" vm run --kernel "$hello" --memory $((host_mib * 4 + 1024))
-expect_error err_cpus_zero 2 '^capsule: .*cpus' "$CAPSULE" vm run --kernel "$hello" --cpus 0
-expect_error err_cpus_huge 2 '^capsule: .*cpus' "$CAPSULE" vm run --kernel "$hello" --cpus 100000
+expect_error err_memory_above_host 2 "^capsule: memory $((host_mib * 4 + 1024)) MiB: more than this host's [0-9]+ MiB\$" "$CAPSULE" vm run --kernel "$hello" --memory $((host_mib * 4 + 1024))
+expect_error err_cpus_zero 2 '^capsule: cpus 0: a VM needs at least one vCPU$' "$CAPSULE" vm run --kernel "$hello" --cpus 0
+expect_error err_cpus_huge 2 '^capsule: cpus 100000: more than the [0-9]+ vCPUs KVM allows here$' "$CAPSULE" vm run --kernel "$hello" --cpus 100000
 expect_error err_unknown_option 2 '^capsule: .*--bogus' "$CAPSULE" vm run --kernel "$hello" --bogus
 expect_error err_no_kernel_option 2 '^capsule: .*kernel' "$CAPSULE" vm run
 expect_error err_kvm_nonexistent 1 '^capsule: .*/nonexistent/kvm' env CAPSULE_KVM=/nonexistent/kvm "$CAPSULE" vm run --kernel "$hello"

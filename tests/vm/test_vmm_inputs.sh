@@ -7,9 +7,9 @@ G=$CAPSULE_ROOT/$B/guest/hello.elf
 many=()
 for _ in $(seq 16); do many+=(--disk "$TMPD/empty.img"); done
 # Checked before KVM is touched, so these run (and must pass) on any host.
-expect_error err_too_many_virtio_devices 2 'vm run: 17 virtio devices, at most 16' \
+expect_error err_too_many_virtio_devices 2 '^capsule: 17 virtio devices: at most 16 \(one interrupt line each\)$' \
   "$CAPSULE" vm run --kernel "$G" "${many[@]}" --rng
-expect_error err_vsock_cid_reserved 2 'cid must be 3 or more' \
+expect_error err_vsock_cid_reserved 2 '^capsule: vsock cid 2: must be 3 or more \(0-2 are reserved\)' \
   "$CAPSULE" vm run --kernel "$G" --vsock cid=2,uds="$TMPD/v.sock"
 
 if ! have_kvm; then

@@ -10,6 +10,7 @@
 
 #include "../../lib/log.h"
 #include "../vm.h"
+#include "../vmstate.h"
 
 struct acpi_pm {
 	struct vm *vm;
@@ -89,6 +90,48 @@ static void acpi_pm_destroy(void *opaque)
 	free(pm);
 }
 
+static void acpi_pm_reset(void *opaque)
+{
+	struct acpi_pm *pm = opaque;
+	pthread_mutex_lock(&pm->lock);
+	memset(pm->reg, 0, sizeof(pm->reg));
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static int acpi_pm_save(void *opaque, struct vmstate_out *out)
+{
+	struct acpi_pm *pm = opaque;
+	pthread_mutex_lock(&pm->lock);
+	int r = vmstate_put_bytes(out, "regs", pm->reg, sizeof(pm->reg));
+	pthread_mutex_unlock(&pm->lock);
+	return r;
+}
+
+static int acpi_pm_restore(void *opaque, const struct vmstate_in *in)
+{
+	struct acpi_pm *pm = opaque;
+	uint8_t reg[ACPI_PM_LEN];
+	size_t n;
+	int r = vmstate_get_bytes(in, "regs", reg, sizeof(reg), &n);
+	if (r < 0)
+		return r;
+	if (n != sizeof(reg) || (reg[ACPI_PM1_CNT_OFF + 1] & (ACPI_PM1_CNT_SLP_EN >> 8)))
+		return -EINVAL; /* SLP_EN is never stored: it acts at once */
+	pthread_mutex_lock(&pm->lock);
+	memcpy(pm->reg, reg, sizeof(reg));
+	pthread_mutex_unlock(&pm->lock);
+	return 0;
+}
+
+static const struct vm_device_ops acpi_pm_ops = {
+	.type = "acpi-pm",
+	.state_version = 1,
+	.reset = acpi_pm_reset,
+	.save = acpi_pm_save,
+	.restore = acpi_pm_restore,
+	.destroy = acpi_pm_destroy,
+};
+
 int acpi_pm_register(struct vm *vm, cap_err *err)
 {
 	struct acpi_pm *pm = calloc(1, sizeof(*pm));
@@ -100,11 +143,9 @@ int acpi_pm_register(struct vm *vm, cap_err *err)
 	pthread_mutex_init(&pm->lock, NULL);
 	/* The VM owns pm from here on (freed at teardown), so a failed bus registration below
 	 * leaves nothing dangling. */
-	r = vm_add_device(vm, "acpi-pm", pm, acpi_pm_destroy);
-	if (r < 0) {
-		acpi_pm_destroy(pm);
-		return cap_errf(err, -r, "ACPI power management device");
-	}
+	r = vm_add_device(vm, "acpi-pm", &acpi_pm_ops, pm, err);
+	if (r < 0)
+		return r;
 	r = bus_register(&vm->pio, ACPI_PM_PORT, ACPI_PM_LEN, acpi_pm_access, pm, "acpi-pm");
 	if (r < 0)
 		return cap_errf(err, -r, "ACPI power management device: ports 0x%x-0x%x", ACPI_PM_PORT,

@@ -11,6 +11,7 @@
 #include "../../lib/log.h"
 #include "../boot/layout.h"
 #include "../vm.h"
+#include "../vmstate.h"
 
 /* ---- i8042 ---------------------------------------------------------------------------
  * Linux probes the controller with a handful of commands and spins (with timeouts of
@@ -100,10 +101,69 @@ static void i8042_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len
 	pthread_mutex_unlock(&k->lock);
 }
 
-static void free_plain(void *p)
+#define I8042_CTR_POWER_ON 0x45 /* kbd IRQ on, SYS flag, translate */
+
+static void i8042_reset(void *opaque)
 {
-	free(p);
+	struct i8042 *k = opaque;
+	pthread_mutex_lock(&k->lock);
+	k->ctr = I8042_CTR_POWER_ON;
+	k->pending_cmd = 0;
+	k->nout = 0;
+	k->out_aux = false;
+	pthread_mutex_unlock(&k->lock);
 }
+
+static int i8042_save(void *opaque, struct vmstate_out *out)
+{
+	struct i8042 *k = opaque;
+	pthread_mutex_lock(&k->lock);
+	vmstate_put_u8(out, "ctr", k->ctr);
+	vmstate_put_u8(out, "pending_cmd", k->pending_cmd);
+	vmstate_put_bool(out, "out_aux", k->out_aux);
+	int r = vmstate_put_bytes(out, "out", k->out, (size_t)k->nout);
+	pthread_mutex_unlock(&k->lock);
+	return r;
+}
+
+static int i8042_restore(void *opaque, const struct vmstate_in *in)
+{
+	struct i8042 *k = opaque;
+	uint8_t ctr, pending, buf[sizeof(k->out)];
+	bool aux;
+	size_t n;
+	int r;
+
+	if ((r = vmstate_get_u8(in, "ctr", &ctr)) < 0 || (r = vmstate_get_u8(in, "pending_cmd", &pending)) < 0 ||
+	    (r = vmstate_get_bool(in, "out_aux", &aux)) < 0 || (r = vmstate_get_bytes(in, "out", buf, sizeof(buf), &n)) < 0)
+		return r;
+	if (pending != 0 && pending != 0x60 && pending != 0xD3 && pending != 0xD4)
+		return -EINVAL;
+	pthread_mutex_lock(&k->lock);
+	k->ctr = ctr;
+	k->pending_cmd = pending;
+	k->out_aux = aux;
+	memcpy(k->out, buf, n);
+	k->nout = (int)n;
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+static void i8042_destroy(void *opaque)
+{
+	struct i8042 *k = opaque;
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+}
+
+static const struct vm_device_ops i8042_ops = {
+	.type = "i8042",
+	.state_version = 1,
+	.reset = i8042_reset,
+	.save = i8042_save,
+	.restore = i8042_restore,
+	.destroy = i8042_destroy,
+};
 
 int i8042_create(struct vm *vm, cap_err *err)
 {
@@ -111,25 +171,36 @@ int i8042_create(struct vm *vm, cap_err *err)
 	if (!k)
 		return cap_errf(err, ENOMEM, "i8042");
 	k->vm = vm;
-	k->ctr = 0x45; /* kbd IRQ on, SYS flag, translate */
+	k->ctr = I8042_CTR_POWER_ON;
 	pthread_mutex_init(&k->lock, NULL);
 	/* Owned by the VM first, so that no failure below leaves the bus pointing at freed memory. */
-	int r = vm_add_device(vm, "i8042", k, free_plain);
-	if (r < 0) {
-		free(k);
-		return cap_errf(err, -r, "i8042");
-	}
+	int r = vm_add_device(vm, "i8042", &i8042_ops, k, err);
+	if (r < 0)
+		return r;
 	r = bus_register(&vm->pio, PORT_I8042_DATA, PORT_I8042_CMD - PORT_I8042_DATA + 1, i8042_access, k, "i8042");
 	if (r < 0)
 		return cap_errf(err, -r, "i8042: cannot register ports 0x60-0x64");
 	return 0;
 }
 
-/* ---- test-exit port (Capsule test guests) ---- */
+/* ---- test-exit port (Capsule test guests) ----
+ * Always on the bus, armed only when the loaded kernel is a Capsule test guest; unarmed it
+ * behaves like an unclaimed port (reads all-ones, writes ignored). */
+struct test_exit {
+	struct vm *vm;
+	atomic_bool armed;
+};
+
 static void test_exit_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct test_exit *te = opaque;
+	struct vm *vm = te->vm;
 	(void)off;
+	if (!atomic_load(&te->armed)) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
 	if (!is_write) {
 		memset(data, 0, len);
 		return;
@@ -143,12 +214,56 @@ static void test_exit_access(void *opaque, uint64_t off, uint8_t *data, uint32_t
 	vm_request_stop(vm, VM_STOP_TEST_EXIT);
 }
 
+static int test_exit_save(void *opaque, struct vmstate_out *out)
+{
+	struct test_exit *te = opaque;
+	return vmstate_put_bool(out, "armed", atomic_load(&te->armed));
+}
+
+static int test_exit_restore(void *opaque, const struct vmstate_in *in)
+{
+	struct test_exit *te = opaque;
+	bool armed;
+	int r = vmstate_get_bool(in, "armed", &armed);
+	if (r == 0)
+		atomic_store(&te->armed, armed);
+	return r;
+}
+
+static void free_plain(void *p)
+{
+	free(p);
+}
+
+/* No reset: whether the port is armed depends on the kernel, which a reset keeps. */
+static const struct vm_device_ops test_exit_ops = {
+	.type = "test-exit",
+	.state_version = 1,
+	.save = test_exit_save,
+	.restore = test_exit_restore,
+	.destroy = free_plain,
+};
+
 int test_exit_create(struct vm *vm, cap_err *err)
 {
-	int r = bus_register(&vm->pio, PORT_TEST_EXIT, 4, test_exit_access, vm, "test-exit");
+	struct test_exit *te = calloc(1, sizeof(*te));
+	if (!te)
+		return cap_errf(err, ENOMEM, "test-exit port");
+	te->vm = vm;
+	int r = vm_add_device(vm, "test-exit", &test_exit_ops, te, err);
+	if (r < 0)
+		return r;
+	r = bus_register(&vm->pio, PORT_TEST_EXIT, 4, test_exit_access, te, "test-exit");
 	if (r < 0)
 		return cap_errf(err, -r, "test-exit port 0x%x", PORT_TEST_EXIT);
 	return 0;
+}
+
+void test_exit_arm(struct vm *vm)
+{
+	struct vm_device *d = vm_device_find(&vm->devices, "test-exit");
+	if (d)
+		atomic_store(&((struct test_exit *)d->opaque)->armed, true);
 }
 
 /* ---- boot timer ---- */
@@ -179,18 +294,22 @@ static long vmm_rss_kib(const struct vm *vm, long *private_kib)
 	return total;
 }
 
+struct boot_timer {
+	struct vm *vm;
+	atomic_bool reported;	/* once: a guest writing 123 again must not make the vCPU re-read smaps and print */
+};
+
 static void boot_timer_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct boot_timer *bt = opaque;
+	struct vm *vm = bt->vm;
 	if (!is_write) {
 		memset(data, 0, len);
 		return;
 	}
 	if (off != 0 || data[0] != MMIO_BOOT_TIMER_MAGIC || !vm->boot_timer)
 		return;
-	/* Reported once: a guest writing 123 again must not make the vCPU re-read smaps and print. */
-	static atomic_flag reported = ATOMIC_FLAG_INIT;
-	if (atomic_flag_test_and_set(&reported))
+	if (atomic_exchange(&bt->reported, true))
 		return;
 	uint64_t now = vm_now_ns();
 	/* One line each, on stderr, so that scripts can grep them apart from the guest console. */
@@ -207,9 +326,41 @@ static void boot_timer_access(void *opaque, uint64_t off, uint8_t *data, uint32_
 			(double)rss / 1024.0, (double)priv / 1024.0);
 }
 
+static int boot_timer_save(void *opaque, struct vmstate_out *out)
+{
+	struct boot_timer *bt = opaque;
+	return vmstate_put_bool(out, "reported", atomic_load(&bt->reported));
+}
+
+static int boot_timer_restore(void *opaque, const struct vmstate_in *in)
+{
+	struct boot_timer *bt = opaque;
+	bool reported;
+	int r = vmstate_get_bool(in, "reported", &reported);
+	if (r == 0)
+		atomic_store(&bt->reported, reported);
+	return r;
+}
+
+/* No reset: the boot time is measured once per VM, a guest reboot does not start it again. */
+static const struct vm_device_ops boot_timer_ops = {
+	.type = "boot-timer",
+	.state_version = 1,
+	.save = boot_timer_save,
+	.restore = boot_timer_restore,
+	.destroy = free_plain,
+};
+
 int boot_timer_create(struct vm *vm, cap_err *err)
 {
-	int r = bus_register(&vm->mmio, MMIO_BOOT_TIMER_ADDR, 0x1000, boot_timer_access, vm, "boot-timer");
+	struct boot_timer *bt = calloc(1, sizeof(*bt));
+	if (!bt)
+		return cap_errf(err, ENOMEM, "boot timer");
+	bt->vm = vm;
+	int r = vm_add_device(vm, "boot-timer", &boot_timer_ops, bt, err);
+	if (r < 0)
+		return r;
+	r = bus_register(&vm->mmio, MMIO_BOOT_TIMER_ADDR, 0x1000, boot_timer_access, bt, "boot-timer");
 	if (r < 0)
 		return cap_errf(err, -r, "boot timer at 0x%llx", (unsigned long long)MMIO_BOOT_TIMER_ADDR);
 	return 0;

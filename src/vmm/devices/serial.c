@@ -6,6 +6,7 @@
 #include "serial.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "../boot/layout.h"
 #include "../vm.h"
+#include "../vmstate.h"
 
 #define SERIAL_IRQ 4
 #define FIFO_SIZE 1024
@@ -41,8 +43,9 @@
 struct serial {
 	struct vm *vm;
 	int out_fd;
+	bool own_fd;           /* out_fd is a console file this device opened */
 	pthread_mutex_t lock;  /* registers are touched by vCPU threads and the console input thread */
-	uint8_t ier, lcr, mcr, lsr_extra, msr, scr, fcr, dll, dlm;
+	uint8_t ier, lcr, mcr, msr, scr, fcr, dll, dlm;
 	bool thri_pending;
 	int irq_level;
 	uint8_t rx[FIFO_SIZE];
@@ -240,31 +243,146 @@ void serial_set_drain_notify(struct serial *s, void (*fn)(void *opaque), void *o
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Power-on register values (what a BIOS leaves: modem lines up, OUT2 so the IRQ reaches the PIC). */
+static void power_on(struct serial *s)
+{
+	s->ier = s->lcr = s->scr = s->fcr = s->dll = s->dlm = 0;
+	s->msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+	s->mcr = UART_MCR_OUT2;
+	s->thri_pending = false;
+	s->rx_head = s->rx_len = 0;
+	s->panic_match = 0;
+}
+
+static void serial_reset(void *opaque)
+{
+	struct serial *s = opaque;
+	pthread_mutex_lock(&s->lock);
+	power_on(s);
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int serial_save(void *opaque, struct vmstate_out *out)
+{
+	struct serial *s = opaque;
+	uint8_t rx[FIFO_SIZE];
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->rx_len; i++)
+		rx[i] = s->rx[(s->rx_head + i) % FIFO_SIZE];
+	vmstate_put_u8(out, "ier", s->ier);
+	vmstate_put_u8(out, "lcr", s->lcr);
+	vmstate_put_u8(out, "mcr", s->mcr);
+	vmstate_put_u8(out, "msr", s->msr);
+	vmstate_put_u8(out, "scr", s->scr);
+	vmstate_put_u8(out, "fcr", s->fcr);
+	vmstate_put_u8(out, "dll", s->dll);
+	vmstate_put_u8(out, "dlm", s->dlm);
+	vmstate_put_bool(out, "thri_pending", s->thri_pending);
+	vmstate_put_bool(out, "irq_level", s->irq_level);
+	vmstate_put_u32(out, "panic_match", (uint32_t)s->panic_match);
+	int r = vmstate_put_bytes(out, "rx_fifo", rx, s->rx_len);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* Everything is read and checked first; the device changes only when all of it is sane. */
+static int serial_restore(void *opaque, const struct vmstate_in *in)
+{
+	struct serial *s = opaque;
+	uint8_t ier, lcr, mcr, msr, scr, fcr, dll, dlm, rx[FIFO_SIZE];
+	bool thri, level;
+	uint32_t panic_match;
+	size_t rx_len;
+	int r;
+
+	if ((r = vmstate_get_u8(in, "ier", &ier)) < 0 || (r = vmstate_get_u8(in, "lcr", &lcr)) < 0 ||
+	    (r = vmstate_get_u8(in, "mcr", &mcr)) < 0 || (r = vmstate_get_u8(in, "msr", &msr)) < 0 ||
+	    (r = vmstate_get_u8(in, "scr", &scr)) < 0 || (r = vmstate_get_u8(in, "fcr", &fcr)) < 0 ||
+	    (r = vmstate_get_u8(in, "dll", &dll)) < 0 || (r = vmstate_get_u8(in, "dlm", &dlm)) < 0 ||
+	    (r = vmstate_get_bool(in, "thri_pending", &thri)) < 0 || (r = vmstate_get_bool(in, "irq_level", &level)) < 0 ||
+	    (r = vmstate_get_u32(in, "panic_match", &panic_match)) < 0 ||
+	    (r = vmstate_get_bytes(in, "rx_fifo", rx, sizeof(rx), &rx_len)) < 0)
+		return r;
+	if ((ier & ~0x0fu) || (mcr & ~0x1fu) || panic_match >= sizeof(panic_text) - 1)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	s->ier = ier;
+	s->lcr = lcr;
+	s->mcr = mcr;
+	s->msr = msr;
+	s->scr = scr;
+	s->fcr = fcr;
+	s->dll = dll;
+	s->dlm = dlm;
+	s->thri_pending = thri;
+	/* The interrupt controller's own state comes back with the VM's; the line is as it was. */
+	s->irq_level = level;
+	s->panic_match = panic_match;
+	memcpy(s->rx, rx, rx_len);
+	s->rx_head = 0;
+	s->rx_len = rx_len;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 static void serial_destroy(void *opaque)
 {
 	struct serial *s = opaque;
+	if (s->own_fd)
+		close(s->out_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-int serial_create(struct vm *vm, int out_fd, struct serial **out, cap_err *err)
+static const struct vm_device_ops serial_ops = {
+	.type = "serial",
+	.state_version = 1,
+	.reset = serial_reset,
+	.save = serial_save,
+	.restore = serial_restore,
+	.destroy = serial_destroy,
+};
+
+/* own: out_fd is closed with the device, whatever fails here. */
+static int serial_new(struct vm *vm, int out_fd, bool own, struct serial **out, cap_err *err)
 {
 	struct serial *s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		if (own)
+			close(out_fd);
 		return cap_errf(err, ENOMEM, "serial console");
+	}
 	s->vm = vm;
 	s->out_fd = out_fd;
-	s->msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
-	s->mcr = UART_MCR_OUT2;
+	s->own_fd = own;
+	power_on(s);
 	pthread_mutex_init(&s->lock, NULL);
-	int r = vm_add_device(vm, "serial", s, serial_destroy);
-	if (r < 0) {
-		serial_destroy(s);
-		return cap_errf(err, -r, "serial console");
-	}
+	int r = vm_add_device(vm, "serial", &serial_ops, s, err);
+	if (r < 0)
+		return r;
 	r = bus_register(&vm->pio, PORT_COM1, 8, serial_access, s, "serial");
 	if (r < 0)
 		return cap_errf(err, -r, "serial console: port 0x%x", PORT_COM1);
 	*out = s;
 	return 0;
+}
+
+int serial_create(struct vm *vm, int out_fd, struct serial **out, cap_err *err)
+{
+	return serial_new(vm, out_fd, false, out, err);
+}
+
+int serial_init(struct vm *vm, cap_err *err)
+{
+	int fd = -1;
+	if (vm->cfg.console == VM_CONSOLE_STDIO)
+		fd = STDOUT_FILENO;
+	if (vm->cfg.console == VM_CONSOLE_FILE) {
+		fd = open(vm->cfg.console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return cap_errf(err, errno, "console file %s", vm->cfg.console_path);
+	}
+	return serial_new(vm, fd, fd > STDERR_FILENO, &vm->serial, err);
 }

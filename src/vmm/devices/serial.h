@@ -10,8 +10,11 @@
 struct vm;
 struct serial;
 
-/* out_fd: where guest output goes (-1: discarded). */
+/* out_fd: where guest output goes (-1: discarded); the caller keeps it open. */
 int serial_create(struct vm *vm, int out_fd, struct serial **out, cap_err *err);
+/* The VM's console (vm->serial), its output where vm->cfg.console says (a file is opened here
+ * and closed with the device). */
+int serial_init(struct vm *vm, cap_err *err);
 /* Queue bytes typed on the host console for the guest to read (any thread). */
 void serial_input(struct serial *s, const uint8_t *buf, size_t len);
 /* Free space in the receive FIFO (to apply back-pressure on the input source). */

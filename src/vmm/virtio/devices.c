@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <linux/virtio_mmio.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -19,16 +20,49 @@ static void destroy_cb(void *opaque)
 	virtio_device_free(opaque);
 }
 
-static int add_device(struct vm *vm, struct virtio_mmio *t, cap_err *err)
+static void reset_cb(void *opaque)
+{
+	virtio_mmio_reset(opaque);
+}
+
+/* Until the snapshot work (issue 9) saves queues and device state, nothing here can be saved. */
+static int save_cb(void *opaque, struct vmstate_out *out)
+{
+	(void)opaque;
+	(void)out;
+	return -EOPNOTSUPP;
+}
+
+static int restore_cb(void *opaque, const struct vmstate_in *in)
+{
+	(void)opaque;
+	(void)in;
+	return -EOPNOTSUPP;
+}
+
+static const struct vm_device_ops virtio_ops = {
+	.type = "virtio-mmio",
+	.state_version = 1,
+	.reset = reset_cb,
+	.save = save_cb,
+	.restore = restore_cb,
+	.destroy = destroy_cb,
+};
+
+/* index >= 0: one of several of its kind ("virtio-blk1"); -1: the only one ("virtio-rng"). */
+static int add_device(struct vm *vm, struct virtio_mmio *t, int index, cap_err *err)
 {
 	const char *name = t->ops->name;
+	char dev_name[VM_DEVICE_NAME_MAX];
 	int r;
 
+	if (index >= 0)
+		snprintf(dev_name, sizeof(dev_name), "virtio-%s%d", name, index);
+	else
+		snprintf(dev_name, sizeof(dev_name), "virtio-%s", name);
 	/* From here on vm_destroy frees the device, whatever fails below. */
-	if (vm_add_device(vm, name, t, destroy_cb) < 0) {
-		virtio_device_free(t);
+	if (vm_add_device(vm, dev_name, &virtio_ops, t, NULL) < 0)
 		return cap_errf(err, ENOSPC, "virtio-%s: too many devices", name);
-	}
 	uint64_t base = vm_alloc_mmio(vm, VIRTIO_MMIO_WINDOW);
 	if (!base)
 		return cap_errf(err, ENOSPC, "virtio-%s: no MMIO space left", name);
@@ -85,31 +119,31 @@ int virtio_devices_create(struct vm *vm, const struct vm_config *cfg, cap_err *e
 	for (int i = 0; i < cfg->ndisks; i++) {
 		if (!(t = virtio_blk_create(&vm->mem, &cfg->disks[i], err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, err)) < 0)
+		if ((r = add_device(vm, t, i, err)) < 0)
 			return r;
 	}
 	for (int i = 0; i < cfg->nnets; i++) {
 		if (!(t = virtio_net_create(&vm->mem, &cfg->nets[i], err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, err)) < 0)
+		if ((r = add_device(vm, t, i, err)) < 0)
 			return r;
 	}
 	if (cfg->vsock_uds) {
 		if (!(t = virtio_vsock_create(&vm->mem, cfg->vsock_cid, cfg->vsock_uds, err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, err)) < 0)
+		if ((r = add_device(vm, t, -1, err)) < 0)
 			return r;
 	}
 	if (cfg->rng) {
 		if (!(t = virtio_rng_create(&vm->mem, err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, err)) < 0)
+		if ((r = add_device(vm, t, -1, err)) < 0)
 			return r;
 	}
 	if (cfg->balloon) {
 		if (!(t = virtio_balloon_create(&vm->mem, err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, err)) < 0)
+		if ((r = add_device(vm, t, -1, err)) < 0)
 			return r;
 	}
 	return 0;

@@ -109,6 +109,13 @@ static void device_reset(struct virtio_mmio *t)
 	atomic_store(&t->isr, 0);
 }
 
+void virtio_mmio_reset(struct virtio_mmio *t)
+{
+	pthread_mutex_lock(&t->lock);
+	device_reset(t);
+	pthread_mutex_unlock(&t->lock);
+}
+
 static void write_status(struct virtio_mmio *t, uint32_t val)
 {
 	uint32_t old = t->status;

@@ -71,6 +71,9 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, v
 		      const struct guest_mem *mem);
 void virtio_mmio_destroy(struct virtio_mmio *t);
 
+/* Reset as a driver's status write of 0 does (takes the lock). */
+void virtio_mmio_reset(struct virtio_mmio *t);
+
 /* bus_access_fn for the device's window. */
 void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
 
