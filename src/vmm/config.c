@@ -115,11 +115,11 @@ int vm_config_set_cpus(struct vm_config *c, const char *s, cap_err *err)
 	uint64_t v;
 	int r = parse_dec(s, NULL, INT_MAX, &v);
 	if (r == -ERANGE)
-		return usage(err, "cpus %s: too large", s);
+		return usage(err, "cpus %.80s: too large", s);
 	if (r < 0)
-		return usage(err, "cpus '%s': not a number", s);
+		return usage(err, "cpus '%.80s': not a number", s);
 	if (v == 0)
-		return usage(err, "cpus %s: a VM needs at least one vCPU", s);
+		return usage(err, "cpus %.80s: a VM needs at least one vCPU", s);
 	c->ncpus = (int)v;
 	return 0;
 }
@@ -145,26 +145,26 @@ int vm_parse_memory_mib(const char *s, uint64_t *mib, cap_err *err)
 	uint64_t v;
 	int r = parse_dec(s, &end, UINT64_MAX, &v);
 	if (r == -ERANGE)
-		return usage(err, "memory %s: too large", s);
+		return usage(err, "memory %.80s: too large", s);
 	if (r < 0)
-		return usage(err, "memory '%s': not a size (a number of MiB, or with a unit: 512M, 2G)", s);
+		return usage(err, "memory '%.80s': not a size (a number of MiB, or with a unit: 512M, 2G)", s);
 	int shift = unit_shift(end);
 	if (shift < 0)
-		return usage(err, "memory %s: unknown unit '%s' (K, M, G or T)", s, end);
+		return usage(err, "memory %.80s: unknown unit '%.80s' (K, M, G or T)", s, end);
 	uint64_t out;
 	if (shift >= 20) {
 		unsigned up = (unsigned)(shift - 20);
 		if (up && v > (MEMORY_MIB_MAX >> up))
-			return usage(err, "memory %s: too large", s);
+			return usage(err, "memory %.80s: too large", s);
 		out = v << up;
 	} else {
 		unsigned down = (unsigned)(20 - shift);
 		if (v & ((1ULL << down) - 1))
-			return usage(err, "memory %s: not a whole number of MiB", s);
+			return usage(err, "memory %.80s: not a whole number of MiB", s);
 		out = v >> down;
 	}
 	if (out > MEMORY_MIB_MAX)
-		return usage(err, "memory %s: too large", s);
+		return usage(err, "memory %.80s: too large", s);
 	*mib = out;
 	return 0;
 }
@@ -185,7 +185,7 @@ int vm_config_set_console(struct vm_config *c, const char *s, cap_err *err)
 			return -ENOMEM;
 		c->console = VM_CONSOLE_FILE;
 	} else {
-		return usage(err, "console '%s': want stdio, none or file:PATH", s);
+		return usage(err, "console '%.80s': want stdio, none or file:PATH", s);
 	}
 	return 0;
 }
@@ -215,9 +215,9 @@ static int split_or_fail(const char *what, const char *spec, char **buf, char **
 {
 	int n = split(spec, buf, field, MAX_FIELDS);
 	if (n == -2)
-		return cap_errf(err, ENOMEM, "%s", what);
+		return cap_errf(err, ENOMEM, "%.80s", what);
 	if (n < 0)
-		return usage(err, "%s '%s': too many options", what, spec);
+		return usage(err, "%.80s '%.80s': too many options", what, spec);
 	return n;
 }
 
@@ -229,7 +229,7 @@ static int parse_disk(struct vm_disk_config *d, const char *spec, cap_err *err)
 		return n;
 	memset(d, 0, sizeof(*d));
 	if (!*f[0]) {
-		r = usage(err, "disk '%s': the path is empty (want PATH[,ro][,id=NAME])", spec);
+		r = usage(err, "disk '%.80s': the path is empty (want PATH[,ro][,id=NAME])", spec);
 		goto out;
 	}
 	for (int i = 1; i < n && !r; i++) {
@@ -238,18 +238,18 @@ static int parse_disk(struct vm_disk_config *d, const char *spec, cap_err *err)
 		else if (!strcmp(f[i], "rw"))
 			d->readonly = false;
 		else if (!strncmp(f[i], "id=", 3) && f[i][3] && strlen(f[i] + 3) <= BLK_ID_MAX && !d->id)
-			r = (d->id = strdup(f[i] + 3)) ? 0 : cap_errf(err, ENOMEM, "disk %s", f[0]);
+			r = (d->id = strdup(f[i] + 3)) ? 0 : cap_errf(err, ENOMEM, "disk %.80s", f[0]);
 		else if (!strncmp(f[i], "id=", 3) && d->id)
-			r = usage(err, "disk %s: id given twice", f[0]);
+			r = usage(err, "disk %.80s: id given twice", f[0]);
 		else if (!strncmp(f[i], "id=", 3))
-			r = usage(err, "disk %s: id must be 1 to %d bytes", f[0], BLK_ID_MAX);
+			r = usage(err, "disk %.80s: id must be 1 to %d bytes", f[0], BLK_ID_MAX);
 		else if (!*f[i])
-			r = usage(err, "disk %s: empty option in '%s'", f[0], spec);
+			r = usage(err, "disk %.80s: empty option in '%.80s'", f[0], spec);
 		else
-			r = usage(err, "disk %s: unknown option '%s'", f[0], f[i]);
+			r = usage(err, "disk %.80s: unknown option '%.80s'", f[0], f[i]);
 	}
 	if (!r && !(d->path = strdup(f[0])))
-		r = cap_errf(err, ENOMEM, "disk %s", f[0]);
+		r = cap_errf(err, ENOMEM, "disk %.80s", f[0]);
 out:
 	if (r < 0) {
 		free(d->id);
@@ -262,7 +262,7 @@ out:
 int vm_config_add_disk(struct vm_config *c, const char *spec, cap_err *err)
 {
 	if (c->ndisks >= VM_MAX_DISKS)
-		return usage(err, "disk %s: at most %d disks", spec, VM_MAX_DISKS);
+		return usage(err, "disk %.80s: at most %d disks", spec, VM_MAX_DISKS);
 	int r = parse_disk(&c->disks[c->ndisks], spec, err);
 	if (r == 0)
 		c->ndisks++;
@@ -272,14 +272,14 @@ int vm_config_add_disk(struct vm_config *c, const char *spec, cap_err *err)
 int vm_config_set_root_disk(struct vm_config *c, const char *path, cap_err *err)
 {
 	if (c->root_disk)
-		return usage(err, "root disk %s: a VM has one root disk", path);
+		return usage(err, "root disk %.80s: a VM has one root disk", path);
 	if (!*path)
 		return usage(err, "root disk: the path is empty");
 	if (c->ndisks >= VM_MAX_DISKS)
-		return usage(err, "root disk %s: at most %d disks", path, VM_MAX_DISKS);
+		return usage(err, "root disk %.80s: at most %d disks", path, VM_MAX_DISKS);
 	char *p = strdup(path);
 	if (!p)
-		return cap_errf(err, ENOMEM, "root disk %s", path);
+		return cap_errf(err, ENOMEM, "root disk %.80s", path);
 	/* The root disk is the first virtio-blk device, so the guest sees it as /dev/vda. */
 	memmove(&c->disks[1], &c->disks[0], (size_t)c->ndisks * sizeof(c->disks[0]));
 	c->disks[0] = (struct vm_disk_config){ .path = p };
@@ -312,7 +312,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 int vm_config_add_net(struct vm_config *c, const char *spec, cap_err *err)
 {
 	if (c->nnets >= VM_MAX_NETS)
-		return usage(err, "net %s: at most %d interfaces", spec, VM_MAX_NETS);
+		return usage(err, "net %.80s: at most %d interfaces", spec, VM_MAX_NETS);
 	struct vm_net_config *nc = &c->nets[c->nnets];
 	char *buf, *f[MAX_FIELDS];
 	int n = split_or_fail("net", spec, &buf, f, err), r = 0;
@@ -325,21 +325,21 @@ int vm_config_add_net(struct vm_config *c, const char *spec, cap_err *err)
 			tap = f[i] + 4;
 		} else if (!strncmp(f[i], "mac=", 4) && !nc->has_mac) {
 			if (parse_mac(f[i] + 4, nc->mac) < 0)
-				r = usage(err, "net %s: bad MAC address '%s' (want six hex bytes like 52:54:00:12:34:56)", spec,
+				r = usage(err, "net %.80s: bad MAC address '%.80s' (want six hex bytes like 52:54:00:12:34:56)", spec,
 					  f[i] + 4);
 			else if (nc->mac[0] & 1)
-				r = usage(err, "net %s: MAC address %s is a multicast address", spec, f[i] + 4);
+				r = usage(err, "net %.80s: MAC address %.80s is a multicast address", spec, f[i] + 4);
 			nc->has_mac = true;
 		} else if (!strncmp(f[i], "tap=", 4) || !strncmp(f[i], "mac=", 4)) {
-			r = usage(err, "net %s: '%s' given twice or empty", spec, f[i]);
+			r = usage(err, "net %.80s: '%.80s' given twice or empty", spec, f[i]);
 		} else {
-			r = usage(err, "net %s: unknown option '%s' (want tap=NAME[,mac=MAC])", spec, f[i]);
+			r = usage(err, "net %.80s: unknown option '%.80s' (want tap=NAME[,mac=MAC])", spec, f[i]);
 		}
 	}
 	if (!r && !tap)
-		r = usage(err, "net '%s': tap=NAME is required", spec);
+		r = usage(err, "net '%.80s': tap=NAME is required", spec);
 	if (!r && !(nc->tap = strdup(tap)))
-		r = cap_errf(err, ENOMEM, "net %s", spec);
+		r = cap_errf(err, ENOMEM, "net %.80s", spec);
 	free(buf);
 	if (r < 0)
 		memset(nc, 0, sizeof(*nc));
@@ -351,7 +351,7 @@ int vm_config_add_net(struct vm_config *c, const char *spec, cap_err *err)
 int vm_config_set_vsock(struct vm_config *c, const char *spec, cap_err *err)
 {
 	if (c->vsock_uds)
-		return usage(err, "vsock %s: a VM has one vsock device", spec);
+		return usage(err, "vsock %.80s: a VM has one vsock device", spec);
 	char *buf, *f[MAX_FIELDS];
 	int n = split_or_fail("vsock", spec, &buf, f, err), r = 0;
 	if (n < 0)
@@ -363,23 +363,23 @@ int vm_config_set_vsock(struct vm_config *c, const char *spec, cap_err *err)
 			cid_s = f[i] + 4;
 			int e = parse_dec(cid_s, NULL, UINT32_MAX, &cid);
 			if (e < 0)
-				r = usage(err, "vsock cid '%s': %s", cid_s, e == -ERANGE ? "too large" : "not a number");
+				r = usage(err, "vsock cid '%.80s': %.80s", cid_s, e == -ERANGE ? "too large" : "not a number");
 		} else if (!strncmp(f[i], "uds=", 4) && f[i][4] && !uds) {
 			uds = f[i] + 4;
 		} else if (!strncmp(f[i], "cid=", 4) || !strncmp(f[i], "uds=", 4)) {
-			r = usage(err, "vsock %s: '%s' given twice or empty", spec, f[i]);
+			r = usage(err, "vsock %.80s: '%.80s' given twice or empty", spec, f[i]);
 		} else {
-			r = usage(err, "vsock %s: unknown option '%s' (want cid=N,uds=PATH)", spec, f[i]);
+			r = usage(err, "vsock %.80s: unknown option '%.80s' (want cid=N,uds=PATH)", spec, f[i]);
 		}
 	}
 	if (!r && !uds)
-		r = usage(err, "vsock '%s': uds=PATH is required", spec);
+		r = usage(err, "vsock '%.80s': uds=PATH is required", spec);
 	else if (!r && !cid_s)
-		r = usage(err, "vsock '%s': cid=N is required", spec);
+		r = usage(err, "vsock '%.80s': cid=N is required", spec);
 	else if (!r && (cid < 3 || cid == UINT32_MAX))
-		r = usage(err, "vsock cid %s: must be 3 or more (0-2 are reserved) and below 4294967295 (any)", cid_s);
+		r = usage(err, "vsock cid %.80s: must be 3 or more (0-2 are reserved) and below 4294967295 (any)", cid_s);
 	if (!r && !(c->vsock_uds = strdup(uds)))
-		r = cap_errf(err, ENOMEM, "vsock %s", spec);
+		r = cap_errf(err, ENOMEM, "vsock %.80s", spec);
 	if (!r)
 		c->vsock_cid = (uint32_t)cid;
 	free(buf);
@@ -414,7 +414,7 @@ int vm_config_validate(const struct vm_config *c, cap_err *err)
 		return usage(err, "%d virtio devices: at most %d (one interrupt line each)",
 				     nvirtio, VM_MAX_VIRTIO_DEVICES);
 	if (empty(c->kernel) || empty(c->initrd))
-		return usage(err, "%s: the path is empty", empty(c->kernel) ? "kernel" : "initrd");
+		return usage(err, "%.80s: the path is empty", empty(c->kernel) ? "kernel" : "initrd");
 	if (c->console == VM_CONSOLE_FILE && (!c->console_path || !*c->console_path))
 		return usage(err, "console file: the path is empty");
 	for (int i = 0; i < c->ndisks; i++)
@@ -424,7 +424,7 @@ int vm_config_validate(const struct vm_config *c, cap_err *err)
 		if (!c->nets[i].tap || !*c->nets[i].tap)
 			return usage(err, "net %d: the TAP name is empty", i);
 	if (c->vsock_uds && (!*c->vsock_uds || c->vsock_cid < 3 || c->vsock_cid == UINT32_MAX))
-		return usage(err, "vsock cid %u, socket '%s': want a cid of 3 or more and a path",
+		return usage(err, "vsock cid %u, socket '%.80s': want a cid of 3 or more and a path",
 				     c->vsock_cid, c->vsock_uds);
 	return 0;
 }

@@ -92,11 +92,52 @@ static void test_stop_from_thread(void)
 	CHECK(l.epfd == -1);
 }
 
+static int counted;
+static void on_count(void *opaque, uint32_t events)
+{
+	(void)events;
+	efd_drain(*(int *)opaque);
+	__atomic_fetch_add(&counted, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A quiesced loop runs no handler until released, then catches up; freeing a quiesced loop
+ * returns (its thread is woken to stop). */
+static void test_quiesce_release(void)
+{
+	struct evloop l;
+	int fd = eventfd(0, EFD_NONBLOCK);
+	CHECK_EQ(evloop_init(&l), 0);
+	evloop_quiesce(&l); /* no thread yet: returns at once */
+	evloop_release(&l);
+	CHECK_EQ(evloop_add(&l, fd, EPOLLIN, on_count, &fd), 0);
+	CHECK_EQ(evloop_start_thread(&l, "t"), 0);
+	efd_signal(fd);
+	for (int i = 0; i < 500 && __atomic_load_n(&counted, __ATOMIC_SEQ_CST) < 1; i++)
+		usleep(10000);
+	CHECK_EQ(__atomic_load_n(&counted, __ATOMIC_SEQ_CST), 1);
+	for (int round = 0; round < 3; round++) {
+		evloop_quiesce(&l);
+		CHECK(evloop_is_quiesced(&l));
+		efd_signal(fd);
+		usleep(100000);
+		CHECK_EQ(__atomic_load_n(&counted, __ATOMIC_SEQ_CST), 1 + round);
+		evloop_release(&l);
+		for (int i = 0; i < 500 && __atomic_load_n(&counted, __ATOMIC_SEQ_CST) < 2 + round; i++)
+			usleep(10000);
+		CHECK_EQ(__atomic_load_n(&counted, __ATOMIC_SEQ_CST), 2 + round);
+	}
+	evloop_quiesce(&l);
+	evloop_free(&l);
+	CHECK(l.epfd == -1);
+	close(fd);
+}
+
 int main(void)
 {
 	RUN(test_delete_in_callback_frees);
 	RUN(test_many_cycles_do_not_accumulate);
 	RUN(test_add_failure_leaves_nothing);
 	RUN(test_stop_from_thread);
+	RUN(test_quiesce_release);
 	UNIT_EXIT();
 }
