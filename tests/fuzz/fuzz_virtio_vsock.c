@@ -1,4 +1,4 @@
-// fuzz-sources: src/vmm/virtio/vsock.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/evloop.c src/lib/efd.c
+// fuzz-sources: src/vmm/virtio/vsock.c src/vmm/virtio/vsock_muxer.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/evloop.c src/lib/efd.c
 /* libFuzzer target: virtio-vsock TX packets (header checks, every op, connection state) and
  * RX buffer handling, through the MMIO transport. Guest connections go to Unix sockets that
  * do not exist, so they are refused quickly. */
