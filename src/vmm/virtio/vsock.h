@@ -1,4 +1,5 @@
-/* virtio-vsock packet validation, exposed for unit tests and the fuzzer, and test hooks. */
+/* virtio-vsock, the device: TX packet validation (exposed for unit tests and the fuzzer) and test
+ * hooks. The host side and its limits are in vsock_muxer.h. */
 #ifndef CAPSULE_VMM_VIRTIO_VSOCK_H
 #define CAPSULE_VMM_VIRTIO_VSOCK_H
 
@@ -6,15 +7,7 @@
 #include <stdint.h>
 
 #include "queue.h"
-
-#define VSOCK_HOST_CID 2
-#define VSOCK_MAX_PKT 65536		/* largest payload we accept or send in one packet */
-#define VSOCK_CONN_BUF (256 * 1024)	/* per-connection guest->host buffer: our buf_alloc */
-#define VSOCK_MAX_CONNS 1024
-/* Connections only the guest can end: a host connection waiting for its CONNECT line or for the
- * guest's RESPONSE, and one whose host side closed (SHUTDOWN sent, waiting for the guest's RST).
- * Past this many the oldest is reset, so a silent guest cannot fill the table. */
-#define VSOCK_MAX_HALF_OPEN 128
+#include "vsock_muxer.h"
 
 /* Copy out and check a TX packet's header against the guest's CID. Returns the payload length
  * (payload follows the header in the chain's device-readable buffers), or -EINVAL for a packet

@@ -20,7 +20,6 @@
 #include "../../lib/efd.h"
 #include "../../lib/log.h"
 #include "queue.h"
-#include "vsock.h"
 
 #define HDR sizeof(struct virtio_vsock_hdr)
 #define CTL_MAX 1024

@@ -23,6 +23,16 @@
 #include "../../lib/error.h"
 #include "../../lib/evloop.h"
 
+/* Limits of the host side (also what the device advertises). */
+#define VSOCK_HOST_CID 2
+#define VSOCK_MAX_PKT 65536		/* largest payload we accept or send in one packet */
+#define VSOCK_CONN_BUF (256 * 1024)	/* per-connection guest->host buffer: our buf_alloc */
+#define VSOCK_MAX_CONNS 1024
+/* Connections only the guest can end: a host connection waiting for its CONNECT line or for the
+ * guest's RESPONSE, and one whose host side closed (SHUTDOWN sent, waiting for the guest's RST).
+ * Past this many the oldest is reset, so a silent guest cannot fill the table. */
+#define VSOCK_MAX_HALF_OPEN 128
+
 struct vsock_muxer;
 
 /* What the muxer needs from the device it serves. */
