@@ -193,138 +193,166 @@ static int write_cmdline(struct guest_mem *m, const char *name, const char *cmdl
 	return 0;
 }
 
-int boot_load_image(struct guest_mem *m, const uint8_t *img, size_t len, const struct boot_config *cfg,
-		    struct boot_info *out, cap_err *err)
-{
-	const char *name = cfg->kernel_path ? cfg->kernel_path : "(in memory)";
+/* What loading one kernel image gathers on the way: the zero page being built, the ELF that
+ * ends up in memory, and the limits the kernel's header sets. */
+struct image_load {
+	const char *name;
 	struct boot_params bp;
 	struct elf_info ei;
-	uint8_t *dec = NULL;
-	bool is_elf = false;
-	uint64_t initrd_max = BP_INITRD_ADDR_MAX_DEFAULT;
-	uint64_t cmdline_max = BOOT_CMDLINE_MAX - 1;
-	int ncpus = cfg->ncpus > 0 ? cfg->ncpus : 1;
-	int r;
+	bool is_elf;               /* an ELF is in memory (given as one, or decompressed) */
+	uint64_t initrd_max, cmdline_max;
+	uint8_t *dec;              /* a decompressed payload, freed by the caller */
+};
 
-	memset(out, 0, sizeof(*out));
-	memset(&bp, 0, sizeof(bp));
-	memset(&ei, 0, sizeof(ei));
-	if (ncpus > BOOT_MAX_CPUS)
-		return cap_errf(err, 0, "%d vCPUs requested: the MP table describes at most %d", ncpus,
-				BOOT_MAX_CPUS);
-	if (guest_mem_low_end(m) < BOOT_MIN_LOW_RAM)
-		return cap_errf(err, 0, "guest memory (%llu KiB) is too small to boot: at least %llu MiB needed",
-				(unsigned long long)(m->total >> 10), (unsigned long long)(BOOT_MIN_LOW_RAM >> 20));
+static int load_elf(struct guest_mem *m, struct image_load *l, const uint8_t *img, size_t len,
+		    struct boot_info *out, cap_err *err)
+{
+	int r = elf_load(m, l->name, img, len, &l->ei, err);
+	if (r < 0)
+		return r;
+	l->is_elf = true;
+	snprintf(out->format, sizeof(out->format), "%s", l->ei.capsule_note ? "ELF (Capsule test guest)" : "ELF vmlinux");
+	/* What a bzImage's header would have told a loader about this kernel. */
+	l->bp.hdr.version = ELF_PROTOCOL_VERSION;
+	l->bp.hdr.kernel_alignment = ELF_KERNEL_ALIGN;
+	l->bp.hdr.initrd_addr_max = BP_INITRD_ADDR_MAX_DEFAULT;
+	l->bp.hdr.cmdline_size = BOOT_CMDLINE_MAX - 1;
+	return 0;
+}
 
-	if (elf_is_elf(img, len)) {
-		if ((r = elf_load(m, name, img, len, &ei, err)) < 0)
-			goto out;
-		is_elf = true;
-		snprintf(out->format, sizeof(out->format), "%s",
-			 ei.capsule_note ? "ELF (Capsule test guest)" : "ELF vmlinux");
-		/* What a bzImage's header would have told a loader about this kernel. */
-		bp.hdr.version = ELF_PROTOCOL_VERSION;
-		bp.hdr.kernel_alignment = ELF_KERNEL_ALIGN;
-		bp.hdr.initrd_addr_max = BP_INITRD_ADDR_MAX_DEFAULT;
-		bp.hdr.cmdline_size = BOOT_CMDLINE_MAX - 1;
-	} else if (bzimage_is_bzimage(img, len)) {
-		struct bzimage bz;
-		if ((r = bzimage_parse(name, img, len, &bz, err)) < 0)
-			goto out;
-		/* As a boot loader does: the kernel's own header first, then our fields over it. */
-		memcpy((uint8_t *)&bp + BP_SETUP_HDR_OFF, bz.raw_hdr, bz.hdr_len);
-		initrd_max = bz.hdr.initrd_addr_max;
-		cmdline_max = bz.hdr.cmdline_size;
-		if (cfg->guest_decompress && !cfg->pvh) {
-			if ((r = load_bzimage_in_guest(m, name, &bz, &bp, out, err)) < 0)
-				goto out;
-		} else {
-			size_t dlen;
-			if ((r = bzimage_decompress(name, &bz, &dec, &dlen, &out->decompress_ms, err)) < 0)
-				goto out;
-			if ((r = elf_load(m, name, dec, dlen, &ei, err)) < 0)
-				goto out;
-			is_elf = true;
-			if (bz.codec == CODEC_NONE)
-				snprintf(out->format, sizeof(out->format), "bzImage (uncompressed payload)");
-			else
-				snprintf(out->format, sizeof(out->format), "bzImage (%s payload, decompressed on host)",
-					 boot_codec_name(bz.codec));
-		}
-	} else {
-		r = cap_errf(err, 0, "kernel %s: not an ELF or bzImage kernel", name);
-		goto out;
+/* Its payload decompressed on the host and loaded as an ELF, or (guest_decompress) the
+ * protected-mode part as it is. */
+static int load_bzimage(struct guest_mem *m, struct image_load *l, const uint8_t *img, size_t len,
+			const struct boot_config *cfg, struct boot_info *out, cap_err *err)
+{
+	struct bzimage bz;
+	int r = bzimage_parse(l->name, img, len, &bz, err);
+	if (r < 0)
+		return r;
+	/* As a boot loader does: the kernel's own header first, then our fields over it. */
+	memcpy((uint8_t *)&l->bp + BP_SETUP_HDR_OFF, bz.raw_hdr, bz.hdr_len);
+	l->initrd_max = bz.hdr.initrd_addr_max;
+	l->cmdline_max = bz.hdr.cmdline_size;
+	if (cfg->guest_decompress && !cfg->pvh)
+		return load_bzimage_in_guest(m, l->name, &bz, &l->bp, out, err);
+	size_t dlen;
+	if ((r = bzimage_decompress(l->name, &bz, &l->dec, &dlen, &out->decompress_ms, err)) < 0 ||
+	    (r = elf_load(m, l->name, l->dec, dlen, &l->ei, err)) < 0)
+		return r;
+	l->is_elf = true;
+	if (bz.codec == CODEC_NONE)
+		snprintf(out->format, sizeof(out->format), "bzImage (uncompressed payload)");
+	else
+		snprintf(out->format, sizeof(out->format), "bzImage (%s payload, decompressed on host)",
+			 boot_codec_name(bz.codec));
+	return 0;
+}
+
+/* An ELF in memory: where to enter it (its e_entry, or its PVH note's entry). */
+static int choose_elf_entry(const struct image_load *l, const struct boot_config *cfg, struct boot_info *out,
+			    cap_err *err)
+{
+	const struct elf_info *ei = &l->ei;
+	out->kind = ei->capsule_note ? BOOT_ENTRY_TEST_GUEST : BOOT_ENTRY_LINUX64;
+	out->entry = ei->entry;
+	out->kernel_start = ei->start;
+	out->kernel_end = ei->end;
+	if (!cfg->pvh)
+		return 0;
+	if (!ei->has_pvh)
+		return cap_errf(err, 0, "kernel %s: no PVH entry point (ELF note XEN_ELFNOTE_PHYS32_ENTRY)", l->name);
+	if (ei->pvh_entry < ei->start || ei->pvh_entry >= ei->end)
+		return cap_errf(err, 0, "kernel %s: PVH entry point 0x%x is outside its loaded segments", l->name,
+				ei->pvh_entry);
+	out->kind = BOOT_ENTRY_PVH;
+	out->entry = ei->pvh_entry;
+	size_t n = strlen(out->format);
+	snprintf(out->format + n, sizeof(out->format) - n, ", PVH entry");
+	return 0;
+}
+
+/* The zero page (and for PVH the start info) around what is loaded. */
+static int write_boot_params(struct guest_mem *m, struct image_load *l, const struct boot_config *cfg,
+			     struct boot_info *out, cap_err *err)
+{
+	struct boot_params *bp = &l->bp;
+	if (out->initrd_size) {
+		bp->hdr.ramdisk_image = (uint32_t)out->initrd_start;
+		bp->hdr.ramdisk_size = (uint32_t)out->initrd_size;
+		bp->ext_ramdisk_image = (uint32_t)(out->initrd_start >> 32);
+		bp->ext_ramdisk_size = (uint32_t)(out->initrd_size >> 32);
 	}
-
-	if (is_elf) {
-		out->kind = ei.capsule_note ? BOOT_ENTRY_TEST_GUEST : BOOT_ENTRY_LINUX64;
-		out->entry = ei.entry;
-		out->kernel_start = ei.start;
-		out->kernel_end = ei.end;
-		if (cfg->pvh) {
-			if (!ei.has_pvh) {
-				r = cap_errf(err, 0, "kernel %s: no PVH entry point (ELF note XEN_ELFNOTE_PHYS32_ENTRY)",
-					     name);
-				goto out;
-			}
-			if (ei.pvh_entry < ei.start || ei.pvh_entry >= ei.end) {
-				r = cap_errf(err, 0, "kernel %s: PVH entry point 0x%x is outside its loaded segments",
-					     name, ei.pvh_entry);
-				goto out;
-			}
-			out->kind = BOOT_ENTRY_PVH;
-			out->entry = ei.pvh_entry;
-			size_t l = strlen(out->format);
-			snprintf(out->format + l, sizeof(out->format) - l, ", PVH entry");
-		}
-	}
-
-	if ((r = write_cmdline(m, name, cfg->cmdline, cmdline_max, &bp, err)) < 0)
-		goto out;
-	if (cfg->initrd_path) {
-		if ((r = load_initrd(m, cfg->initrd_path, out->kernel_end, initrd_max, out, err)) < 0)
-			goto out;
-		bp.hdr.ramdisk_image = (uint32_t)out->initrd_start;
-		bp.hdr.ramdisk_size = (uint32_t)out->initrd_size;
-		bp.ext_ramdisk_image = (uint32_t)(out->initrd_start >> 32);
-		bp.ext_ramdisk_size = (uint32_t)(out->initrd_size >> 32);
-	}
-
 	/* Loader fields. CAN_USE_HEAP/heap_end_ptr describe the real-mode setup's heap; the
 	 * 64-bit entry skips that code, so they stay as the kernel left them. */
-	bp.hdr.boot_flag = BP_BOOT_FLAG;
-	bp.hdr.header = BP_HDR_MAGIC;
-	bp.hdr.type_of_loader = BP_LOADER_UNDEFINED;
-	bp.hdr.loadflags |= BP_LOADED_HIGH;
-	bp.sentinel = 0;
-	bp.e820_entries = (uint8_t)boot_e820(m, bp.e820_table, BP_E820_MAX);
+	bp->hdr.boot_flag = BP_BOOT_FLAG;
+	bp->hdr.header = BP_HDR_MAGIC;
+	bp->hdr.type_of_loader = BP_LOADER_UNDEFINED;
+	bp->hdr.loadflags |= BP_LOADED_HIGH;
+	bp->sentinel = 0;
+	bp->e820_entries = (uint8_t)boot_e820(m, bp->e820_table, BP_E820_MAX);
 	/* Saves Linux its scan of the BIOS area for the RSDP. */
-	bp.acpi_rsdp_addr = cfg->acpi_rsdp;
-	if (guest_mem_write(m, BOOT_ZERO_PAGE_ADDR, &bp, sizeof(bp)) < 0) {
-		r = cap_errf(err, EFAULT, "zero page");
-		goto out;
-	}
+	bp->acpi_rsdp_addr = cfg->acpi_rsdp;
+	if (guest_mem_write(m, BOOT_ZERO_PAGE_ADDR, bp, sizeof(*bp)) < 0)
+		return cap_errf(err, EFAULT, "zero page");
 	out->boot_params = BOOT_ZERO_PAGE_ADDR;
 	if (out->kind == BOOT_ENTRY_PVH) {
 		struct pvh_args pa = { .initrd_start = out->initrd_start, .initrd_size = out->initrd_size,
 				       .has_cmdline = true, .rsdp = cfg->acpi_rsdp };
-		if ((r = pvh_write_start_info(m, &pa)) < 0) {
-			r = cap_errf(err, -r, "PVH start info");
-			goto out;
-		}
+		int r = pvh_write_start_info(m, &pa);
+		if (r < 0)
+			return cap_errf(err, -r, "PVH start info");
 		out->boot_params = BOOT_PVH_INFO_ADDR;
 	}
-	if ((r = mptable_write(m, ncpus)) < 0) {
-		r = cap_errf(err, -r, "MP table for %d vCPUs", ncpus);
-		goto out;
-	}
-	if ((r = boot_write_gdt_idt_paging(m)) < 0) {
-		r = cap_errf(err, -r, "boot page tables");
-		goto out;
-	}
-	r = 0;
-out:
-	free(dec);
+	return 0;
+}
+
+/* What the CPUs read: MP table, GDT, IDT, identity page tables. */
+static int write_cpu_tables(struct guest_mem *m, int ncpus, cap_err *err)
+{
+	int r = mptable_write(m, ncpus);
+	if (r < 0)
+		return cap_errf(err, -r, "MP table for %d vCPUs", ncpus);
+	r = boot_write_gdt_idt_paging(m);
+	if (r < 0)
+		return cap_errf(err, -r, "boot page tables");
+	return 0;
+}
+
+int boot_load_image(struct guest_mem *m, const uint8_t *img, size_t len, const struct boot_config *cfg,
+		    struct boot_info *out, cap_err *err)
+{
+	struct image_load l = {
+		.name = cfg->kernel_path ? cfg->kernel_path : "(in memory)",
+		.initrd_max = BP_INITRD_ADDR_MAX_DEFAULT,
+		.cmdline_max = BOOT_CMDLINE_MAX - 1,
+	};
+	int ncpus = cfg->ncpus > 0 ? cfg->ncpus : 1;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpus > BOOT_MAX_CPUS)
+		return cap_errf(err, 0, "%d vCPUs requested: the MP table describes at most %d", ncpus, BOOT_MAX_CPUS);
+	if (guest_mem_low_end(m) < BOOT_MIN_LOW_RAM)
+		return cap_errf(err, 0, "guest memory (%llu KiB) is too small to boot: at least %llu MiB needed",
+				(unsigned long long)(m->total >> 10), (unsigned long long)(BOOT_MIN_LOW_RAM >> 20));
+
+	if (elf_is_elf(img, len))
+		r = load_elf(m, &l, img, len, out, err);
+	else if (bzimage_is_bzimage(img, len))
+		r = load_bzimage(m, &l, img, len, cfg, out, err);
+	else
+		r = cap_errf(err, 0, "kernel %s: not an ELF or bzImage kernel", l.name);
+	if (r == 0 && l.is_elf)
+		r = choose_elf_entry(&l, cfg, out, err);
+	if (r == 0)
+		r = write_cmdline(m, l.name, cfg->cmdline, l.cmdline_max, &l.bp, err);
+	if (r == 0 && cfg->initrd_path)
+		r = load_initrd(m, cfg->initrd_path, out->kernel_end, l.initrd_max, out, err);
+	if (r == 0)
+		r = write_boot_params(m, &l, cfg, out, err);
+	if (r == 0)
+		r = write_cpu_tables(m, ncpus, err);
+	free(l.dec);
 	return r;
 }
 
