@@ -14,7 +14,7 @@
 #define RT_USTACK_SHIFT 12
 #define RT_USTACK_SIZE (1 << RT_USTACK_SHIFT)	/* ring-3 stack per vCPU */
 
-/* Guest exit statuses the runtime itself uses; 1, 2 and 4 belong to the VMM. */
+/* Guest exit statuses the runtime itself uses; 1 to 5 belong to the VMM. */
 #define RT_EXIT_FAIL 11		/* a test's own check failed */
 #define RT_EXIT_EXCEPTION 12	/* an unexpected CPU exception */
 
