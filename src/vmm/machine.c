@@ -298,7 +298,6 @@ int vm_start(struct vm *vm, cap_err *err)
 	int r = evloop_start_thread(&vm->io, "capsule-io");
 	if (r < 0)
 		return cap_errf(err, -r, "I/O thread");
-	vm->io_started = true;
 	set_state(vm, VM_RUNNING);
 	vm->t_vm_start_ns = vm_now_ns();
 	for (int i = 0; i < vm->ncpus; i++) {

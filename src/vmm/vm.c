@@ -2,15 +2,11 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../lib/efd.h"
 #include "boot/layout.h"

@@ -45,7 +45,6 @@ struct vm {
 	int ncpus;
 	struct vcpu *vcpus;
 	struct evloop io;               /* I/O thread: virtio queues, TAP, sockets */
-	bool io_started;
 	struct serial *serial;
 	bool test_guest;
 	bool kvm_pvm_host;              /* this host's KVM is kvm_pvm (nested, ring 0 emulated) */
