@@ -216,8 +216,10 @@ static int split_or_fail(const char *what, const char *spec, char **buf, char **
 	int n = split(spec, buf, field, MAX_FIELDS);
 	if (n == -2)
 		return cap_errf(err, ENOMEM, "%.80s", what);
-	if (n < 0)
+	if (n < 0) {
+		free(*buf);
 		return usage(err, "%.80s '%.80s': too many options", what, spec);
+	}
 	return n;
 }
 
