@@ -214,20 +214,29 @@ static void test_exit_access(void *opaque, uint64_t off, uint8_t *data, uint32_t
 	vm_request_stop(vm, VM_STOP_TEST_EXIT);
 }
 
+/* The test-exit port and the boot timer each keep one flag as their whole state. */
+static int save_flag(struct vmstate_out *out, const char *name, atomic_bool *flag)
+{
+	return vmstate_put_bool(out, name, atomic_load(flag));
+}
+
+static int restore_flag(const struct vmstate_in *in, const char *name, atomic_bool *flag)
+{
+	bool v;
+	int r = vmstate_get_bool(in, name, &v);
+	if (r == 0)
+		atomic_store(flag, v);
+	return r;
+}
+
 static int test_exit_save(void *opaque, struct vmstate_out *out)
 {
-	struct test_exit *te = opaque;
-	return vmstate_put_bool(out, "armed", atomic_load(&te->armed));
+	return save_flag(out, "armed", &((struct test_exit *)opaque)->armed);
 }
 
 static int test_exit_restore(void *opaque, const struct vmstate_in *in)
 {
-	struct test_exit *te = opaque;
-	bool armed;
-	int r = vmstate_get_bool(in, "armed", &armed);
-	if (r == 0)
-		atomic_store(&te->armed, armed);
-	return r;
+	return restore_flag(in, "armed", &((struct test_exit *)opaque)->armed);
 }
 
 static void free_plain(void *p)
@@ -328,18 +337,12 @@ static void boot_timer_access(void *opaque, uint64_t off, uint8_t *data, uint32_
 
 static int boot_timer_save(void *opaque, struct vmstate_out *out)
 {
-	struct boot_timer *bt = opaque;
-	return vmstate_put_bool(out, "reported", atomic_load(&bt->reported));
+	return save_flag(out, "reported", &((struct boot_timer *)opaque)->reported);
 }
 
 static int boot_timer_restore(void *opaque, const struct vmstate_in *in)
 {
-	struct boot_timer *bt = opaque;
-	bool reported;
-	int r = vmstate_get_bool(in, "reported", &reported);
-	if (r == 0)
-		atomic_store(&bt->reported, reported);
-	return r;
+	return restore_flag(in, "reported", &((struct boot_timer *)opaque)->reported);
 }
 
 /* No reset: the boot time is measured once per VM, a guest reboot does not start it again. */
