@@ -26,7 +26,8 @@ struct vm_device_ops {
 	int (*save)(void *opaque, struct vmstate_out *out);
 	/* Read them back from the open section (in->version says which layout); 0 or -errno. */
 	int (*restore)(void *opaque, const struct vmstate_in *in);
-	/* Optional: the VM is pausing (vCPUs parked, before the I/O thread is quiesced) / resuming. */
+	/* Optional: the VM is pausing (vCPUs parked and the I/O thread quiesced: finish what would
+	 * still change guest memory on its own) / resuming (before the I/O thread is released). */
 	void (*pause)(void *opaque);
 	void (*resume)(void *opaque);
 	/* Free it (vCPUs and the I/O thread have stopped). */

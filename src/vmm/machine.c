@@ -337,9 +337,10 @@ int vm_pause(struct vm *vm, cap_err *err)
 	while (!all_vcpus_parked(vm))
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	pthread_mutex_unlock(&vm->pause_lock);
-	/* vCPUs can no longer kick queues; let devices settle, then park the I/O thread. */
-	vm_devices_pause(&vm->devices);
+	/* No vCPU kicks a queue any more; park the I/O thread so no device starts new work, then
+	 * let each device finish what still runs on its own (virtio-blk's requests in flight). */
 	evloop_quiesce(&vm->io);
+	vm_devices_pause(&vm->devices);
 	return 0;
 }
 
@@ -352,8 +353,8 @@ int vm_resume(struct vm *vm, cap_err *err)
 	pthread_mutex_unlock(&vm->lock);
 	if (s != VM_PAUSED)
 		return cap_errf(err, EINVAL, "VM: cannot resume, it is not paused");
-	evloop_release(&vm->io);
 	vm_devices_resume(&vm->devices);
+	evloop_release(&vm->io);
 	pthread_mutex_lock(&vm->pause_lock);
 	__atomic_store_n(&vm->pause_requested, false, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&vm->pause_cond);

@@ -232,6 +232,48 @@ static void test_reset_drains_thread(void)
 	reset_drains(BLK_MODE_THREAD);
 }
 
+/* Pausing the VM with reads in flight: the device's pause op returns once they are done and
+ * answered in the used ring (the I/O thread is parked then, nothing else would complete them),
+ * so no request writes guest memory while the VM is paused. */
+static void pause_completes(int mode)
+{
+	struct virtio_mmio *t = make(mode, false);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	memcpy(ram + HDR, &h, sizeof(h));
+	for (uint16_t i = 0; i < 2; i++) {
+		uint16_t d0 = (uint16_t)(i * 3);
+		fake_set(&f, d0, HDR, sizeof(h), VRING_DESC_F_NEXT, (uint16_t)(d0 + 1));
+		fake_set(&f, (uint16_t)(d0 + 1), BUF + i * 0x40000ULL, 0x40000, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+			 (uint16_t)(d0 + 2));
+		fake_set(&f, (uint16_t)(d0 + 2), STATUS + i, 1, VRING_DESC_F_WRITE, 0);
+		fake_publish(&f, d0);
+	}
+	ram[STATUS] = ram[STATUS + 1] = 0xee;
+	uint16_t used = fake_used(&f)->idx;
+	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	CHECK(t->ops->pause != NULL);
+	if (t->ops->pause)
+		t->ops->pause(t);
+	CHECK_EQ(virtio_blk_inflight(t), 0u);
+	CHECK_EQ(fake_used(&f)->idx, (uint16_t)(used + 2));
+	CHECK_EQ(ram[STATUS], VIRTIO_BLK_S_OK);
+	CHECK_EQ(ram[STATUS + 1], VIRTIO_BLK_S_OK);
+	virtio_device_free(t);
+}
+
+static void test_pause_completes_uring(void)
+{
+	pause_completes(BLK_MODE_URING);
+}
+
+static void test_pause_completes_thread(void)
+{
+	pause_completes(BLK_MODE_THREAD);
+}
+
 static void test_readonly(void)
 {
 	struct virtio_mmio *t = make(BLK_MODE_AUTO, true);
@@ -356,12 +398,15 @@ int main(void)
 		io_uring_queue_exit(&probe);
 		RUN(test_uring);
 		RUN(test_reset_drains_uring);
+		RUN(test_pause_completes_uring);
 	} else {
 		printf("SKIP: test_uring: io_uring_queue_init fails on this host: %s\n", strerror(-pr));
 		printf("SKIP: test_reset_drains_uring: io_uring_queue_init fails on this host: %s\n", strerror(-pr));
+		printf("SKIP: test_pause_completes_uring: io_uring_queue_init fails on this host: %s\n", strerror(-pr));
 	}
 	RUN(test_thread_fallback);
 	RUN(test_reset_drains_thread);
+	RUN(test_pause_completes_thread);
 	RUN(test_readonly);
 	RUN(test_missing_image);
 	RUN(test_devices_create_errno);

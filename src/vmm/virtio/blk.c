@@ -254,6 +254,24 @@ static void blk_reset(struct virtio_mmio *t)
 	blk_backend_drain(&d->be);
 }
 
+/* Pausing: requests already started finish and are completed to the guest, so nothing writes
+ * guest memory while the VM is paused. The I/O thread is parked, so none starts meanwhile. */
+static void blk_pause(struct virtio_mmio *t)
+{
+	struct blk_dev *d = t->dev;
+
+	pthread_mutex_lock(&t->lock);
+	uint16_t before = t->vq[0].used_idx;
+	for (unsigned waited = 0; d->be_open && d->be.inflight;) {
+		if (blk_backend_wait(&d->be, 1000) == 0 && ++waited % 10 == 0)
+			cap_warn("disk: pausing: %u requests still running after %u s", d->be.inflight, waited);
+		blk_backend_complete(&d->be);
+	}
+	if (t->vq[0].used_idx != before)
+		virtio_mmio_signal(t, 0);
+	pthread_mutex_unlock(&t->lock);
+}
+
 static int blk_attach(struct virtio_mmio *t, struct evloop *io)
 {
 	struct blk_dev *d = t->dev;
@@ -281,6 +299,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.nqueues = 1,
 	.notify = blk_notify,
 	.reset = blk_reset,
+	.pause = blk_pause,
 	.attach = blk_attach,
 	.destroy = blk_destroy,
 };

@@ -25,6 +25,13 @@ static void reset_cb(void *opaque)
 	virtio_mmio_reset(opaque);
 }
 
+static void pause_cb(void *opaque)
+{
+	struct virtio_mmio *t = opaque;
+	if (t->ops->pause)
+		t->ops->pause(t);
+}
+
 /* Until the snapshot work (issue 9) saves queues and device state, nothing here can be saved. */
 static int save_cb(void *opaque, struct vmstate_out *out)
 {
@@ -44,6 +51,7 @@ static const struct vm_device_ops virtio_ops = {
 	.type = "virtio-mmio",
 	.state_version = 1,
 	.reset = reset_cb,
+	.pause = pause_cb,
 	.save = save_cb,
 	.restore = restore_cb,
 	.destroy = destroy_cb,

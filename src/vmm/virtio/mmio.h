@@ -38,6 +38,9 @@ struct virtio_dev_ops {
 	void (*config_write)(struct virtio_mmio *t, uint32_t off, const uint8_t *data, uint32_t len);
 	/* Watch the device's own fds (backend completions, TAP, sockets) on the I/O loop. */
 	int (*attach)(struct virtio_mmio *t, struct evloop *io);
+	/* The VM is pausing (vCPUs parked, I/O thread quiesced; lock not held): finish whatever would
+	 * still change guest memory on its own. Optional. */
+	void (*pause)(struct virtio_mmio *t);
 	/* Free the device (after the I/O thread stopped); must call virtio_mmio_destroy(t). */
 	void (*destroy)(struct virtio_mmio *t);
 };
