@@ -311,7 +311,7 @@ int boot_decompress(const char *name, enum boot_codec c, const uint8_t *in, size
 	case CODEC_LZ4: ret = do_lz4(&o, in, len); break;
 	case CODEC_LZO:
 		ret = cap_errf(err, 0, "kernel %s: lzo-compressed payload is unsupported (Capsule decompresses gzip, "
-				       "xz, lzma, lz4, zstd and bzip2; try --guest-decompress)", name);
+				       "xz, lzma, lz4, zstd and bzip2; the kernel can decompress itself in the guest)", name);
 		break;
 	default:
 		ret = cap_errf(err, 0, "kernel %s: payload compression not recognised", name);
