@@ -25,7 +25,14 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 .PHONY: all check check-fast asan bench demo fuzz clean deps guests unit
 all: $(B)/capsule $(B)/capsule-runtime guests unit
 
-$(B)/obj/%.o: %.c
+# Every compile waits for the Debian packages (order-only: the stamp's age never rebuilds an object,
+# and once it exists a no-op make does not run scripts/deps at all).
+DEPS_OK  := $(B)/.deps-ok
+$(DEPS_OK): scripts/deps
+	@scripts/deps
+	@mkdir -p $(dir $@) && touch $@
+
+$(B)/obj/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -44,7 +51,7 @@ $(B)/capsule: $(B)/obj/src/cli/main.o $(B)/libcapsule.a
 $(B)/capsule-runtime: $(B)/capsule
 	ln -sf capsule $@
 
-$(B)/tests/unit/%: tests/unit/%.c $(B)/libcapsule.a tests/unit/unit.h
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libcapsule.a tests/unit/unit.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libcapsule.a $(LDFLAGS) $(LDLIBS)
@@ -54,7 +61,9 @@ unit: $(UNIT_BINS)
 # Test guests (freestanding, built by guest/guest.mk into $(B)/guest/).
 include guest/guest.mk
 
-deps:
+# `make deps` re-checks the packages every time (a removed one is installed again); it runs after
+# the stamp, so that `make -j2 check` never runs two apt-gets at once.
+deps: | $(DEPS_OK)
 	@scripts/deps
 
 check: deps all

@@ -19,12 +19,12 @@ GUEST_DEPS := $(wildcard guest/lib/*.h) guest/lib/guest.ld guest/guest.mk
 .PHONY: guests
 guests: $(GUEST_ELFS) $(GUEST_TEST_OBJS) $(GUEST_LIB_OBJS)
 
-$(B)/guest/obj/lib/%.o: guest/lib/% $(GUEST_DEPS)
+$(B)/guest/obj/lib/%.o: guest/lib/% $(GUEST_DEPS) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  GUESTCC $<"
 	@$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 
-$(B)/guest/obj/tests/%.o: guest/tests/%.c $(GUEST_DEPS)
+$(B)/guest/obj/tests/%.o: guest/tests/%.c $(GUEST_DEPS) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  GUESTCC $<"
 	@$(CC) $(GUEST_CFLAGS) -c -o $@ $<
