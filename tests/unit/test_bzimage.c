@@ -336,9 +336,7 @@ static void test_output_limit(void)
 
 static const char *real_kernel(void)
 {
-	static char path[4096];
-	const char *root = getenv("CAPSULE_ROOT");
-	snprintf(path, sizeof(path), "%s/build/linux/vmlinuz", root ? root : ".");
+	const char *path = unit_linux_file("vmlinuz");
 	struct stat st;
 	return stat(path, &st) == 0 && st.st_size > 0 ? path : NULL;
 }
@@ -401,7 +399,7 @@ int main(void)
 	if (real_kernel())
 		RUN(test_real_kernel);
 	else
-		SKIP(test_real_kernel, "no build/linux/vmlinuz (run scripts/fetch-kernel)");
+		SKIP(test_real_kernel, unit_linux_missing("vmlinuz"));
 	free(elf_img);
 	UNIT_EXIT();
 }

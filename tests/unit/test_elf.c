@@ -239,9 +239,7 @@ static void test_file_errors(void)
 /* The ELF the fetch script extracts from Debian's bzImage loads like any vmlinux. */
 static void test_real_vmlinux(void)
 {
-	char path[4096];
-	const char *root = getenv("CAPSULE_ROOT");
-	snprintf(path, sizeof(path), "%s/build/linux/vmlinux", root ? root : ".");
+	const char *path = unit_linux_file("vmlinux");
 	struct guest_mem m;
 	tf_mem(&m, 256);
 	struct boot_config cfg = { .kernel_path = path, .ncpus = 1 };
@@ -263,13 +261,10 @@ int main(void)
 	RUN(test_pvh);
 	RUN(test_bounds);
 	RUN(test_file_errors);
-	char path[4096];
-	const char *root = getenv("CAPSULE_ROOT");
-	snprintf(path, sizeof(path), "%s/build/linux/vmlinux", root ? root : ".");
 	struct stat st;
-	if (stat(path, &st) == 0)
+	if (stat(unit_linux_file("vmlinux"), &st) == 0)
 		RUN(test_real_vmlinux);
 	else
-		SKIP(test_real_vmlinux, "no build/linux/vmlinux (run scripts/fetch-kernel)");
+		SKIP(test_real_vmlinux, unit_linux_missing("vmlinux"));
 	UNIT_EXIT();
 }

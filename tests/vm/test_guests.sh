@@ -593,7 +593,9 @@ if [ -s "$real" ]; then
   expect_error err_corrupt_bzimage_real 1 '^capsule: .*corrupt-real-bzImage.*payload' \
     "$CAPSULE" vm run --kernel "$TMPD/corrupt-real-bzImage"
 else
-  skip err_corrupt_bzimage_real "no real bzImage at $real (scripts/fetch-kernel fetches one)"
+  why="scripts/fetch-kernel fetches one"
+  [ -s "$(dirname "$real")/.fetch-error" ] && why="scripts/fetch-kernel failed: $(head -n1 "$(dirname "$real")/.fetch-error")"
+  skip err_corrupt_bzimage_real "no real bzImage at $real ($why)"
 fi
 
 truncate -s 512M "$TMPD/big-initrd"	# sparse: costs no disk
