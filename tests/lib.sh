@@ -13,6 +13,27 @@ skip() { echo "SKIP: $1: $2"; }
 # have_kvm: /dev/kvm exists and is usable by us.
 have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
+# microvm_kernel: sets KDIR to the directory holding the micro-VM kernel of scripts/kernel/build
+# (bzImage, vmlinux, config): $CAPSULE_KERNEL_DIR/out when that is set, else the machine's cached
+# build for the current source (scripts/kernel/cached; `make check` builds it), else build/kernel/out
+# from a plain scripts/kernel/build. Returns 1 with the reason in KWHY when there is none.
+microvm_kernel() {
+  KWHY=
+  if [ -n "${CAPSULE_KERNEL_DIR:-}" ]; then
+    KDIR=$CAPSULE_KERNEL_DIR/out
+    [ -s "$KDIR/bzImage" ] && return 0
+    KWHY="no micro-VM kernel at $KDIR/bzImage (CAPSULE_KERNEL_DIR=$CAPSULE_KERNEL_DIR scripts/kernel/build makes it)"
+    return 1
+  fi
+  if KDIR=$("$CAPSULE_ROOT/scripts/kernel/cached" --lookup 2>"$TMPD/kernel-lookup.err"); then
+    return 0
+  fi
+  KDIR=$CAPSULE_ROOT/build/kernel/out
+  [ -s "$KDIR/bzImage" ] && return 0
+  KWHY=$(tail -n1 "$TMPD/kernel-lookup.err")
+  return 1
+}
+
 # run_capture NAME TIMEOUT CMD...: runs CMD with a timeout, output in $TMPD/NAME.out,
 # exit status in $RC (124 on timeout).
 run_capture() {

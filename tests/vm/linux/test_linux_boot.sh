@@ -172,15 +172,15 @@ else
 	fi
 fi
 
-# The micro-VM kernel of scripts/kernel/build, when someone has built it (the tests never do: minutes).
-MICRO=${CAPSULE_KERNEL_DIR:-$CAPSULE_ROOT/build/kernel}/out
-if [ -f "$MICRO/bzImage" ] && [ -f "$MICRO/config" ]; then
+# The micro-VM kernel of scripts/kernel/build (`make check` builds it once per machine, cached).
+if microvm_kernel && [ -f "$KDIR/config" ]; then
+	MICRO=$KDIR
 	# The boot header's kernel_version (0x20e) points, minus 0x200, at "RELEASE (builder) #N ...".
 	kv=$(od -An -tu2 -j $((0x20e)) -N2 "$MICRO/bzImage" | tr -d ' ')
 	micro_rel=$(tail -c +$((kv + 0x200 + 1)) "$MICRO/bzImage" | head -c 64 | tr '\0' '\n' | head -n1 | cut -d' ' -f1)
 	nested linux_nested_microvm_kernel /l2/micro-bzImage "$micro_rel" --file "$MICRO/bzImage=/l2/micro-bzImage"
 else
-	skip linux_nested_microvm_kernel "no micro-VM kernel in $MICRO (build it with scripts/kernel/build)"
+	skip linux_nested_microvm_kernel "${KWHY:-no config next to $KDIR/bzImage}"
 fi
 
 # Direct on this machine's KVM (kvm_pvm emulates guest ring 0 at ~1 M instructions/s): the

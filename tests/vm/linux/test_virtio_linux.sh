@@ -18,7 +18,6 @@
 # each nested boot 300 s (15-21 s measured), so the worst case is about 900 s.
 source "$CAPSULE_ROOT/tests/lib.sh"
 HERE=$CAPSULE_ROOT/tests/vm/linux
-KDIR=${CAPSULE_KERNEL_DIR:-$CAPSULE_ROOT/build/kernel}/out
 LINUX=${CAPSULE_LINUX_DIR:-$CAPSULE_ROOT/build/linux}
 NAMES="linux_virtio_blk_ext4 linux_virtio_rng linux_virtio_net_ping linux_virtio_vsock_echo"
 
@@ -33,6 +32,7 @@ command -v socat >/dev/null || skip_all "socat missing"
 timeout -k 5 240 "$CAPSULE_ROOT/scripts/fetch-kernel" >"$TMPD/fetch.log" 2>&1 ||
 	skip_all "no L1 kernel: scripts/fetch-kernel failed (status $?): $(tail -n1 "$TMPD/fetch.log")"
 
+microvm_kernel || true
 # run SUFFIX KERNEL_IN_L1 CMDLINE [mkinitramfs options...]: one nested boot, four checks.
 run() {
 	local sfx=$1 kernel=$2 cmdline=$3 d=$TMPD/run$1
@@ -107,6 +107,6 @@ L1
 if [ -f "$KDIR/bzImage" ]; then
 	run "" /l2/microvm "console=ttyS0 panic=-1 quiet acpi=off"
 else
-	for c in $NAMES; do skip "$c" "no micro-VM kernel at $KDIR/bzImage (scripts/kernel/build makes it)"; done
+	for c in $NAMES; do skip "$c" "$KWHY"; done
 fi
 run _debian /l2/vmlinuz "console=ttyS0 panic=-1 quiet" --file "$LINUX/modules=/lib/capsule/modules"
