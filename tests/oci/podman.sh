@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Podman (Debian's 4.3) drives the runtime: podman --runtime <abs path> run/exec/stop/rm with
-# --rm, -d, -t, --memory and --pids-limit, on a busybox image made with podman import.
+# --rm, -d, -t, --memory and --pids-limit, on a busybox image made with podman import (and
+# scripts/podman-setup run twice on one directory leaves no dangling image).
 # Podman is isolated by scripts/podman-setup (storage, tmp and events under $TMPD) and cleaned up.
 source "$(dirname "$0")/common.bash"
 oci_require
@@ -28,6 +29,23 @@ if ! env=$("$CAPSULE_ROOT/scripts/podman-setup" "$PD" 2>"$TMPD/setup.err"); then
 fi
 eval "$env"
 pass oci-podman-setup
+
+# --- re-running podman-setup on the same directory replaces the image, leaving no dangling one
+if ! env2=$("$CAPSULE_ROOT/scripts/podman-setup" "$PD" 2>"$TMPD/setup2.err"); then
+	fail oci-podman-setup-rerun "second scripts/podman-setup failed: $(tail -c 300 "$TMPD/setup2.err")"
+else
+	dangling=$(podman images -a --filter dangling=true -q 2>&1)
+	all=$(podman images -a --format '{{.Repository}}:{{.Tag}}' 2>&1)
+	if [ "$env2" != "$env" ]; then
+		fail oci-podman-setup-rerun "the second run printed other settings: $(tr '\n' ' ' <<<"$env2")"
+	elif [ -n "$dangling" ]; then
+		fail oci-podman-setup-rerun "dangling images after the second run: $(tr '\n' ' ' <<<"$dangling")"
+	elif [ "$all" != "$PODMAN_IMAGE" ]; then
+		fail oci-podman-setup-rerun "podman images -a: '$(tr '\n' ' ' <<<"$all")', want only $PODMAN_IMAGE"
+	else
+		pass oci-podman-setup-rerun
+	fi
+fi
 # conmon writes an "oom" marker file into its working directory when a container is OOM-killed.
 cd "$TMPD" || exit 1
 
