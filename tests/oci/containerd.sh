@@ -149,6 +149,10 @@ elif [ $irc -ne 0 ] || ! c images ls -q | grep -qxF "$IMG"; then
 	fail oci-containerd-import "ctr images import: exit $irc: $(tail -c 300 "$TMPD/import.out" | tr '\n' ' ')"; exit 0
 fi
 pass oci-containerd-import
+# podman's part is done (its overlay storage keeps a mount of its own under $PD): clean it now,
+# so that what is mounted under $TMPD from here on is containerd's.
+"$CAPSULE_ROOT/scripts/podman-setup" --clean "$PD" >/dev/null 2>&1
+rm -f "$TMPD/busybox.tar"
 
 # ctrun ID [ctr run options --] ARGS...: ctr run with the runc.v2 shim and the runtime under test,
 # cgroupsPath under the suite's prefix (cleaned by common.bash).
