@@ -1,11 +1,22 @@
-/* One entry point per command group; each file in src/cli/ implements one. */
+/* The handlers of the command table (table.c), grouped by noun; each file in src/cli/ holds
+ * one noun's (or one command's) handlers. A handler gets the parsed options and positionals
+ * (cli.h) and returns an exit code, or -1 with err filled. */
 #ifndef CAPSULE_CLI_COMMANDS_H
 #define CAPSULE_CLI_COMMANDS_H
 
-#include "../lib/error.h"
+#include "cli.h"
 
-/* argv[0] is the group name ("vm", "oci"); return an exit code, or fill err and return -1. */
-int cmd_vm(int argc, char **argv, cap_err *err);
-int cmd_oci(int argc, char **argv, cap_err *err);
+/* vm.c */
+cli_handler cli_vm_run, cli_vm_extract_kernel;
+
+/* oci.c: the runc-compatible runtime */
+cli_handler cli_oci_create, cli_oci_start, cli_oci_run, cli_oci_state, cli_oci_kill, cli_oci_delete,
+	cli_oci_exec, cli_oci_list, cli_oci_ps, cli_oci_pause, cli_oci_resume, cli_oci_update, cli_oci_events,
+	cli_oci_features, cli_oci_spec;
+int oci_prepare(const struct cli_args *a, cap_err *err);
+void oci_finish(const struct cli_args *a, int rc, const cap_err *err);
+
+/* completion.c */
+cli_handler cli_completion;
 
 #endif

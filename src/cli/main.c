@@ -1,32 +1,50 @@
-/* capsule: one binary for micro-VMs and OCI containers.
- * Invoked as "capsule-runtime" (a symlink podman/containerd point at) it behaves as
- * "capsule oci": the runc-compatible runtime. */
+/* capsule: one binary for micro-VMs and OCI containers. Every command is a row of the command
+ * table (table.c); cli_main() dispatches through it. Invoked as "capsule-runtime" (a symlink
+ * podman/containerd point at) it is "capsule oci": the runc-compatible runtime. */
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../lib/error.h"
 #include "../lib/log.h"
-#include "commands.h"
+#include "cli.h"
 
 #ifndef CAPSULE_VERSION
 #define CAPSULE_VERSION "0.1.0"
 #endif
 
-static void usage(FILE *f)
+static int top(int argc, char **argv, cap_err *err)
 {
-	fprintf(f,
-		"Usage: capsule <group> <command> [options]\n"
-		"\n"
-		"Groups:\n"
-		"  vm     micro-VMs on KVM        (capsule vm run --help)\n"
-		"  oci    OCI container runtime   (capsule oci --help)\n"
-		"\n"
-		"Options:\n"
-		"  --version   print the version\n"
-		"  --help      this text\n"
-		"\n"
-		"Exit codes: 0 ok, 1 error, 2 usage, 3 guest panic, 4 vCPU fault, 128+N stopped by signal N.\n");
+	if (argc < 2) {
+		cli_help_main(stderr);
+		return CAP_EXIT_USAGE;
+	}
+	const char *a = argv[1];
+	if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help")) {
+		/* capsule help [NOUN [VERB]] */
+		if (argc == 2) {
+			cli_help_main(stdout);
+			return 0;
+		}
+		if (argc == 3 && !strcmp(argv[2], "--man"))
+			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "help --man: want a directory");
+		if (argc == 4 && !strcmp(argv[2], "--man"))
+			return cli_write_man(argv[3], err) < 0 ? -1 : 0;
+		const struct cli_noun *n = cli_find_noun(argv[2]);
+		const struct cli_cmd *c = n && argc > 3 ? cli_find_cmd(n->name, argv[3]) : NULL;
+		if (!n || (argc > 3 && !c) || argc > 4)
+			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "help: no command '%s%s%s' (try: capsule --help)",
+					     argv[2], argc > 3 ? " " : "", argc > 3 ? argv[3] : "");
+		c ? cli_help_cmd(stdout, c) : cli_help_noun(stdout, n);
+		return 0;
+	}
+	if (!strcmp(a, "--version") || !strcmp(a, "version")) {
+		printf("capsule version %s\n", CAPSULE_VERSION);
+		return 0;
+	}
+	if (a[0] == '-')
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "unknown option '%s' (try: capsule --help)", a);
+	return cli_main(argc - 1, argv + 1, err);
 }
 
 int main(int argc, char **argv)
@@ -35,34 +53,12 @@ int main(int argc, char **argv)
 	int rc;
 
 	cap_log_init_from_env();
-
-	char *prog = basename(argv[0]);
-	if (!strcmp(prog, "capsule-runtime")) {
+	if (!strcmp(basename(argv[0]), "capsule-runtime")) {
 		argv[0] = "oci";
-		rc = cmd_oci(argc, argv, &err);
-		goto out;
+		rc = cli_main(argc, argv, &err);
+	} else {
+		rc = top(argc, argv, &err);
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return CAP_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("capsule version %s\n", CAPSULE_VERSION);
-		return 0;
-	}
-	if (!strcmp(argv[1], "vm"))
-		rc = cmd_vm(argc - 1, argv + 1, &err);
-	else if (!strcmp(argv[1], "oci"))
-		rc = cmd_oci(argc - 1, argv + 1, &err);
-	else {
-		fprintf(stderr, "capsule: unknown command group '%s' (try: capsule --help)\n", argv[1]);
-		return CAP_EXIT_USAGE;
-	}
-out:
 	if (rc < 0 || err.set)
 		return cap_err_report(&err);
 	return rc;

@@ -1,0 +1,93 @@
+/* From argv to a table row: the noun, its options, the verb, its options, the positionals,
+ * then the row's handler. --help at either level prints the table's help for it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+const struct cli_noun *cli_find_noun(const char *name)
+{
+	for (const struct cli_noun *n = cli_nouns; n->name; n++)
+		if (!strcmp(n->name, name))
+			return n;
+	return NULL;
+}
+
+const struct cli_cmd *cli_find_cmd(const char *noun, const char *verb)
+{
+	for (const struct cli_cmd *c = cli_commands; c->noun; c++)
+		if (!strcmp(c->noun, noun) && !strcmp(c->verb, verb))
+			return c;
+	return NULL;
+}
+
+static int run_cmd(struct cli_args *a, int argc, char **argv, int i, cap_err *err)
+{
+	const struct cli_cmd *c = a->cmd;
+	char who[128];
+	snprintf(who, sizeof(who), "%s %s", c->noun, c->verb);
+	int j = cli_parse(a, c->opts, argc, argv, i, who, err);
+	if (j < 0)
+		return -1;
+	if (j == 0) {
+		cli_help_cmd(stdout, c);
+		return 0;
+	}
+	a->argc = argc - j;
+	a->argv = argv + j;
+	if (a->argc < c->min_args || (c->max_args != CLI_ANY && a->argc > c->max_args)) {
+		const char *what = a->argc < c->min_args ? "missing arguments" : "too many arguments";
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: %s, want %s (try: capsule %s --help)", who, what,
+				     c->args ? c->args : "none", who);
+	}
+	return c->run(a, err);
+}
+
+int cli_main(int argc, char **argv, cap_err *err)
+{
+	const struct cli_noun *n = cli_find_noun(argv[0]);
+	if (!n)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "unknown command '%s' (try: capsule --help)", argv[0]);
+	struct cli_args a = { .noun = n };
+	int rc, i = cli_parse(&a, n->opts, argc, argv, 1, n->name, err);
+	if (i < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (i == 0) {
+		cli_help_noun(stdout, n);
+		rc = 0;
+		goto out;
+	}
+	if (n->prepare && (rc = n->prepare(&a, err)) != 0) {
+		rc = rc > 0 ? 0 : -1;
+		goto out;
+	}
+	if (i >= argc) {
+		cli_help_noun(stderr, n);
+		rc = CAP_EXIT_USAGE;
+		goto out;
+	}
+	if (!strcmp(argv[i], "help")) {
+		const struct cli_cmd *c = i + 1 < argc ? cli_find_cmd(n->name, argv[i + 1]) : NULL;
+		if (i + 1 < argc && !c) {
+			rc = cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: unknown command '%s' (try: capsule %s --help)",
+					   n->name, argv[i + 1], n->name);
+		} else {
+			c ? cli_help_cmd(stdout, c) : cli_help_noun(stdout, n);
+			rc = 0;
+		}
+		goto out;
+	}
+	a.cmd = cli_find_cmd(n->name, argv[i]);
+	if (!a.cmd)
+		rc = cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: unknown command '%s' (try: capsule %s --help)", n->name,
+				   argv[i], n->name);
+	else
+		rc = run_cmd(&a, argc, argv, i + 1, err);
+out:
+	if (n->finish)
+		n->finish(&a, rc, err);
+	cli_args_free(&a);
+	return rc < 0 ? -1 : rc;
+}

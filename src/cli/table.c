@@ -1,0 +1,154 @@
+/* THE command table: every `capsule <noun> <verb>`, its handler, help and options.
+ * --help, `capsule completion bash` and the man pages are generated from these rows.
+ *
+ * To add a command: put its handler in its own file (src/cli/<noun>.c or <noun>_<verb>.c),
+ * declare it in commands.h, and add one row below in its noun's block (a new noun also gets
+ * a cli_nouns[] entry). Options: { name, short, kind, ARG, help, choices, completion }. */
+#include "../oci/oci.h"
+#include "../vmm/config.h"
+#include "cli.h"
+#include "commands.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define OPTS(...) ((const struct cli_opt[]){ __VA_ARGS__, { 0 } })
+#define FLAG(name, shrt, help) { name, shrt, CLI_FLAG, NULL, help, NULL, CLI_COMPLETE_NONE }
+#define VALUE(name, shrt, arg, help) { name, shrt, CLI_VALUE, arg, help, NULL, CLI_COMPLETE_NONE }
+#define PATHV(name, shrt, arg, help) { name, shrt, CLI_VALUE, arg, help, NULL, CLI_COMPLETE_FILE }
+#define DIRV(name, shrt, arg, help) { name, shrt, CLI_VALUE, arg, help, NULL, CLI_COMPLETE_DIR }
+#define INTV(name, shrt, arg, help) { name, shrt, CLI_INT, arg, help, NULL, CLI_COMPLETE_NONE }
+#define CHOICE(name, shrt, choices, help) { name, shrt, CLI_VALUE, choices, help, choices, CLI_COMPLETE_NONE }
+
+const struct cli_noun cli_nouns[] = {
+	{ .name = "vm", .summary = "micro-VMs on KVM" },
+	{ .name = "oci",
+	  .summary = "the OCI container runtime (runc-compatible; also invoked as capsule-runtime)",
+	  .opts = OPTS(DIRV("root", 0, "DIR", "state root (default " OCI_DEFAULT_ROOT ")"),
+		       PATHV("log", 'l', "FILE", "append errors to FILE"),
+		       CHOICE("log-format", 0, "text|json", "format of the --log lines (default text)"),
+		       FLAG("debug", 0, "verbose diagnostics on stderr"),
+		       FLAG("systemd-cgroup", 0, "cgroupsPath is slice:prefix:name (mapped to cgroupfs)"),
+		       { "rootless", 0, CLI_OPTIONAL, "true|false|auto", "accepted for runc compatibility",
+			 "true|false|auto", CLI_COMPLETE_NONE },
+		       PATHV("criu", 0, "PATH", "accepted for runc compatibility (no checkpointing)"),
+		       FLAG("version", 'v', "print the version and the runtime-spec version")),
+	  .details = "Invoked as capsule-runtime (a symlink to capsule), the binary is this runtime with "
+		     "runc's command line, as podman and containerd call it: capsule-runtime [options] "
+		     "<command> ... is capsule oci [options] <command> ...",
+	  .prepare = oci_prepare,
+	  .finish = oci_finish },
+	{ .name = "completion", .summary = "shell completion generated from the command table" },
+	{ 0 },
+};
+
+#define OCI_CREATE_OPTS                                                                              \
+	DIRV("bundle", 'b', "DIR", "the bundle (config.json and rootfs; default .)"),                \
+	PATHV("pid-file", 0, "FILE", "write the container's pid to FILE"),                          \
+	PATHV("console-socket", 0, "SOCKET", "send the pty master of a terminal container to SOCKET"), \
+	INTV("preserve-fds", 0, "N", "pass fds 3 .. 3+N-1 on to the container"),                     \
+	FLAG("no-pivot", 0, "chroot-style root change instead of pivot_root (for ramdisks)"),        \
+	FLAG("no-new-keyring", 0, "keep the caller's session keyring"),                              \
+	FLAG("detach", 'd', "return once the container runs"),                                       \
+	FLAG("keep", 0, "accepted for runc compatibility"),                                          \
+	FLAG("no-subreaper", 0, "accepted for runc compatibility"),                                  \
+	PATHV("notify-socket", 0, "SOCKET", "accepted for runc compatibility")
+
+#define FORMAT_OPT CHOICE("format", 'f', "table|json", "output format (default table)")
+
+const struct cli_cmd cli_commands[] = {
+	/* vm */
+	{ "vm", "run", cli_vm_run, "boot a kernel in a new micro-VM and run it until it powers off", NULL,
+	  OPTS(PATHV("kernel", 0, "PATH", "kernel image: ELF vmlinux, bzImage or a Capsule test guest (required)"),
+	       PATHV("initrd", 0, "PATH", "initial ramdisk"),
+	       VALUE("cmdline", 0, "STR", "kernel command line (default \"console=ttyS0\")"),
+	       VALUE("cpus", 0, "N", "vCPUs (default 1)"),
+	       VALUE("memory", 0, "SIZE", "guest RAM: MiB, or with a unit (512M, 2G; default 256, minimum "
+					  STR(VM_MIN_MEMORY_MIB) " MiB)"),
+	       VALUE("console", 0, "stdio|none|file:PATH",
+		     "where the serial console goes (default stdio; on a terminal it is interactive: "
+		     "Ctrl-A x quits)"),
+	       FLAG("boot-timer", 0, "print boot and start times when the guest writes 123 to 0xd0000000"),
+	       CHOICE("bzimage-decompress", 0, "host|guest",
+		      "decompress a bzImage's payload on the host (default) or in the guest"),
+	       FLAG("pvh", 0, "enter an ELF kernel through its PVH entry point"),
+	       PATHV("disk", 0, "PATH[,ro][,id=NAME]", "a virtio-blk disk (repeatable)"),
+	       PATHV("root-disk", 0, "PATH", "a virtio-blk disk that is also the root (adds root=/dev/vda)"),
+	       VALUE("net", 0, "tap=NAME[,mac=MAC]", "a virtio-net device on a TAP interface (repeatable)"),
+	       VALUE("vsock", 0, "cid=N,uds=PATH", "a virtio-vsock device bridged to Unix sockets at PATH"),
+	       FLAG("rng", 0, "a virtio-rng device"),
+	       FLAG("balloon", 0, "a virtio-balloon device"),
+	       FLAG("debug", 0, "verbose diagnostics on stderr")),
+	  0, 0,
+	  "Boots PATH (an ELF vmlinux, a bzImage or a Capsule test guest) and runs it until the guest powers "
+	  "off, reboots or fails. Exits 0 when the guest powered off or rebooted, with a Capsule test "
+	  "guest's own status when it exits through the test port, else with one of the codes in EXIT "
+	  "STATUS." },
+	{ "vm", "extract-kernel", cli_vm_extract_kernel, "write the ELF vmlinux inside a bzImage to a file",
+	  "BZIMAGE OUT", NULL, 2, 2,
+	  "Decompresses the kernel payload of BZIMAGE (gzip, xz, lzma, lz4, zstd or bzip2) and writes the "
+	  "ELF vmlinux inside it to OUT." },
+
+	/* oci: the runc command line (argv as podman and containerd send it) */
+	{ "oci", "create", cli_oci_create, "create a container, stopped before its program", "ID",
+	  OPTS(OCI_CREATE_OPTS), 0, CLI_ANY, NULL },
+	{ "oci", "start", cli_oci_start, "run the program of a created container", "ID", NULL, 0, CLI_ANY, NULL },
+	{ "oci", "run", cli_oci_run, "create and start a container, wait for it, delete it", "ID",
+	  OPTS(OCI_CREATE_OPTS), 0, CLI_ANY,
+	  "Without --detach, exits with the container process's status (128+N when killed by signal N)." },
+	{ "oci", "state", cli_oci_state, "print the runtime-spec state JSON of a container", "ID", NULL, 0,
+	  CLI_ANY, NULL },
+	{ "oci", "kill", cli_oci_kill, "send a signal (name or number; default TERM) to a container", "ID [SIGNAL]",
+	  OPTS(FLAG("all", 'a', "signal every process in the container, not only its init")), 0, CLI_ANY, NULL },
+	{ "oci", "delete", cli_oci_delete, "remove a stopped (or, forced, any) container", "ID",
+	  OPTS(FLAG("force", 'f', "kill it first, whatever its state")), 0, CLI_ANY, NULL },
+	{ "oci", "exec", cli_oci_exec, "run another process in a running container", "ID [COMMAND [ARG...]]",
+	  OPTS(PATHV("process", 'p', "FILE", "the process as a runtime-spec process JSON"),
+	       FLAG("detach", 'd', "return once the process runs"),
+	       PATHV("pid-file", 0, "FILE", "write the process's pid to FILE"),
+	       FLAG("tty", 't', "give the process a pty"),
+	       VALUE("cwd", 0, "DIR", "working directory in the container"),
+	       VALUE("env", 'e', "KEY=VALUE", "an environment variable (repeatable)"),
+	       VALUE("user", 'u', "UID[:GID]", "user and group to run as"),
+	       PATHV("console-socket", 0, "SOCKET", "send the pty master to SOCKET"),
+	       VALUE("cap", 'c', "CAP", "add a capability (repeatable)"),
+	       FLAG("no-new-privs", 0, "set no_new_privs"),
+	       INTV("preserve-fds", 0, "N", "pass fds 3 .. 3+N-1 on to the process"),
+	       VALUE("process-label", 0, "LABEL", "accepted for runc compatibility"),
+	       VALUE("apparmor", 0, "PROFILE", "accepted for runc compatibility"),
+	       VALUE("cgroup", 0, "PATH", "accepted for runc compatibility")),
+	  0, CLI_ANY,
+	  "Without --detach, exits with the process's status. Give --process FILE or a COMMAND." },
+	{ "oci", "list", cli_oci_list, "list the containers under --root", NULL,
+	  OPTS(FORMAT_OPT, FLAG("quiet", 'q', "only the ids")), 0, CLI_ANY, NULL },
+	{ "oci", "ps", cli_oci_ps, "list the pids in a container", "ID", OPTS(FORMAT_OPT), 0, CLI_ANY, NULL },
+	{ "oci", "pause", cli_oci_pause, "freeze a container's cgroup", "ID", NULL, 0, CLI_ANY, NULL },
+	{ "oci", "resume", cli_oci_resume, "thaw a paused container's cgroup", "ID", NULL, 0, CLI_ANY, NULL },
+	{ "oci", "update", cli_oci_update, "change a running container's resource limits", "ID",
+	  OPTS(PATHV("resources", 'r', "FILE", "runtime-spec linux.resources JSON (- for stdin)"),
+	       VALUE("memory", 'm', "SIZE", "memory limit (bytes, or with a unit: 64M, 2G)"),
+	       VALUE("memory-swap", 0, "SIZE", "memory + swap limit"),
+	       VALUE("pids-limit", 0, "N", "maximum number of processes"),
+	       VALUE("cpu-shares", 0, "N", "CPU shares (relative weight)"),
+	       VALUE("cpu-quota", 0, "N", "CPU time in microseconds per --cpu-period"),
+	       VALUE("cpu-period", 0, "N", "CPU quota period in microseconds"),
+	       VALUE("cpuset-cpus", 0, "LIST", "CPUs the container may use (0-3,5)"),
+	       VALUE("cpuset-mems", 0, "LIST", "memory nodes the container may use")),
+	  0, CLI_ANY, NULL },
+	{ "oci", "events", cli_oci_events, "print resource usage (JSON) and OOM events", "ID",
+	  OPTS(FLAG("stats", 0, "print one stats event and exit"),
+	       VALUE("interval", 0, "DURATION", "time between stats events (default 5s)")),
+	  0, CLI_ANY, NULL },
+	{ "oci", "features", cli_oci_features, "print what this runtime supports (JSON)", NULL, NULL, 0, CLI_ANY,
+	  NULL },
+	{ "oci", "spec", cli_oci_spec, "write a default config.json", NULL,
+	  OPTS(DIRV("bundle", 'b', "DIR", "where to write it (default .); an existing one is kept"),
+	       FLAG("rootless", 0, "a config for an unprivileged user")),
+	  0, CLI_ANY, NULL },
+
+	/* completion */
+	{ "completion", "bash", cli_completion, "print the bash completion script for capsule and capsule-runtime",
+	  NULL, NULL, 0, 0,
+	  "Load it with: source <(capsule completion bash), or install it as "
+	  "/usr/share/bash-completion/completions/capsule (make install does)." },
+	{ 0 },
+};
