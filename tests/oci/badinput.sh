@@ -88,4 +88,5 @@ else
 fi
 
 # --- command line
-expect_rt_error oci-unknown-command 'no-such-command' rt no-such-command
+# A bad command line exits 2 (CAP_EXIT_USAGE), as every capsule command does.
+WANT_RC=2 expect_rt_error oci-unknown-command 'no-such-command' rt no-such-command

@@ -210,8 +210,8 @@ expect_rt_error() {
 	fi
 	is_capsule || { pass "$name"; return 0; }
 	lines=$(grep -vc '^capsule: warning:' "$err")
-	if [ $rc -ne 1 ]; then
-		fail "$name" "exit status $rc, want 1; stderr: $(head -c 300 "$err" | tr '\n' '|')"
+	if [ $rc -ne "${WANT_RC:-1}" ]; then
+		fail "$name" "exit status $rc, want ${WANT_RC:-1}; stderr: $(head -c 300 "$err" | tr '\n' '|')"
 	elif [ "$lines" -ne 1 ]; then
 		fail "$name" "want one error line, got $lines: $(head -c 300 "$err" | tr '\n' '|')"
 	elif ! grep -v '^capsule: warning:' "$err" | grep -Eq -- "^capsule: .*($re)"; then
