@@ -66,12 +66,20 @@ static void test_capsule_note(void)
 	*type = 2;
 	CHECK_EQ(elf_load(NULL, "g", img, len, &ei, &err), 0);
 	CHECK(!ei.capsule_note);
-	/* A note whose size runs past its segment is ignored, not read out of bounds. */
+	/* A note whose descsz or namesz runs past its segment is refused with one line, not
+	 * booted as a plain kernel (issue 8) and not read out of bounds. */
 	*type = 1;
 	uint32_t big = 0x7fffffff;
 	memcpy(img + sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr) + 4, &big, 4);
-	CHECK_EQ(elf_load(NULL, "g", img, len, &ei, &err), 0);
-	CHECK(!ei.capsule_note);
+	cap_err e2 = { 0 };
+	CHECK(elf_load(NULL, "g", img, len, &ei, &e2) < 0);
+	CHECK(strstr(e2.msg, "kernel g: corrupt ELF: note at offset 0") != NULL);
+	CHECK(strstr(e2.msg, "runs past its") != NULL);
+	memcpy(img + sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr) + 4, &(uint32_t){ 0 }, 4);
+	memcpy(img + sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr), &big, 4);
+	cap_err e3 = { 0 };
+	CHECK(elf_load(NULL, "g", img, len, &ei, &e3) < 0);
+	CHECK(strstr(e3.msg, "namesz 2147483647") != NULL);
 	free(img);
 }
 

@@ -34,9 +34,9 @@ static uint64_t align4(uint64_t v)
 	return (v + 3) & ~3ULL;
 }
 
-/* Walk the notes in [p, p+n): a truncated note ends the walk rather than failing the load,
- * because notes are advisory (the kernel's own loaders treat them the same way). */
-static void scan_notes(const uint8_t *p, uint64_t n, struct elf_info *info)
+/* Walk the notes in [p, p+n). A note whose sizes run past its segment is refused: the Capsule
+ * note decides how the image boots, and a mangled one silently booted as a plain kernel idled forever. */
+static int scan_notes(const char *fname, const uint8_t *p, uint64_t n, struct elf_info *info, cap_err *err)
 {
 	uint64_t off = 0;
 
@@ -46,7 +46,9 @@ static void scan_notes(const uint8_t *p, uint64_t n, struct elf_info *info)
 		uint64_t desc_off = name_off + align4(namesz);
 		uint64_t next = desc_off + align4(descsz);
 		if (desc_off > n || next > n || !in_bounds(desc_off, descsz, n))
-			return;
+			return cap_errf(err, 0,
+					"kernel %s: corrupt ELF: note at offset %llu (namesz %u, descsz %u) runs past its %llu-byte note segment",
+					fname, (unsigned long long)off, namesz, descsz, (unsigned long long)n);
 		const char *name = (const char *)p + name_off;
 		if (namesz == 8 && memcmp(name, "Capsule", 8) == 0 && type == CAPSULE_NOTE_TYPE)
 			info->capsule_note = true;
@@ -57,6 +59,7 @@ static void scan_notes(const uint8_t *p, uint64_t n, struct elf_info *info)
 		}
 		off = next;
 	}
+	return 0;
 }
 
 static int check_segment(struct guest_mem *m, const char *name, const Elf64_Phdr *ph, size_t len, cap_err *err)
@@ -108,7 +111,9 @@ int elf_load(struct guest_mem *m, const char *name, const uint8_t *img, size_t l
 		Elf64_Phdr ph;
 		memcpy(&ph, img + eh.e_phoff + (uint64_t)i * eh.e_phentsize, sizeof(ph));
 		if (ph.p_type == PT_NOTE && in_bounds(ph.p_offset, ph.p_filesz, len)) {
-			scan_notes(img + ph.p_offset, ph.p_filesz, info);
+			int r = scan_notes(name, img + ph.p_offset, ph.p_filesz, info, err);
+			if (r < 0)
+				return r;
 			continue;
 		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
