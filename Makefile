@@ -22,8 +22,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 
-.PHONY: all check check-fast asan bench demo fuzz clean deps guests unit test-kernel test-kernels
-all: $(B)/capsule $(B)/capsule-runtime guests unit
+.PHONY: all check check-fast asan bench demo fuzz clean deps guests unit test-kernel test-kernels man install uninstall
+all: $(B)/capsule $(B)/capsule-runtime guests unit man $(B)/completion/capsule
 
 # Every compile waits for the Debian packages (order-only: the stamp's age never rebuilds an object,
 # and once it exists a no-op make does not run scripts/deps at all).
@@ -50,6 +50,45 @@ $(B)/capsule: $(B)/obj/src/cli/main.o $(B)/libcapsule.a
 
 $(B)/capsule-runtime: $(B)/capsule
 	ln -sf capsule $@
+
+# The man pages and the bash completion, generated from the command table (src/cli/table.c) by the
+# binary itself: capsule.1 and capsule-<noun>.1.
+$(B)/man/.stamp: $(B)/capsule
+	@rm -rf $(B)/man && mkdir -p $(B)/man
+	@echo "  MAN     $(B)/man"
+	@$(B)/capsule help --man $(B)/man
+	@touch $@
+man: $(B)/man/.stamp
+
+$(B)/completion/capsule: $(B)/capsule
+	@mkdir -p $(dir $@)
+	@$(B)/capsule completion bash >$@.tmp && mv $@.tmp $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]: the binary, the capsule-runtime
+# link, the man pages, the bash completion (for both names) and a containers.conf drop-in that
+# lets podman take --runtime capsule (SYSCONFDIR is /etc whatever the PREFIX: podman looks there).
+# uninstall removes those files (directories stay).
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR     := $(PREFIX)/bin
+MANDIR     := $(PREFIX)/share/man/man1
+COMPDIR    := $(PREFIX)/share/bash-completion/completions
+PODMANDIR  := $(SYSCONFDIR)/containers/containers.conf.d
+install: $(B)/capsule man $(B)/completion/capsule
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(PODMANDIR)
+	install -m 0755 $(B)/capsule $(DESTDIR)$(BINDIR)/capsule
+	ln -sf capsule $(DESTDIR)$(BINDIR)/capsule-runtime
+	install -m 0644 $(B)/man/*.1 $(DESTDIR)$(MANDIR)/
+	install -m 0644 $(B)/completion/capsule $(DESTDIR)$(COMPDIR)/capsule
+	ln -sf capsule $(DESTDIR)$(COMPDIR)/capsule-runtime
+	printf '# capsule-runtime for podman --runtime capsule (installed by Capsule'"'"'s make install)\n[engine.runtimes]\ncapsule = ["%s"]\n' \
+		"$(BINDIR)/capsule-runtime" >$(DESTDIR)$(PODMANDIR)/50-capsule.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/capsule $(DESTDIR)$(BINDIR)/capsule-runtime \
+		$(DESTDIR)$(MANDIR)/capsule.1 $(DESTDIR)$(MANDIR)/capsule-*.1 \
+		$(DESTDIR)$(COMPDIR)/capsule $(DESTDIR)$(COMPDIR)/capsule-runtime \
+		$(DESTDIR)$(PODMANDIR)/50-capsule.conf
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libcapsule.a tests/unit/unit.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
