@@ -81,8 +81,9 @@ install: $(B)/capsule man $(B)/completion/capsule
 	install -m 0644 $(B)/man/*.1 $(DESTDIR)$(MANDIR)/
 	install -m 0644 $(B)/completion/capsule $(DESTDIR)$(COMPDIR)/capsule
 	ln -sf capsule $(DESTDIR)$(COMPDIR)/capsule-runtime
-	printf '# capsule-runtime for podman --runtime capsule (installed by Capsule'"'"'s make install)\n[engine.runtimes]\ncapsule = ["%s"]\n' \
-		"$(BINDIR)/capsule-runtime" >$(DESTDIR)$(PODMANDIR)/50-capsule.conf
+	printf '%s\n' '# podman --runtime capsule (or capsule-runtime) finds the runtime by name' '[engine.runtimes]' \
+		'capsule = ["$(BINDIR)/capsule-runtime"]' 'capsule-runtime = ["$(BINDIR)/capsule-runtime"]' \
+		>$(DESTDIR)$(PODMANDIR)/50-capsule.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/capsule $(DESTDIR)$(BINDIR)/capsule-runtime \
