@@ -33,6 +33,11 @@ struct cli_opt {
 	enum cli_complete complete;
 };
 
+/* The one version string (-DCAPSULE_VERSION=... overrides it). */
+#ifndef CAPSULE_VERSION
+#define CAPSULE_VERSION "0.1.0"
+#endif
+
 struct cli_args;
 
 /* A handler returns an exit code (>= 0), or -1 with err filled. */

@@ -9,9 +9,6 @@
 #include "../lib/log.h"
 #include "cli.h"
 
-#ifndef CAPSULE_VERSION
-#define CAPSULE_VERSION "0.1.0"
-#endif
 
 static int top(int argc, char **argv, cap_err *err)
 {

@@ -7,9 +7,6 @@
 #include "cli.h"
 #include "exit_codes.h"
 
-#ifndef CAPSULE_VERSION
-#define CAPSULE_VERSION "0.1.0"
-#endif
 
 /* Text for roff: backslashes and dashes escaped, a leading dot or quote defused. */
 static void roff(FILE *f, const char *s)
@@ -25,6 +22,18 @@ static void roff(FILE *f, const char *s)
 			fputc(' ', f);
 		else
 			fputc(*s, f);
+	}
+}
+
+/* The summary sentence, then the longer paragraph when there is one. */
+static void description(FILE *f, const char *summary, const char *details)
+{
+	roff(f, summary);
+	fputs(".\n", f);
+	if (details) {
+		fputs(".PP\n", f);
+		roff(f, details);
+		fputc('\n', f);
 	}
 }
 
@@ -98,13 +107,7 @@ static void noun_page(FILE *f, const struct cli_noun *n)
 	if (n->opts)
 		fputs("[\\fIoptions\\fR]\n", f);
 	fputs(".I command\n[\\fIoptions\\fR] [\\fIarguments\\fR]\n.SH DESCRIPTION\n", f);
-	roff(f, n->summary);
-	fputs(".\n", f);
-	if (n->details) {
-		fputs(".PP\n", f);
-		roff(f, n->details);
-		fputc('\n', f);
-	}
+	description(f, n->summary, n->details);
 	if (n->opts && n->opts->name) {
 		fputs(".SH OPTIONS\nThese come before the command.\n", f);
 		options(f, n->opts);
@@ -124,13 +127,7 @@ static void noun_page(FILE *f, const struct cli_noun *n)
 			usage_line(f, "capsule-runtime", n, c);
 		}
 		fputs(".PP\n", f);
-		roff(f, c->summary);
-		fputs(".\n", f);
-		if (c->details) {
-			fputs(".PP\n", f);
-			roff(f, c->details);
-			fputc('\n', f);
-		}
+		description(f, c->summary, c->details);
 		options(f, c->opts);
 	}
 	exit_status(f);

@@ -13,9 +13,6 @@
 #include "commands.h"
 #include "oci_output.h"
 
-#ifndef CAPSULE_VERSION
-#define CAPSULE_VERSION "0.1.0"
-#endif
 
 /* The global options (before the verb) as the runtime library wants them. */
 static struct oci_runtime runtime(const struct cli_args *a)
