@@ -22,6 +22,7 @@
 #include "ctx.h"
 #include "hooks.h"
 #include "seccomp.h"
+#include "sysctl.h"
 #include "terminal.h"
 
 int oci_write_pid_file(const char *path, pid_t pid, cap_err *err)
@@ -121,6 +122,8 @@ static int load_bundle(const struct oci_create_args *a, struct oci_ctx *c, struc
 	r = oci_spec_load(cfg, spec, err);
 	if (r < 0)
 		return r;
+	if (oci_sysctl_check(spec, err) < 0)
+		return -EINVAL;
 	if (!spec->has_process)
 		return cap_errf(err, 0, "config.json: process: missing");
 	/* Until it execs, the init is this binary inside the container. Non-dumpable keeps
