@@ -6,6 +6,7 @@
  * a cli_nouns[] entry). Options: { name, short, kind, ARG, help, choices, completion }. */
 #include "../oci/oci.h"
 #include "../vmm/config.h"
+#include "../vmm/sandbox/jail.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -77,12 +78,25 @@ const struct cli_cmd cli_commands[] = {
 	       VALUE("vsock", 0, "cid=N,uds=PATH", "a virtio-vsock device bridged to Unix sockets at PATH"),
 	       FLAG("rng", 0, "a virtio-rng device"),
 	       FLAG("balloon", 0, "a virtio-balloon device"),
-	       FLAG("debug", 0, "verbose diagnostics on stderr")),
+	       FLAG("debug", 0, "verbose diagnostics on stderr"),
+	       FLAG("jail", 0, "run the VMM locked in a jail (needs --id): see JAIL"),
+	       VALUE("id", 0, "NAME", "the VM's name (letters, digits, '_', '-'); names its jail"),
+	       VALUE("uid", 0, "UID", "jail: the unprivileged uid the VMM runs as (default 65534)"),
+	       VALUE("gid", 0, "GID", "jail: the unprivileged gid the VMM runs as (default 65534)"),
+	       DIRV("chroot-base", 0, "DIR", "jail: where the jail directories go (default " VM_JAIL_DEFAULT_BASE ")"),
+	       PATHV("netns", 0, "PATH", "jail: a network namespace to join (/var/run/netns/NAME)"),
+	       VALUE("cgroup", 0, "KEY=VALUE", "jail: a limit in the VM's cgroup, cpu.cfs_quota_us=50000 (repeatable)")),
 	  0, 0,
 	  "Boots PATH (an ELF vmlinux, a bzImage or a Capsule test guest) and runs it until the guest powers "
 	  "off, reboots or fails. Exits 0 when the guest powered off or rebooted, with a Capsule test "
 	  "guest's own status when it exits through the test port, else with one of the codes in EXIT "
-	  "STATUS." },
+	  "STATUS.\n\nJAIL: with --jail the VMM, before it opens the guest, moves into new mount, PID and IPC "
+	  "namespaces (and the --netns one), into the cgroup /capsule-vm/ID of every hierarchy (with the "
+	  "--cgroup limits), pivots into CHROOT_BASE/ID/root, which holds only the kernel, initrd and disks "
+	  "(bind-mounted, read-only unless a disk is rw) and /dev/kvm, /dev/urandom and /dev/net/tun, closes "
+	  "every other file, and drops to --uid/--gid with no capabilities and no_new_privs. The uid needs "
+	  "read access to the kernel and initrd and write access to rw disks; a TAP must be made for it "
+	  "(ip tuntap add NAME mode tap user UID). The jail is removed when the VM ends." },
 	{ "vm", "extract-kernel", cli_vm_extract_kernel, "write the ELF vmlinux inside a bzImage to a file",
 	  "BZIMAGE OUT", NULL, 2, 2,
 	  "Decompresses the kernel payload of BZIMAGE (gzip, xz, lzma, lz4, zstd or bzip2) and writes the "

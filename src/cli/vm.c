@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "../lib/log.h"
 #include "../vmm/boot/boot.h"
 #include "../vmm/run.h"
+#include "../vmm/sandbox/jail.h"
 #include "../vmm/vm.h"
 #include "commands.h"
 
@@ -64,25 +66,58 @@ static const struct { const char *name; int (*set)(struct vm_config *, const cha
 	{ "vsock", vm_config_set_vsock }, { "rng", set_rng }, { "balloon", set_balloon }, { "debug", set_debug },
 };
 
+static int set_jail(struct vm_jail_config *j, const char *v, cap_err *err)
+{
+	(void)err;
+	j->enabled = strcmp(v, "false") != 0;
+	return 0;
+}
+
+/* The jail's options (src/vmm/sandbox/jail.h). */
+static const struct { const char *name; int (*set)(struct vm_jail_config *, const char *, cap_err *); } jail_setters[] = {
+	{ "jail", set_jail }, { "id", vm_jail_set_id }, { "uid", vm_jail_set_uid }, { "gid", vm_jail_set_gid },
+	{ "chroot-base", vm_jail_set_base }, { "netns", vm_jail_set_netns }, { "cgroup", vm_jail_add_cgroup },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int apply_option(struct vm_config *cfg, struct vm_jail_config *jail, bool *jail_opt, const char *name,
+			const char *value, cap_err *err)
+{
+	for (size_t s = 0; s < NELEM(run_setters); s++)
+		if (!strcmp(run_setters[s].name, name))
+			return run_setters[s].set(cfg, value, err);
+	for (size_t s = 0; s < NELEM(jail_setters); s++)
+		if (!strcmp(jail_setters[s].name, name)) {
+			*jail_opt |= strcmp(name, "jail") && strcmp(name, "id");
+			return jail_setters[s].set(jail, value, err);
+		}
+	abort(); /* an option in the table row without a setter here */
+}
+
 int cli_vm_run(const struct cli_args *a, cap_err *err)
 {
 	struct vm_config cfg;
+	struct vm_jail_config jail;
+	bool jail_opt = false;
 	int r = 0;
 
 	vm_config_init(&cfg);
+	vm_jail_config_init(&jail);
 	/* Values are checked by the VMM's validator (src/vmm/config.c), whose messages name the value. */
-	for (size_t k = 0; k < a->n && r == 0; k++) {
-		size_t s = 0;
-		while (s < sizeof(run_setters) / sizeof(run_setters[0]) && strcmp(run_setters[s].name, a->v[k].opt->name))
-			s++;
-		if (s == sizeof(run_setters) / sizeof(run_setters[0]))
-			abort(); /* an option in the table row without a setter here */
-		r = run_setters[s].set(&cfg, a->v[k].value, err);
-	}
+	for (size_t k = 0; k < a->n && r == 0; k++)
+		r = apply_option(&cfg, &jail, &jail_opt, a->v[k].opt->name, a->v[k].value, err);
 	if (r == 0 && !cfg.kernel)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: --kernel PATH is required");
-	if (r == 0 && (r = vm_config_validate(&cfg, err)) == 0)
+	if (r == 0 && jail_opt && !jail.enabled)
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
+				  "vm run: --uid, --gid, --chroot-base, --netns and --cgroup need --jail");
+	if (r == 0 && jail.enabled && !jail.id)
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: --jail needs --id NAME (it names the jail)");
+	if (r == 0 && (r = vm_config_validate(&cfg, err)) == 0 && (r = vm_jail_validate(&jail, &cfg, err)) == 0 &&
+	    (!jail.enabled || (r = vm_jail_enter(&jail, &cfg, err)) == 0))
 		r = vmm_run(&cfg, err);
+	vm_jail_config_free(&jail);
 	vm_config_free(&cfg);
 	return r < 0 ? -1 : r;
 }

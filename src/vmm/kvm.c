@@ -66,13 +66,17 @@ int kvm_max_vcpus(int kvm_fd)
 	return n > 0 ? n : 4;
 }
 
+/* Probed once: a jailed VMM (src/vmm/sandbox/jail.c) asks before it loses /sys. */
 bool kvm_is_pvm_host(void)
 {
+	static int known = -1;
 	struct stat st;
 	const char *override = getenv("CAPSULE_ASSUME_PVM");
 	if (override)
 		return *override == '1';
-	return stat("/sys/module/kvm_pvm", &st) == 0;
+	if (known < 0)
+		known = stat("/sys/module/kvm_pvm", &st) == 0;
+	return known;
 }
 
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd, cap_err *err)
