@@ -204,8 +204,8 @@ static void host_cleanup(struct jail_host *h)
 {
 	if (h->cg_made) {
 		/* The VMM's PID namespace dies with it; its tasks take a moment to leave the cgroup. */
-		for (int i = 0; i < 50 && cg_destroy(&h->cg, h->cgroup) == -EBUSY; i++)
-			usleep(20000);
+		for (int i = 0; i < 500 && cg_destroy(&h->cg, h->cgroup) == -EBUSY; i++)
+			usleep(2000);
 		/* The shared parent goes with the last VM (rmdir fails while another one is there). */
 		for (int i = 0; i < h->cg.n; i++) {
 			char parent[PATH_MAX];
