@@ -95,8 +95,9 @@ const struct cli_cmd cli_commands[] = {
 	  "--cgroup limits), pivots into CHROOT_BASE/ID/root, which holds only the kernel, initrd and disks "
 	  "(bind-mounted, read-only unless a disk is rw) and /dev/kvm, /dev/urandom and /dev/net/tun, closes "
 	  "every other file, and drops to --uid/--gid with no capabilities and no_new_privs. The uid needs "
-	  "read access to the kernel and initrd and write access to rw disks; a TAP must be made for it "
-	  "(ip tuntap add NAME mode tap user UID). The jail is removed when the VM ends." },
+	  "read access to the kernel and initrd and write access to rw disks. A TAP that does not exist is "
+	  "made for the uid and removed afterwards; an existing one must be the uid's (ip tuntap add NAME mode "
+	  "tap user UID). The jail is removed when the VM ends." },
 	{ "vm", "extract-kernel", cli_vm_extract_kernel, "write the ELF vmlinux inside a bzImage to a file",
 	  "BZIMAGE OUT", NULL, 2, 2,
 	  "Decompresses the kernel payload of BZIMAGE (gzip, xz, lzma, lz4, zstd or bzip2) and writes the "

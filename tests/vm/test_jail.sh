@@ -8,7 +8,7 @@ source "$CAPSULE_ROOT/tests/lib.sh"
 
 G=$(dirname "$CAPSULE")/guest
 CHECKS="jail_hello jail_identity jail_root_view jail_namespaces jail_cgroup jail_fds jail_sigterm
-jail_disk_rw jail_disk_ro jail_vmm_killed err_jail_exists err_jail_no_id err_jail_uid0 err_jail_opt_alone
+jail_disk_rw jail_disk_ro jail_tap_made jail_tap_users jail_vmm_killed err_jail_exists err_jail_no_id err_jail_uid0 err_jail_opt_alone
 err_jail_cgroup_syntax err_jail_cgroup_unknown err_jail_console_file"
 skip_all() { for c in $CHECKS; do skip "$c" "$1"; done; exit 0; }
 have_kvm || skip_all "/dev/kvm is missing or not usable by $(id -un)"
@@ -104,6 +104,34 @@ if [ -f "$G/virtio_blk.elf" ]; then
   [ $rc -eq 0 ] && grep -q 'ro 1,' <<<"$out" && pass jail_disk_ro || fail jail_disk_ro "exit $rc: $(tail -c 300 <<<"$out")"
 else
   skip jail_disk_rw "virtio_blk guest not built"; skip jail_disk_ro "virtio_blk guest not built"
+fi
+
+# --- TAPs: the jail makes a missing one persistent and owned by the uid (the VMM cannot create one
+# without CAP_NET_ADMIN) and removes it afterwards; a TAP the user made is used and kept.
+if [ -c /dev/net/tun ] && command -v ip >/dev/null; then
+  tap=capj$$
+  "$CAPSULE" vm run --memory 64 --jail --id "$ID" --chroot-base "$BASE" --kernel "$G/count.elf" --console none \
+    --uid $U --gid $U --net tap=$tap 2>"$TMPD/tap.err" &
+  sup=$!
+  for _ in $(seq 100); do vmm=$(pgrep -P $sup | head -1); [ -n "$vmm" ] && [ -e "/proc/$vmm/fd/4" ] && break; sleep 0.05; done
+  sleep 0.2
+  owner=$(cat /sys/class/net/$tap/owner 2>/dev/null)
+  attached=$(for f in /proc/$vmm/fd/*; do readlink "$f"; done | grep -c '^/dev/net/tun$')
+  kill -TERM $sup; wait $sup
+  [ "$owner" = $U ] && [ "$attached" = 1 ] && [ ! -e /sys/class/net/$tap ] && pass jail_tap_made ||
+    fail jail_tap_made "owner '$owner', tun fds in the VMM $attached, after: $(ls -d /sys/class/net/$tap 2>&1): $(head -c 200 "$TMPD/tap.err")"
+  ip link del $tap 2>/dev/null
+  if ip tuntap add dev $tap mode tap user $U 2>"$TMPD/tuntap.err"; then
+    out=$(jrun --kernel "$G/hello.elf" --uid $U --gid $U --net tap=$tap 2>&1)
+    rc=$?
+    [ $rc -eq 0 ] && [ -e /sys/class/net/$tap ] && pass jail_tap_users ||
+      fail jail_tap_users "exit $rc, tap $( [ -e /sys/class/net/$tap ] && echo kept || echo removed): $(tail -c 200 <<<"$out")"
+    ip link del $tap 2>/dev/null
+  else
+    skip jail_tap_users "ip tuntap add failed: $(head -c 200 "$TMPD/tuntap.err")"
+  fi
+else
+  skip jail_tap_made "no /dev/net/tun or ip"; skip jail_tap_users "no /dev/net/tun or ip"
 fi
 
 # --- the VMM killed outright: the supervisor still removes the jail and says what happened

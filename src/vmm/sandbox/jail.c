@@ -6,11 +6,14 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -192,6 +195,7 @@ static int mkdir_p(const char *path, mode_t mode)
 }
 
 struct jail_host {
+	char taps[VM_MAX_NETS][IFNAMSIZ]; /* TAPs the jail made (and removes); "" for one that existed */
 	char dir[PATH_MAX];    /* CHROOT_BASE/<id> */
 	char root[PATH_MAX];   /* .../root */
 	char cgroup[PATH_MAX]; /* /capsule-vm/<id> */
@@ -200,8 +204,87 @@ struct jail_host {
 	bool dir_made;
 };
 
-static void host_cleanup(struct jail_host *h)
+/* The VMM, unprivileged, can attach only to a persistent TAP its uid owns: make those that do not
+ * exist yet (in the VM's network namespace), owned by the uid, and remove them afterwards. */
+static int tap_persist(const char *name, const struct vm_jail_config *j, bool on, cap_err *err)
 {
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return cap_errf(err, errno, "jail: tap %s: /dev/net/tun", name);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	int r = 0;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    (on && (ioctl(fd, TUNSETOWNER, (unsigned long)j->uid) < 0 ||
+		    ioctl(fd, TUNSETGROUP, (unsigned long)j->gid) < 0)) ||
+	    ioctl(fd, TUNSETPERSIST, on ? 1UL : 0UL) < 0)
+		r = cap_errf(err, errno, "jail: tap %s", name);
+	close(fd);
+	return r;
+}
+
+/* Run fn in the jail's network namespace (netns_fd < 0: ours). */
+static int in_netns(int netns_fd, int (*fn)(struct jail_host *, const struct vm_jail_config *,
+					    const struct vm_config *, cap_err *),
+		    struct jail_host *h, const struct vm_jail_config *j, const struct vm_config *cfg, cap_err *err)
+{
+	int self = -1, r;
+	if (netns_fd >= 0) {
+		if ((self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 || setns(netns_fd, CLONE_NEWNET) < 0) {
+			r = cap_errf(err, errno, "jail: network namespace %s", j->netns);
+			if (self >= 0)
+				close(self);
+			return r;
+		}
+	}
+	r = fn(h, j, cfg, err);
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET) < 0)
+			r = cap_errf(err, errno, "jail: back to the host's network namespace");
+		close(self);
+	}
+	return r;
+}
+
+static int make_taps(struct jail_host *h, const struct vm_jail_config *j, const struct vm_config *cfg,
+		     cap_err *err)
+{
+	for (int i = 0; i < cfg->nnets; i++) {
+		const char *name = cfg->nets[i].tap;
+		int r;
+		if (strlen(name) >= IFNAMSIZ)
+			return cap_errf(err, 0, "tap %s: name longer than %d characters", name, IFNAMSIZ - 1);
+		if (if_nametoindex(name))
+			continue; /* the user's: it must already be usable by the uid */
+		if ((r = tap_persist(name, j, true, err)) < 0)
+			return r;
+		snprintf(h->taps[i], sizeof(h->taps[i]), "%s", name);
+	}
+	return 0;
+}
+
+static int remove_taps(struct jail_host *h, const struct vm_jail_config *j, const struct vm_config *cfg,
+		       cap_err *err)
+{
+	(void)cfg;
+	for (int i = 0; i < VM_MAX_NETS; i++)
+		if (h->taps[i][0]) {
+			tap_persist(h->taps[i], j, false, err);
+			h->taps[i][0] = 0;
+		}
+	return 0;
+}
+
+static void host_cleanup(struct jail_host *h, const struct vm_jail_config *j, int netns_fd)
+{
+	cap_err ignored = { 0 };
+	bool any = false;
+	for (int i = 0; i < VM_MAX_NETS; i++)
+		any |= h->taps[i][0] != 0;
+	if (any)
+		in_netns(netns_fd, remove_taps, h, j, NULL, &ignored);
 	if (h->cg_made) {
 		/* The VMM's PID namespace dies with it; its tasks take a moment to leave the cgroup. */
 		for (int i = 0; i < 500 && cg_destroy(&h->cg, h->cgroup) == -EBUSY; i++)
@@ -427,8 +510,9 @@ static int vmm_side(const struct jail_host *h, const struct vm_jail_config *j, s
 
 /* ---- the supervisor ---- */
 
-static void supervise(struct jail_host *h, pid_t pid) __attribute__((noreturn));
-static void supervise(struct jail_host *h, pid_t pid)
+static void supervise(struct jail_host *h, const struct vm_jail_config *j, int netns_fd, pid_t pid)
+	__attribute__((noreturn));
+static void supervise(struct jail_host *h, const struct vm_jail_config *j, int netns_fd, pid_t pid)
 {
 	sigset_t set;
 	int st = 0;
@@ -450,7 +534,7 @@ static void supervise(struct jail_host *h, pid_t pid)
 		if (sig > 0 && sig != SIGCHLD)
 			kill(pid, sig); /* a stop request for the VM: the VMM handles it */
 	}
-	host_cleanup(h);
+	host_cleanup(h, j, netns_fd);
 	fflush(NULL);
 	if (WIFSIGNALED(st)) {
 		fprintf(stderr, "capsule: vm: the jailed VMM was killed by signal %s\n", strsignal(WTERMSIG(st)));
@@ -472,7 +556,7 @@ int vm_jail_enter(const struct vm_jail_config *j, struct vm_config *cfg, cap_err
 		r = cap_errf(err, errno, "jail: network namespace %s", j->netns);
 		goto fail;
 	}
-	if ((r = host_prepare(h, j, err)) < 0)
+	if ((r = host_prepare(h, j, err)) < 0 || (r = in_netns(netns_fd, make_taps, h, j, cfg, err)) < 0)
 		goto fail;
 	if (pipe2(sync, O_CLOEXEC) < 0) {
 		r = cap_errf(err, errno, "jail: pipe");
@@ -497,6 +581,7 @@ int vm_jail_enter(const struct vm_jail_config *j, struct vm_config *cfg, cap_err
 			_exit(CAP_EXIT_ERROR); /* the supervisor failed and reports it */
 		close(sync[0]);
 		h->dir_made = h->cg_made = false; /* the supervisor's to remove */
+		memset(h->taps, 0, sizeof(h->taps));
 		r = vmm_side(h, j, cfg, netns_fd, err);
 		free(h);
 		return r;
@@ -515,17 +600,15 @@ int vm_jail_enter(const struct vm_jail_config *j, struct vm_config *cfg, cap_err
 		goto fail;
 	}
 	close(sync[1]);
-	if (netns_fd >= 0)
-		close(netns_fd);
-	supervise(h, pid);
+	supervise(h, j, netns_fd, pid);
 fail:
 	if (sync[0] >= 0)
 		close(sync[0]);
 	if (sync[1] >= 0)
 		close(sync[1]);
+	host_cleanup(h, j, netns_fd);
 	if (netns_fd >= 0)
 		close(netns_fd);
-	host_cleanup(h);
 	free(h);
 	return r;
 }
