@@ -467,8 +467,17 @@ static int enter_root(const char *root, cap_err *err)
 static int pivot(const char *root, cap_err *err)
 {
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only the jail. */
-	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
-	    chdir("/") < 0)
+	if (chdir(root) < 0)
+		return cap_errf(err, errno, "jail: %s", root);
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+			return cap_errf(err, errno, "jail: detach the old root");
+		return 0;
+	}
+	/* An initramfs root cannot be pivoted (EINVAL): move the jail over / and chroot, as runc does
+	 * there. The old root stays underneath, out of reach of a process without CAP_SYS_CHROOT,
+	 * which the VMM no longer has in any set. */
+	if (errno != EINVAL || mount(root, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return cap_errf(err, errno, "jail: pivot_root into %s", root);
 	return 0;
 }
