@@ -20,6 +20,7 @@
 #include "cgfile.h"
 #include "hooks.h"
 #include "init.h"
+#include "nsrecord.h"
 #include "process.h"
 #include "sync.h"
 #include "terminal.h"
@@ -289,7 +290,10 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 		close(sv[1]);
 	sv[1] = -1;
 	leave_target_pidns(&own_pidns);
-	if ((r = send_go(c, st, sv[0], pid, err)) < 0 || (r = place_in_cgroup(c, sv[0], pid, err)) < 0)
+	/* Until GO the init waits: its namespaces are the ones it was made with, not yet any a
+	 * program of the container could make (it runs as soon as the init is ready). */
+	if ((r = oci_ns_record(c, pid, st->j, err)) < 0 || (r = send_go(c, st, sv[0], pid, err)) < 0 ||
+	    (r = place_in_cgroup(c, sv[0], pid, err)) < 0)
 		goto fail;
 	if (c->spawned && (r = c->spawned(c, st, err)) < 0)
 		goto fail;
@@ -318,12 +322,14 @@ fail:
 	return r;
 }
 
-/* Open every namespace of pid `target` that differs from ours into c->ns_fd. The init is
- * pinned by a pidfd: if it died (and its pid went to someone else) after `state` looked,
- * the namespace files would be another process's, or missing, and the process would run on
- * the host. The pidfd proves the init is the same and alive once they are open. */
+/* Open the namespaces recorded at create (rec, nsrecord.h), or for a container whose state
+ * has no record (made by an older runtime) every namespace of pid `target` that differs from
+ * ours, into c->ns_fd. The init is pinned by a pidfd: if it died (and its pid went to someone
+ * else) after `state` looked, the namespace files would be another process's, or missing, and
+ * the process would run on the host. The pidfd proves the init is the same and alive once
+ * they are open. */
 static int open_target_namespaces(struct oci_ctx *c, pid_t target, unsigned long long starttime,
-				  cap_err *err)
+				  json_t *rec, cap_err *err)
 {
 	static const int order[] = { CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
 				     CLONE_NEWPID, CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS };
@@ -335,7 +341,14 @@ static int open_target_namespaces(struct oci_ctx *c, pid_t target, unsigned long
 		close(pfd);
 		return cap_errf(err, 0, "container init %d is gone (its pid was reused)", target);
 	}
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	if (rec) {
+		r = oci_ns_open_recorded(c, rec, target, err);
+		if (r < 0) {
+			close(pfd);
+			return r;
+		}
+	}
+	for (size_t i = 0; !rec && i < sizeof(order) / sizeof(order[0]); i++) {
 		char p[64], q[64];
 		struct stat a, b;
 		snprintf(p, sizeof(p), "/proc/%d/ns/%s", target, oci_ns_proc_name(order[i]));
@@ -394,13 +407,14 @@ static void __attribute__((noreturn)) exec_child(struct oci_ctx *c, int fd)
 	oci_process_exec(c);
 }
 
-pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, unsigned long long starttime, cap_err *err)
+pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, unsigned long long starttime, json_t *ns_rec,
+		     cap_err *err)
 {
 	int sv[2] = { -1, -1 };
 	int r, own_pidns = -1;
 	pid_t pid = -1;
 
-	if ((r = open_target_namespaces(c, target, starttime, err)) < 0)
+	if ((r = open_target_namespaces(c, target, starttime, ns_rec, err)) < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cap_errf(err, errno, "socketpair");

@@ -161,7 +161,7 @@ int oci_exec(const struct oci_runtime *rt, const struct oci_exec_args *a, pid_t 
 	/* Release the lock: the exec'd process may run for a long time. */
 	close(st.dirfd);
 	st.dirfd = -1;
-	pid = oci_exec_spawn(&c, st.pid, st.starttime, err);
+	pid = oci_exec_spawn(&c, st.pid, st.starttime, json_object_get(st.j, "namespaces"), err);
 	if (pid < 0) {
 		r = pid;
 		goto out;

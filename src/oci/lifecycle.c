@@ -21,6 +21,7 @@
 #include "container.h"
 #include "ctx.h"
 #include "hooks.h"
+#include "nsrecord.h"
 #include "seccomp.h"
 #include "sysctl.h"
 #include "terminal.h"
@@ -100,7 +101,10 @@ static int spawned(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 {
 	json_object_set_new(st->j, "pid", json_integer(st->pid));
 	json_object_set_new(st->j, "starttime", json_integer((json_int_t)st->starttime));
-	int r = oci_state_save(st, err);
+	int r = oci_ns_record(c, st->pid, st->j, err);
+	if (r < 0)
+		return r;
+	r = oci_state_save(st, err);
 	if (r < 0)
 		return r;
 	return oci_write_pid_file(c->pid_file, st->pid, err);
