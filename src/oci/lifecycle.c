@@ -21,7 +21,6 @@
 #include "container.h"
 #include "ctx.h"
 #include "hooks.h"
-#include "nsrecord.h"
 #include "seccomp.h"
 #include "sysctl.h"
 #include "terminal.h"
@@ -101,10 +100,7 @@ static int spawned(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 {
 	json_object_set_new(st->j, "pid", json_integer(st->pid));
 	json_object_set_new(st->j, "starttime", json_integer((json_int_t)st->starttime));
-	int r = oci_ns_record(c, st->pid, st->j, err);
-	if (r < 0)
-		return r;
-	r = oci_state_save(st, err);
+	int r = oci_state_save(st, err);
 	if (r < 0)
 		return r;
 	return oci_write_pid_file(c->pid_file, st->pid, err);
@@ -252,9 +248,11 @@ static int do_create(const struct oci_runtime *rt, const struct oci_create_args 
 	r = oci_state_new(oci_root(rt), a->id, st, err);
 	if (r < 0)
 		return r;
-	/* From here on, failure must undo the state directory and the cgroup. */
+	/* From here on, failure must undo the state directory and the cgroup. The record comes
+	 * first: a runtime killed from now on leaves a container that list, state and delete
+	 * see (stopped, with its cgroup path), not a directory only `create` trips over. */
 	record_state(c, st);
-	if (!run && (r = make_exec_fifo(c, st, err)) < 0)
+	if ((r = oci_state_save(st, err)) < 0 || (!run && (r = make_exec_fifo(c, st, err)) < 0))
 		goto fail_cg;
 	c->spawned = spawned;
 	c->pid_file = a->pid_file;
@@ -516,7 +514,6 @@ int oci_delete(const struct oci_runtime *rt, const char *id, bool force, cap_err
 		/* runc: delete --force of an unknown container is not an error. */
 		if (force && r == -ENOENT) {
 			cap_err_clear(err);
-			oci_state_purge(oci_root(rt), id);
 			return 0;
 		}
 		return r;

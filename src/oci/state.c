@@ -70,6 +70,14 @@ int oci_state_new(const char *root, const char *id, struct oci_state *st, cap_er
 		oci_state_remove(st);
 		return r;
 	}
+	/* Until we held the lock, the directory was a half-made container to anyone else: a
+	 * `delete` may have removed it (and another create made it anew). */
+	struct stat a, b;
+	if (fstat(st->dirfd, &a) < 0 || stat(st->dir, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+		close(st->dirfd);
+		st->dirfd = -1;
+		return cap_errf(err, 0, "container %s was deleted while being created", id);
+	}
 	st->j = json_object();
 	st->status = ST_CREATING;
 	return 0;
@@ -141,11 +149,11 @@ int oci_state_load(const char *root, const char *id, struct oci_state *st, cap_e
 		goto fail;
 	}
 	st->j = cap_json_load_at(st->dirfd, "state.json", 0, &je);
-	if (!st->j && je.line == -1) {
-		/* A create that died half-way; treat it as absent. */
-		cap_errf(err, 0, "container %s does not exist", id);
-		r = -ENOENT;
-		goto fail;
+	if (!st->j && je.line == -1 && faccessat(st->dirfd, "state.json", F_OK, 0) < 0 && errno == ENOENT) {
+		/* A create killed before its first record (create writes it before anything else
+		 * exists: fifo, cgroup, process). We hold the lock, so it is not in progress: a
+		 * stopped container with nothing to undo but the directory. */
+		st->j = json_object();
 	}
 	if (!st->j) {
 		r = cap_errf(err, 0, "container %s: corrupt state.json: %s", id, je.text);
@@ -170,14 +178,13 @@ fail:
 
 int oci_state_save(struct oci_state *st, cap_err *err)
 {
-	/* A new container's state is written once, under the lock: no temporary file needed. */
-	bool fresh = st->status == ST_CREATING;
-	const char *name = fresh ? "state.json" : "state.json.tmp";
+	/* Through a temporary file and rename: a runtime killed meanwhile leaves the previous
+	 * record whole, never a part of one. */
 	char *text = json_dumps(st->j, JSON_COMPACT);
 	if (!text)
 		return cap_errf(err, ENOMEM, "cannot write %s/state.json", st->dir);
 	size_t len = strlen(text);
-	int fd = openat(st->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = openat(st->dirfd, "state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ssize_t n = fd < 0 ? -1 : write(fd, text, len);
 	int e = errno;
 	free(text);
@@ -185,7 +192,7 @@ int oci_state_save(struct oci_state *st, cap_err *err)
 		n = -1;
 		e = errno;
 	}
-	if (n != (ssize_t)len || (!fresh && renameat(st->dirfd, name, st->dirfd, "state.json") < 0))
+	if (n != (ssize_t)len || renameat(st->dirfd, "state.json.tmp", st->dirfd, "state.json") < 0)
 		return cap_errf(err, n < 0 ? e : errno ? errno : EIO, "cannot write %s/state.json", st->dir);
 	return 0;
 }
@@ -235,23 +242,6 @@ json_t *oci_state_public(struct oci_state *st)
 	if (owner)
 		json_object_set(o, "owner", owner);
 	return o;
-}
-
-void oci_state_purge(const char *root, const char *id)
-{
-	struct oci_state st;
-	cap_err err = { 0 };
-	if (oci_id_check(id, &err) < 0)
-		return;
-	memset(&st, 0, sizeof(st));
-	snprintf(st.dir, sizeof(st.dir), "%s/%s", root, id);
-	st.dirfd = open(st.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (st.dirfd < 0)
-		return;
-	/* A create still in progress holds the lock: leave it alone. */
-	if (flock(st.dirfd, LOCK_EX | LOCK_NB) == 0 && faccessat(st.dirfd, "state.json", F_OK, 0) < 0)
-		oci_state_remove(&st);
-	oci_state_close(&st);
 }
 
 void oci_state_export(struct oci_state *st, struct oci_container_state *out)

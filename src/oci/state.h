@@ -29,15 +29,15 @@ int oci_id_check(const char *id, cap_err *err);
 
 /* mkdir <root>/<id>; "container X already exists" if it does. Takes the lock. */
 int oci_state_new(const char *root, const char *id, struct oci_state *st, cap_err *err);
-/* Load and lock; "container X does not exist" (returns -ENOENT). Computes st->status. */
+/* Load and lock; "container X does not exist" (returns -ENOENT). Computes st->status. A
+ * directory without state.json (a create killed before its first write) is a stopped
+ * container with an empty record. */
 int oci_state_load(const char *root, const char *id, struct oci_state *st, cap_err *err);
-/* Write st->j atomically. */
+/* Write st->j atomically (temporary file, rename). */
 int oci_state_save(struct oci_state *st, cap_err *err);
 /* Remove the directory and everything in it. */
 void oci_state_remove(struct oci_state *st);
 void oci_state_close(struct oci_state *st);
-/* Remove <root>/<id> left by a create that died before writing state.json (delete --force). */
-void oci_state_purge(const char *root, const char *id);
 
 /* /proc/PID/stat field 22; 0 if the process is gone or a zombie. */
 unsigned long long oci_proc_starttime(pid_t pid);

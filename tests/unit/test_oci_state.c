@@ -1,6 +1,7 @@
 /* The state directory: create/load/save round trip, the two user-facing errors, id checks,
  * and status computed from the recorded pid and its start time. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +62,32 @@ static void round_trip_and_errors(void)
 	CHECK_EQ(oci_state_load(root, "c1", &st, &err), -ENOENT);
 	CHECK(strstr(err.msg, "container c1 does not exist") != NULL);
 	cap_err_clear(&err);
-	/* a state directory without state.json (a create that died half-way) is absent too */
+	/* a state directory without state.json (a create killed before its first write) is a
+	 * stopped container that list and delete see, not an absent one */
 	char half[128];
 	snprintf(half, sizeof(half), "%s/half", root);
 	CHECK_EQ(mkdir(half, 0700), 0);
-	CHECK_EQ(oci_state_load(root, "half", &st, &err), -ENOENT);
-	rmdir(half);
+	CHECK_EQ(oci_state_load(root, "half", &st, &err), 0);
+	CHECK_STR(st.id, "half");
+	CHECK_EQ(st.status, ST_STOPPED);
+	CHECK(st.cgroup == NULL);
+	oci_state_remove(&st);
+	oci_state_close(&st);
+	CHECK(access(half, F_OK) < 0);
+
+	/* a save killed half-way leaves the previous record whole: state.json is replaced by
+	 * rename, and a stale state.json.tmp does not count */
+	CHECK_EQ(oci_state_new(root, "c2", &st, &err), 0);
+	json_object_set_new(st.j, "bundle", json_string("/b2"));
+	CHECK_EQ(oci_state_save(&st, &err), 0);
+	int tfd = openat(st.dirfd, "state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(tfd >= 0 && write(tfd, "{\"bund", 7) == 7);
+	close(tfd);
+	oci_state_close(&st);
+	CHECK_EQ(oci_state_load(root, "c2", &st, &err), 0);
+	CHECK_STR(st.bundle, "/b2");
+	oci_state_remove(&st);
+	oci_state_close(&st);
 }
 
 static void starttime_of_gone_process(void)
