@@ -5,6 +5,7 @@
  * declare it in commands.h, and add one row below in its noun's block (a new noun also gets
  * a cli_nouns[] entry). Options: { name, short, kind, ARG, help, choices, completion }. */
 #include "../oci/oci.h"
+#include "../vmm/api/api.h"
 #include "../vmm/config.h"
 #include "../vmm/sandbox/jail.h"
 #include "cli.h"
@@ -80,7 +81,9 @@ const struct cli_cmd cli_commands[] = {
 	       FLAG("balloon", 0, "a virtio-balloon device"),
 	       FLAG("debug", 0, "verbose diagnostics on stderr"),
 	       FLAG("jail", 0, "run the VMM locked in a jail (needs --id): see JAIL"),
-	       VALUE("id", 0, "NAME", "the VM's name (letters, digits, '_', '-'); names its jail"),
+	       VALUE("id", 0, "NAME", "the VM's name (letters, digits, '_', '-'): its API socket is " API_RUN_DIR
+				      "/NAME.sock (unless --api-sock or --jail); names its jail"),
+	       PATHV("api-sock", 0, "PATH", "serve the HTTP API (docs/api.md) on a Unix socket at PATH"),
 	       VALUE("uid", 0, "UID", "jail: the unprivileged uid the VMM runs as (default 65534)"),
 	       VALUE("gid", 0, "GID", "jail: the unprivileged gid the VMM runs as (default 65534)"),
 	       DIRV("chroot-base", 0, "DIR", "jail: where the jail directories go (default " VM_JAIL_DEFAULT_BASE ")"),
@@ -90,7 +93,9 @@ const struct cli_cmd cli_commands[] = {
 	  "Boots PATH (an ELF vmlinux, a bzImage or a Capsule test guest) and runs it until the guest powers "
 	  "off, reboots or fails. Exits 0 when the guest powered off or rebooted, with a Capsule test "
 	  "guest's own status when it exits through the test port, else with one of the codes in EXIT "
-	  "STATUS.\n\nJAIL: with --jail the VMM, before it opens the guest, moves into new mount, PID and IPC "
+	  "STATUS. With --api-sock or --id the VM also serves Firecracker's HTTP API (docs/api.md); without "
+	  "--kernel it then waits to be configured and started through it (PUT /boot-source, PUT /actions "
+	  "InstanceStart).\n\nJAIL: with --jail the VMM, before it opens the guest, moves into new mount, PID and IPC "
 	  "namespaces (and the --netns one), into the cgroup /capsule-vm/ID of every hierarchy (with the "
 	  "--cgroup limits), pivots into CHROOT_BASE/ID/root, which holds only the kernel, initrd and disks "
 	  "(bind-mounted, read-only unless a disk is rw) and /dev/kvm, /dev/urandom and /dev/net/tun, closes "
@@ -98,6 +103,19 @@ const struct cli_cmd cli_commands[] = {
 	  "read access to the kernel and initrd and write access to rw disks. A TAP that does not exist is "
 	  "made for the uid and removed afterwards; an existing one must be the uid's (ip tuntap add NAME mode "
 	  "tap user UID). The jail is removed when the VM ends." },
+	{ "vm", "ls", cli_vm_ls, "list the running VMs that have an API socket in " API_RUN_DIR, NULL,
+	  OPTS(FORMAT_OPT), 0, 0,
+	  "Lists every VM started with --id NAME (its socket is " API_RUN_DIR "/NAME.sock) with its state, vCPUs, "
+	  "memory, uptime and process id." },
+	{ "vm", "pause", cli_vm_pause, "pause a running VM (its vCPUs stop; PATCH /vm Paused)", "NAME", NULL, 1, 1,
+	  "NAME is the VM's --id, or the path of its API socket." },
+	{ "vm", "resume", cli_vm_resume, "resume a paused VM (PATCH /vm Resumed)", "NAME", NULL, 1, 1,
+	  "NAME is the VM's --id, or the path of its API socket." },
+	{ "vm", "status", cli_vm_status, "show a VM's state, vCPUs, memory, uptime and process", "NAME",
+	  OPTS(FORMAT_OPT), 1, 1, "NAME is the VM's --id, or the path of its API socket." },
+	{ "vm", "stop", cli_vm_stop, "stop a VM and wait for its process to end", "NAME", NULL, 1, 1,
+	  "Sends the VM's process SIGTERM (as Ctrl-C would), which stops the VM and removes its socket, and "
+	  "waits up to 10 s for it to exit. NAME is the VM's --id, or the path of its API socket." },
 	{ "vm", "extract-kernel", cli_vm_extract_kernel, "write the ELF vmlinux inside a bzImage to a file",
 	  "BZIMAGE OUT", NULL, 2, 2,
 	  "Decompresses the kernel payload of BZIMAGE (gzip, xz, lzma, lz4, zstd or bzip2) and writes the "

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../vmm/api/api.h"
 #include "../vmm/boot/boot.h"
+#include "../vmm/instance.h"
 #include "../vmm/run.h"
 #include "../vmm/sandbox/jail.h"
 #include "../vmm/vm.h"
@@ -106,9 +108,23 @@ int cli_vm_run(const struct cli_args *a, cap_err *err)
 	vm_jail_config_init(&jail);
 	/* Values are checked by the VMM's validator (src/vmm/config.c), whose messages name the value. */
 	for (size_t k = 0; k < a->n && r == 0; k++)
-		r = apply_option(&cfg, &jail, &jail_opt, a->v[k].opt->name, a->v[k].value, err);
-	if (r == 0 && !cfg.kernel)
-		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: --kernel PATH is required");
+		if (strcmp(a->v[k].opt->name, "api-sock")) /* the process's, not the VM's: below */
+			r = apply_option(&cfg, &jail, &jail_opt, a->v[k].opt->name, a->v[k].value, err);
+	struct vmm_run_opts o = { .id = cli_str(a, "id"), .api_sock = cli_str(a, "api-sock") };
+	char sock[256];
+	if (r == 0 && jail.enabled && o.api_sock)
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
+				  "vm run: --api-sock and --jail do not go together yet (the jailed VMM sees only its chroot)");
+	if (r == 0 && o.id && !o.api_sock && !jail.enabled) {
+		/* A named VM is driven by name (capsule vm pause NAME): its socket is in the run dir. */
+		if (api_default_sock(o.id, sock, sizeof(sock)) < 0)
+			r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: id '%s': too long for a socket path", o.id);
+		o.api_sock = sock;
+		o.default_dir = true;
+	}
+	if (r == 0 && !cfg.kernel && !o.api_sock)
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
+				  "vm run: --kernel PATH is required (or --api-sock PATH / --id NAME to configure it through the API)");
 	if (r == 0 && jail_opt && !jail.enabled)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
 				  "vm run: --uid, --gid, --chroot-base, --netns and --cgroup need --jail");
@@ -116,7 +132,7 @@ int cli_vm_run(const struct cli_args *a, cap_err *err)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: --jail needs --id NAME (it names the jail)");
 	if (r == 0 && (r = vm_config_validate(&cfg, err)) == 0 && (r = vm_jail_validate(&jail, &cfg, err)) == 0 &&
 	    (!jail.enabled || (r = vm_jail_enter(&jail, &cfg, err)) == 0))
-		r = vmm_run(&cfg, err);
+		r = vmm_run(&cfg, &o, err);
 	vm_jail_config_free(&jail);
 	vm_config_free(&cfg);
 	return r < 0 ? -1 : r;

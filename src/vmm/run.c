@@ -10,22 +10,17 @@
 
 #include "../lib/evloop.h"
 #include "../lib/log.h"
-#include "console.h"
+#include "api/api.h"
+#include "instance.h"
 #include "machine.h"
 #include "vcpu.h"
 
 struct run_ctx {
-	struct vm *vm;
+	struct vmm_instance *in;
 	struct evloop *loop;
 	int sig_fd;
+	int signo;              /* a stop signal that came before the VM started */
 };
-
-static void on_stop(void *opaque, uint32_t events)
-{
-	struct run_ctx *ctx = opaque;
-	(void)events;
-	evloop_stop(ctx->loop);
-}
 
 static void on_signal(void *opaque, uint32_t events)
 {
@@ -35,22 +30,67 @@ static void on_signal(void *opaque, uint32_t events)
 	if (read(ctx->sig_fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	int signo = (int)si.ssi_signo;
-	pthread_mutex_lock(&ctx->vm->lock);
-	if (!ctx->vm->stop_signal)
-		ctx->vm->stop_signal = signo;
-	pthread_mutex_unlock(&ctx->vm->lock);
-	vm_request_stop(ctx->vm, VM_STOP_SIGNAL);
+	if (!ctx->in->created) {
+		/* Still waiting to be configured: nothing to stop but the loop. */
+		ctx->signo = signo;
+		evloop_stop(ctx->loop);
+		return;
+	}
+	struct vm *vm = &ctx->in->vm;
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->stop_signal)
+		vm->stop_signal = signo;
+	pthread_mutex_unlock(&vm->lock);
+	vm_request_stop(vm, VM_STOP_SIGNAL);
 }
 
-int vmm_run(const struct vm_config *cfg, cap_err *err)
+/* Why the VM ended, as capsule's exit code (and its one line in err when it is a failure). */
+static int stop_report(struct vm *vm, cap_err *err)
 {
-	struct vm vm;
+	int rc = vm_exit_code(vm);
+	switch (vm->stop_reason) {
+	case VM_STOP_FAULT:
+		if (rc == CAP_EXIT_GUEST_PANIC)
+			cap_errf_code(err, rc, 0, "vm: the guest kernel panicked");
+		else
+			cap_errf_code(err, rc, 0, "vm: %s", vm->fault[0] ? vm->fault : "vCPU fault");
+		return -1;
+	case VM_STOP_PANIC:
+		cap_errf_code(err, rc, 0, "vm: the guest kernel panicked");
+		return -1;
+	case VM_STOP_POWEROFF:
+	case VM_STOP_REBOOT:
+		if (rc == CAP_EXIT_GUEST_PANIC) {
+			cap_errf_code(err, rc, 0, "vm: the guest kernel panicked");
+			return -1;
+		}
+		return rc;
+	case VM_STOP_SIGNAL:
+		cap_errf_code(err, CAP_EXIT_SIGNAL + vm->stop_signal, 0, "vm: stopped by signal %s",
+			      strsignal(vm->stop_signal));
+		return -1;
+	case VM_STOP_CONSOLE:
+		cap_errf_code(err, CAP_EXIT_CONSOLE_QUIT, 0, "vm: quit from the console (Ctrl-A x)");
+		return -1;
+	default:
+		return rc;
+	}
+}
+
+int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *err)
+{
+	struct vmm_instance in;
 	struct evloop loop = { .epfd = -1, .wake_fd = -1 };
-	struct console con = { 0 };
-	struct run_ctx ctx = { .vm = &vm, .loop = &loop, .sig_fd = -1 };
+	struct api_server api = { .listen_fd = -1, .timer_fd = -1 };
+	struct run_ctx ctx = { .in = &in, .loop = &loop, .sig_fd = -1 };
 	int rc = -1, r;
 	sigset_t sigs, old;
+	static const struct vmm_run_opts none = { 0 };
 
+	if (!o)
+		o = &none;
+	memset(&in, 0, sizeof(in));
+	in.metrics_fd = -1;
 	/* Signals become events on the main loop; every thread inherits the blocked mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -61,70 +101,49 @@ int vmm_run(const struct vm_config *cfg, cap_err *err)
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* The machine and every device first, so that their command-line fragments reach the kernel. */
-	r = vm_create(&vm, cfg, err);
-	if (r < 0)
-		goto out;
-
 	if ((r = evloop_init(&loop)) < 0) {
 		cap_errf(err, -r, "main event loop");
 		goto out;
 	}
+	if (vmm_instance_init(&in, o->id, cfg, &loop, &vmm_real_ops, err) < 0)
+		goto out;
 	sigdelset(&sigs, VCPU_KICK_SIGNAL);
 	ctx.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (ctx.sig_fd < 0 || evloop_add(&loop, ctx.sig_fd, EPOLLIN, on_signal, &ctx) < 0 ||
-	    evloop_add(&loop, vm.stop_fd, EPOLLIN, on_stop, &ctx) < 0) {
+	if (ctx.sig_fd < 0 || evloop_add(&loop, ctx.sig_fd, EPOLLIN, on_signal, &ctx) < 0) {
 		cap_errf(err, errno, "main event loop");
 		goto out;
 	}
-	if (cfg->console == VM_CONSOLE_STDIO && (r = console_attach(&con, &vm, STDIN_FILENO, &loop)) < 0) {
-		cap_errf(err, -r, "console input");
-		goto out;
+	/* The socket before the boot: a client may connect as soon as the VM runs. */
+	if (o->api_sock) {
+		if (o->default_dir && api_make_run_dir(err) < 0)
+			goto out;
+		if (api_server_start(&api, o->api_sock, &loop, &in, err) < 0)
+			goto out;
 	}
-
-	if ((r = vm_load_kernel(&vm, err)) < 0 || (r = vm_start(&vm, err)) < 0)
+	if (cfg->kernel && in.ops->boot(&in, err) < 0)
 		goto out;
+	if (!cfg->kernel)
+		cap_info("waiting for the VM's configuration on %s", o->api_sock);
 	evloop_run(&loop);
 
-	console_close(&con);
-	vm_destroy(&vm);
-	rc = vm_exit_code(&vm);
-	switch (vm.stop_reason) {
-	case VM_STOP_FAULT:
-		if (rc == CAP_EXIT_GUEST_PANIC)
-			cap_errf_code(err, rc, 0, "vm: the guest kernel panicked");
-		else
-			cap_errf_code(err, rc, 0, "vm: %s", vm.fault[0] ? vm.fault : "vCPU fault");
-		rc = -1;
-		break;
-	case VM_STOP_PANIC:
-		cap_errf_code(err, rc, 0, "vm: the guest kernel panicked");
-		rc = -1;
-		break;
-	case VM_STOP_POWEROFF:
-	case VM_STOP_REBOOT:
-		if (rc == CAP_EXIT_GUEST_PANIC) {
-			cap_errf_code(err, rc, 0, "vm: the guest kernel panicked");
-			rc = -1;
-		}
-		break;
-	case VM_STOP_SIGNAL:
-		cap_errf_code(err, CAP_EXIT_SIGNAL + vm.stop_signal, 0, "vm: stopped by signal %s",
-			      strsignal(vm.stop_signal));
-		rc = -1;
-		break;
-	case VM_STOP_CONSOLE:
-		cap_errf_code(err, CAP_EXIT_CONSOLE_QUIT, 0, "vm: quit from the console (Ctrl-A x)");
-		rc = -1;
-		break;
-	default:
-		break;
+	api_server_stop(&api);
+	if (in.con_attached) {
+		console_close(&in.con);
+		in.con_attached = false;
 	}
-	goto done;
+	if (in.created) {
+		vm_destroy(&in.vm);
+		in.created = false;
+		rc = stop_report(&in.vm, err);
+	} else if (ctx.signo) {
+		cap_errf_code(err, CAP_EXIT_SIGNAL + ctx.signo, 0, "vm: stopped by signal %s before it started",
+			      strsignal(ctx.signo));
+	} else {
+		rc = 0;
+	}
 out:
-	console_close(&con);
-	vm_destroy(&vm);
-done:
+	api_server_stop(&api);
+	vmm_instance_free(&in);
 	if (ctx.sig_fd >= 0)
 		close(ctx.sig_fd);
 	if (loop.epfd >= 0)

@@ -182,12 +182,32 @@ static const char *exit_name(uint32_t r)
 	}
 }
 
+static void count_exit(struct vcpu *v, enum vcpu_exit_kind k)
+{
+	__atomic_fetch_add(&v->exits[k], 1, __ATOMIC_RELAXED);
+}
+
+static enum vcpu_exit_kind exit_kind(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_IO: return VCPU_EXIT_IO;
+	case KVM_EXIT_MMIO: return VCPU_EXIT_MMIO;
+	case KVM_EXIT_HLT: return VCPU_EXIT_HLT;
+	case KVM_EXIT_SYSTEM_EVENT: return VCPU_EXIT_SYSTEM_EVENT;
+	case KVM_EXIT_SHUTDOWN: return VCPU_EXIT_SHUTDOWN;
+	case KVM_EXIT_INTERNAL_ERROR: return VCPU_EXIT_INTERNAL_ERROR;
+	case KVM_EXIT_FAIL_ENTRY: return VCPU_EXIT_FAIL_ENTRY;
+	default: return VCPU_EXIT_OTHER;
+	}
+}
+
 /* Returns false when the loop must end. */
 static bool handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	struct vm *vm = v->vm;
 
+	count_exit(v, exit_kind(run->exit_reason));
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO: {
 		uint8_t *data = (uint8_t *)run + run->io.data_offset;
@@ -295,6 +315,7 @@ static void *vcpu_thread(void *arg)
 		io_pending = false;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				count_exit(v, VCPU_EXIT_INTERRUPTED);
 				v->run->immediate_exit = 0;
 				continue;
 			}

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../lib/error.h"
 
@@ -12,6 +13,13 @@ struct boot_info;
 struct kvm_cpuid2;
 struct kvm_run;
 struct cpuid_policy;
+
+/* KVM exits by reason, counted by each vCPU thread (relaxed atomics) for the API's metrics. */
+enum vcpu_exit_kind {
+	VCPU_EXIT_IO, VCPU_EXIT_MMIO, VCPU_EXIT_HLT, VCPU_EXIT_SYSTEM_EVENT, VCPU_EXIT_SHUTDOWN,
+	VCPU_EXIT_INTERNAL_ERROR, VCPU_EXIT_FAIL_ENTRY, VCPU_EXIT_INTERRUPTED, VCPU_EXIT_OTHER, VCPU_EXIT_KINDS
+};
+extern const char *const vcpu_exit_kind_names[VCPU_EXIT_KINDS];
 
 struct vcpu {
 	struct vm *vm;
@@ -22,6 +30,7 @@ struct vcpu {
 	bool thread_started;
 	/* Under vm->pause_lock: parked at the pause point after KVM_RUN returned; the thread ended. */
 	bool parked, exited;
+	uint64_t exits[VCPU_EXIT_KINDS];
 };
 
 /* Signal used to kick a vCPU thread out of KVM_RUN. */
@@ -38,6 +47,8 @@ int vcpu_start(struct vcpu *v, cap_err *err);
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 void vcpu_free(struct vcpu *v);
+/* The sum over n vCPUs of each exit kind, into out[VCPU_EXIT_KINDS]. */
+void vcpu_exit_counts(const struct vcpu *v, int n, uint64_t *out);
 /* Install the (empty) kick signal handler once per process. */
 void vcpu_install_kick_handler(void);
 

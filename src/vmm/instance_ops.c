@@ -1,0 +1,123 @@
+/* The steps the API drives on the real VM (instance.h's vmm_ops): boot, pause, resume, and the
+ * teardown at the end. They run on the main thread, the VM's owner. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "../lib/evloop.h"
+#include "../lib/log.h"
+#include "instance.h"
+#include "machine.h"
+
+/* The VM wants to stop (poweroff, fault, signal): the main loop ends, and with it the process. */
+static void on_vm_stop(void *opaque, uint32_t events)
+{
+	struct vmm_instance *in = opaque;
+	(void)events;
+	evloop_stop(in->loop);
+}
+
+static int real_boot(struct vmm_instance *in, cap_err *err)
+{
+	int r;
+	if (in->booted || in->created)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "InstanceStart: the VM has already started");
+	if (!in->cfg.kernel)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0,
+				     "InstanceStart: no kernel configured (PUT /boot-source with kernel_image_path first)");
+	/* The machine and every device first, so that their command-line fragments reach the kernel. */
+	r = vm_create(&in->vm, &in->cfg, err);
+	in->created = true;
+	if (r < 0)
+		goto fail;
+	if ((r = evloop_add(in->loop, in->vm.stop_fd, EPOLLIN, on_vm_stop, in)) < 0) {
+		cap_errf(err, -r, "main event loop");
+		goto fail;
+	}
+	if (in->vm.cfg.console == VM_CONSOLE_STDIO) {
+		if ((r = console_attach(&in->con, &in->vm, STDIN_FILENO, in->loop)) < 0) {
+			cap_errf(err, -r, "console input");
+			goto fail;
+		}
+		in->con_attached = true;
+	}
+	if ((r = vm_load_kernel(&in->vm, err)) < 0 || (r = vm_start(&in->vm, err)) < 0)
+		goto fail;
+	in->booted = true;
+	in->t_boot_ns = vm_now_ns();
+	return 0;
+fail:
+	/* Back to "Not started", with nothing of the failed attempt left: it may be retried. */
+	if (in->con_attached) {
+		console_close(&in->con);
+		memset(&in->con, 0, sizeof(in->con));
+		in->con_attached = false;
+	}
+	if (in->vm.stop_fd >= 0)
+		evloop_del(in->loop, in->vm.stop_fd);
+	vm_destroy(&in->vm);
+	in->created = false;
+	return r;
+}
+
+static int need_booted(struct vmm_instance *in, const char *what, cap_err *err)
+{
+	if (!in->booted)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: the VM has not started yet", what);
+	return 0;
+}
+
+static int real_pause(struct vmm_instance *in, cap_err *err)
+{
+	int r = need_booted(in, "pause", err);
+	if (r < 0)
+		return r;
+	enum vmm_state s = vmm_instance_state(in);
+	if (s != VMM_RUNNING)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "pause: the VM is %s",
+				     s == VMM_PAUSED ? "already paused" : "stopping");
+	return vm_pause(&in->vm, err);
+}
+
+static int real_resume(struct vmm_instance *in, cap_err *err)
+{
+	int r = need_booted(in, "resume", err);
+	if (r < 0)
+		return r;
+	enum vmm_state s = vmm_instance_state(in);
+	if (s != VMM_PAUSED)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "resume: the VM is %s",
+				     s == VMM_RUNNING ? "not paused" : "stopping");
+	return vm_resume(&in->vm, err);
+}
+
+static void real_teardown(struct vmm_instance *in)
+{
+	if (in->con_attached) {
+		console_close(&in->con);
+		in->con_attached = false;
+	}
+	if (in->created) {
+		vm_destroy(&in->vm);
+		in->created = false;
+	}
+}
+
+/* As Firecracker: the file (often a FIFO) must exist; non-blocking, so that a FIFO nobody reads
+ * fails a flush instead of stalling the main loop. */
+static int real_open_metrics(struct vmm_instance *in, const char *path)
+{
+	(void)in;
+	int fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+const struct vmm_ops vmm_real_ops = {
+	.open_metrics = real_open_metrics,
+	.teardown = real_teardown,
+	.boot = real_boot,
+	.pause = real_pause,
+	.resume = real_resume,
+};
