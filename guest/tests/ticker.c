@@ -1,22 +1,103 @@
-/* Prints "tick N" on the serial console forever, N counting up, with a spin in ring 3 (native
- * speed here) between lines: a console that stops growing shows the VM is paused, and one that
- * grows again shows it resumed (tests/vm/test_api.sh). "spins=N" on the command line sets the
- * length of the pause between ticks (default 50 M iterations, some tens of ms). */
-#include "rt.h"
+/* Prints numbered ticks on COM1 and keeps them in memory, for the snapshot tests
+ * (tests/vm/test_snapshot.sh): a guest restored from a snapshot visibly continues where it
+ * stopped, and the console output of a run cut by a snapshot plus that of its restore is the
+ * output of an uncut run. Between ticks it spins in ring 3 (native speed here, no VM exit) and
+ * writes one page of a buffer, so that diff snapshots find pages dirtied by the guest.
+ *   ticks=N      (default 100) how many ticks before it exits 0
+ *   spin=N       (default 10000000) ring-3 loop iterations between ticks
+ *   ticker.rng   each tick also takes 64 bytes from the virtio-rng device (--rng)
+ *   ticker.blk   each tick also writes "tick N" to sector N % 64 of the first virtio-blk disk
+ *                and reads it back (the queues' positions must survive a snapshot) */
+#include "virtio.h"
+
+#define TICKER_MAGIC 0x314b434954535043ULL	/* "CPSTICK1" */
+#define PAGES 64
+
+struct ticker {
+	uint64_t magic;
+	volatile uint64_t tick;
+	volatile uint64_t spins;
+} rt_ticker __attribute__((aligned(64))) = { .magic = TICKER_MAGIC };
+
+static volatile uint8_t pages[PAGES][4096] __attribute__((aligned(4096)));
+static struct vio_dev rng, blk;
+static uint8_t rbuf[64], sector[512], status;
+static struct {
+	uint32_t type, reserved;
+	uint64_t sector;
+} hdr;
 
 static long spin(long n)
 {
-	for (volatile long i = 0; i < n; i++)
-		;
+	for (long i = 0; i < n; i++)
+		rt_ticker.spins++;
+	pages[rt_ticker.tick % PAGES][rt_ticker.tick / PAGES % 4096] = (uint8_t)(rt_ticker.tick | 1);
 	return 0;
+}
+
+static int rng_tick(void)
+{
+	struct vio_buf b = { rbuf, sizeof(rbuf), 1 };
+	return (int)vio_transfer(&rng, &b, 1);
+}
+
+/* type 1 write, 0 read: the status byte, or -1 on timeout */
+static int blk_request(uint32_t type, uint64_t sec)
+{
+	struct vio_buf b[3] = { { &hdr, sizeof(hdr), 0 }, { sector, sizeof(sector), type == 0 }, { &status, 1, 1 } };
+	hdr.type = type;
+	hdr.sector = sec;
+	status = 0xff;
+	return vio_transfer(&blk, b, 3) < 0 ? -1 : status;
+}
+
+static const char *blk_tick(uint64_t t)
+{
+	char want[32];
+	unsigned n = 0;
+	uint64_t v = t, div = 1;
+	memset(sector, 0, sizeof(sector));
+	memcpy(want, "tick ", 5);
+	n = 5;
+	while (v / div >= 10)
+		div *= 10;
+	for (; div; div /= 10)
+		want[n++] = (char)('0' + v / div % 10);
+	memcpy(sector, want, n);
+	if (blk_request(1, t % 64) != 0)
+		return "write failed";
+	memset(sector, 0, sizeof(sector));
+	if (blk_request(0, t % 64) != 0)
+		return "read failed";
+	for (unsigned i = 0; i < n; i++)
+		if (sector[i] != (uint8_t)want[i])
+			return "read back something else";
+	return "ok";
 }
 
 int guest_main(void)
 {
-	long spins = (long)rt_cmdline_num("spins", 50000000);
-	for (unsigned long i = 0;; i++) {
-		rt_printf("tick %lu\n", i);
-		rt_user_call(spin, spins);
+	uint64_t n = rt_cmdline_num("ticks", 100), delay = rt_cmdline_num("spin", 10000000);
+	int use_rng = rt_cmdline_flag("ticker.rng"), use_blk = rt_cmdline_flag("ticker.blk");
+	if (use_rng && (vio_find(VIO_ID_RNG, 0, &rng) < 0 || vio_init(&rng, 0) < 0)) {
+		rt_puts("ticker: no usable virtio-rng device\n");
+		return RT_EXIT_FAIL;
 	}
-	return RT_EXIT_FAIL;
+	if (use_blk && (vio_find(VIO_ID_BLK, 0, &blk) < 0 || vio_init(&blk, 0) < 0)) {
+		rt_puts("ticker: no usable virtio-blk device\n");
+		return RT_EXIT_FAIL;
+	}
+	rt_printf("ticker: %llu ticks%s%s\n", (unsigned long long)n, use_rng ? ", rng" : "", use_blk ? ", blk" : "");
+	for (; rt_ticker.tick < n; rt_ticker.tick++) {
+		uint64_t t = rt_ticker.tick;
+		rt_printf("tick %llu", (unsigned long long)t);
+		if (use_rng)
+			rt_printf(" rng %d", rng_tick());
+		if (use_blk)
+			rt_printf(" blk %s", blk_tick(t));
+		rt_putc('\n');
+		rt_user_call(spin, (long)delay);
+	}
+	rt_printf("ticker: done after %llu spins\n", (unsigned long long)rt_ticker.spins);
+	return 0;
 }

@@ -116,7 +116,7 @@ api PUT /actions '{"action_type": "FlushMetrics"}'; want api_prestart_faults 400
 # The configuration as Firecracker's getting-started script sends it; GET /vm/config reads it back.
 DISK=$TMPD/scratch.img
 truncate -s 1M "$DISK"
-api PUT /boot-source "{\"kernel_image_path\": \"$G/ticker.elf\", \"boot_args\": \"console=ttyS0 spins=20000000\"}"
+api PUT /boot-source "{\"kernel_image_path\": \"$G/ticker.elf\", \"boot_args\": \"console=ttyS0 ticks=1000000000 spin=20000000\"}"
 if want api_vm_config 204; then
   api PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 64, "smt": false, "track_dirty_pages": false}'
   want api_vm_config 204 &&
@@ -131,7 +131,7 @@ expect api_machine_config_get 200 GET /machine-config '' '.vcpu_count == 1 and .
 
 # curl sends "Expect: 100-continue" for a body over 1 KiB: the server answers it.
 long=$(head -c 1500 /dev/zero | tr '\0' 'x')
-api PUT /boot-source "{\"kernel_image_path\": \"$G/ticker.elf\", \"boot_args\": \"console=ttyS0 spins=20000000 pad=$long\"}"
+api PUT /boot-source "{\"kernel_image_path\": \"$G/ticker.elf\", \"boot_args\": \"console=ttyS0 ticks=1000000000 spin=20000000 pad=$long\"}"
 want api_expect_continue 204 && pass api_expect_continue
 
 # --- boot

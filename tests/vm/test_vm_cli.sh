@@ -40,7 +40,7 @@ wait_for() {
 ticks_above() { [ "$(ticks)" -gt "$1" ]; }
 sock_up() { [ -S "/run/capsule/vm/$NAME.sock" ]; }
 
-"$CAPSULE" vm run --id "$NAME" --kernel "$G/ticker.elf" --cmdline "console=ttyS0 spins=20000000" --memory 64 --cpus 2 \
+"$CAPSULE" vm run --id "$NAME" --kernel "$G/ticker.elf" --cmdline "console=ttyS0 ticks=1000000000 spin=20000000" --memory 64 --cpus 2 \
   --console "file:$CON" >"$TMPD/vm.log" 2>&1 </dev/null &
 VMPID=$!
 wait_for 10 sock_up || skip_all "capsule vm run --id made no socket: $(tail -c 300 "$TMPD/vm.log")"
