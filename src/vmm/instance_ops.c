@@ -9,6 +9,7 @@
 #include "../lib/evloop.h"
 #include "../lib/log.h"
 #include "instance.h"
+#include "devices/legacy.h"
 #include "machine.h"
 
 /* The VM wants to stop (poweroff, fault, signal): the main loop ends, and with it the process. */
@@ -93,6 +94,12 @@ static int real_resume(struct vmm_instance *in, cap_err *err)
 	return vm_resume(&in->vm, err);
 }
 
+static int real_ctrl_alt_del(struct vmm_instance *in, cap_err *err)
+{
+	int r = need_booted(in, "SendCtrlAltDel", err);
+	return r < 0 ? r : i8042_send_ctrl_alt_del(&in->vm, err);
+}
+
 static void real_teardown(struct vmm_instance *in)
 {
 	if (in->con_attached) {
@@ -119,5 +126,6 @@ const struct vmm_ops vmm_real_ops = {
 	.teardown = real_teardown,
 	.boot = real_boot,
 	.pause = real_pause,
+	.ctrl_alt_del = real_ctrl_alt_del,
 	.resume = real_resume,
 };

@@ -12,7 +12,7 @@ api_pause api_paused_silent api_resume api_bad_unknown_field api_bad_type api_ba
 api_bad_oversized api_bad_header_too_large api_bad_url_too_long api_bad_malformed_http api_bad_boot_twice
 api_bad_resume_running api_bad_pause_twice api_bad_after_boot api_bad_unknown_path api_bad_method
 api_bad_snapshot_running api_bad_no_body api_still_running api_stalled_client api_stalled_gets_408
-api_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed"
+api_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed api_ctrl_alt_del"
 
 skip_all() {
   local c
@@ -111,6 +111,8 @@ want api_prestart_faults 400 '.fault_message | test("multicast")' || prestart_ok
 api PUT /vsock '{"guest_cid": 2, "uds_path": "/tmp/x.sock"}'; want api_prestart_faults 400 '.fault_message | test("3 or more")' || prestart_ok=0
 api PATCH /vm '{"state": "Paused"}'; want api_prestart_faults 400 '.fault_message | test("not started yet")' || prestart_ok=0
 api PUT /actions '{"action_type": "FlushMetrics"}'; want api_prestart_faults 400 '.fault_message | test("PUT /metrics")' || prestart_ok=0
+api PUT /actions '{"action_type": "SendCtrlAltDel"}'; want api_prestart_faults 400 '.fault_message | test("not started yet")' || prestart_ok=0
+api PUT /snapshot/create '{"snapshot_path": "/tmp/x.snap", "mem_file_path": "/tmp/x.mem"}'; want api_prestart_faults 400 || prestart_ok=0
 [ $prestart_ok = 1 ] && pass api_prestart_faults
 
 # The configuration as Firecracker's getting-started script sends it; GET /vm/config reads it back.
@@ -261,3 +263,26 @@ kill -TERM "$VMPID"
 wait "$VMPID"
 VMPID=
 if [ ! -e "$SOCK" ]; then pass api_socket_removed; else fail api_socket_removed "$SOCK is still there"; fi
+
+# --- SendCtrlAltDel: the kbd guest reads Ctrl, Alt and Delete's make codes from the i8042
+if [ -f "$G/kbd.elf" ]; then
+  SOCK=$TMPD/vmapi-kbd-$$.sock
+  CON=$TMPD/kbd.txt
+  "$CAPSULE" vm run --api-sock "$SOCK" --kernel "$G/kbd.elf" --console "file:$CON" >"$TMPD/kbd.log" 2>&1 </dev/null &
+  VMPID=$!
+  if wait_for 10 sock_up && wait_for 20 grep -q 'kbd: waiting' "$CON"; then
+    api PUT /actions '{"action_type": "SendCtrlAltDel"}'
+    if want api_ctrl_alt_del 204; then
+      wait "$VMPID"; rc=$?; VMPID=
+      if [ $rc = 0 ] && grep -q '^kbd: 1d 38 e0 53' "$CON"; then
+        pass api_ctrl_alt_del
+      else
+        fail api_ctrl_alt_del "exit $rc: $(tail -c 200 "$CON") $(tail -c 200 "$TMPD/kbd.log")"
+      fi
+    fi
+  else
+    fail api_ctrl_alt_del "the kbd guest did not start: $(tail -c 300 "$TMPD/kbd.log")"
+  fi
+else
+  fail api_ctrl_alt_del "$G/kbd.elf is missing (make guests)"
+fi

@@ -73,6 +73,10 @@ void api_put_actions(struct vmm_instance *in, const struct api_request *req, con
 			api_fault(resp, 400, "SendCtrlAltDel: the VM has not started yet");
 			goto out;
 		}
+		if (vmm_instance_state(in) != VMM_RUNNING) {
+			api_fault(resp, 400, "SendCtrlAltDel: the VM is not running");
+			goto out;
+		}
 		if (!in->ops->ctrl_alt_del) {
 			api_fault(resp, 501, "SendCtrlAltDel: not supported by this VMM");
 			goto out;

@@ -16,8 +16,9 @@
 /* ---- i8042 ---------------------------------------------------------------------------
  * Linux probes the controller with a handful of commands and spins (with timeouts of
  * hundreds of ms) until the output buffer fills, so every command it sends at boot gets
- * an answer. There is no keyboard or mouse behind it: AUX tests fail, so Linux skips
- * the mouse without waiting for interrupts. */
+ * an answer. There is no mouse behind it: AUX tests fail, so Linux skips the mouse without
+ * waiting for interrupts. The keyboard only ever sends Ctrl+Alt+Del, when the host asks
+ * (PUT /actions SendCtrlAltDel, as Firecracker's), with IRQ 1 while those bytes wait. */
 #define I8042_STATUS_OBF 0x01
 #define I8042_STATUS_SYS 0x04
 #define I8042_STATUS_CMD 0x08
@@ -31,7 +32,13 @@ struct i8042 {
 	uint8_t out[8];
 	int nout;
 	bool out_aux;
+	bool key_irq;         /* out holds key bytes the host sent: raise IRQ 1 while it does */
 };
+
+#define I8042_KBD_IRQ 1
+#define I8042_CTR_KBD_INT 0x01
+#define I8042_CTR_KBD_DISABLE 0x10
+#define I8042_CTR_XLATE 0x40
 
 static void i8042_push(struct i8042 *k, uint8_t v, bool aux)
 {
@@ -60,10 +67,18 @@ static void i8042_command(struct i8042 *k, uint8_t cmd)
 	}
 }
 
+/* An edge on the keyboard's IOAPIC pin: one more byte is there to read. */
+static void kbd_pulse(struct i8042 *k)
+{
+	vm_irq_line(k->vm, I8042_KBD_IRQ, 1);
+	vm_irq_line(k->vm, I8042_KBD_IRQ, 0);
+}
+
 static void i8042_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct i8042 *k = opaque;
 	uint16_t port = (uint16_t)(PORT_I8042_DATA + off);
+	bool pulse = false;
 
 	if (len != 1) {
 		if (!is_write)
@@ -92,6 +107,9 @@ static void i8042_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len
 		} else if (k->nout) {
 			data[0] = k->out[0];
 			memmove(k->out, k->out + 1, (size_t)--k->nout);
+			if (!k->nout)
+				k->key_irq = false;
+			pulse = k->key_irq && (k->ctr & I8042_CTR_KBD_INT);
 		} else {
 			data[0] = 0;
 		}
@@ -99,6 +117,37 @@ static void i8042_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len
 		data[0] = 0xff;
 	}
 	pthread_mutex_unlock(&k->lock);
+	if (pulse)
+		kbd_pulse(k);
+}
+
+int i8042_send_ctrl_alt_del(struct vm *vm, cap_err *err)
+{
+	/* Make codes of Left Ctrl, Left Alt and Delete, in the set the guest reads: set 1 when the
+	 * controller translates (the power-on CTR), set 2 when the guest turned translation off. */
+	static const uint8_t set1[] = { 0x1d, 0x38, 0xe0, 0x53 }, set2[] = { 0x14, 0x11, 0xe0, 0x71 };
+	struct vm_device *d = vm_device_find(&vm->devices, "i8042");
+	if (!d)
+		return cap_errf(err, ENODEV, "SendCtrlAltDel: no i8042");
+	struct i8042 *k = d->opaque;
+	pthread_mutex_lock(&k->lock);
+	const uint8_t *keys = k->ctr & I8042_CTR_XLATE ? set1 : set2;
+	bool room = k->nout + 4 <= (int)sizeof(k->out), on = !(k->ctr & I8042_CTR_KBD_DISABLE);
+	if (room && on) {
+		for (int i = 0; i < 4; i++)
+			i8042_push(k, keys[i], false);
+		k->key_irq = true;
+	}
+	bool pulse = room && on && (k->ctr & I8042_CTR_KBD_INT);
+	pthread_mutex_unlock(&k->lock);
+	if (!on)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "SendCtrlAltDel: the guest has disabled its keyboard");
+	if (!room)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0,
+				     "SendCtrlAltDel: the guest has not read the keyboard's last bytes yet");
+	if (pulse)
+		kbd_pulse(k);
+	return 0;
 }
 
 #define I8042_CTR_POWER_ON 0x45 /* kbd IRQ on, SYS flag, translate */
@@ -111,6 +160,7 @@ static void i8042_reset(void *opaque)
 	k->pending_cmd = 0;
 	k->nout = 0;
 	k->out_aux = false;
+	k->key_irq = false;
 	pthread_mutex_unlock(&k->lock);
 }
 

@@ -9,6 +9,8 @@ struct vm;
 
 /* i8042 at 0x60/0x64: enough for Linux's probe and for `reboot` (command 0xFE pulses reset). */
 int i8042_create(struct vm *vm, cap_err *err);
+/* Queue Ctrl+Alt+Del's make codes on the keyboard (Linux's reaction: reboot through init). */
+int i8042_send_ctrl_alt_del(struct vm *vm, cap_err *err);
 /* Port 0xF4: a Capsule test guest ends the VM with the value written. Inert until armed. */
 int test_exit_create(struct vm *vm, cap_err *err);
 /* The loaded kernel is a Capsule test guest: the port works from now on. */
