@@ -84,6 +84,7 @@ const struct cli_cmd cli_commands[] = {
 	       VALUE("id", 0, "NAME", "the VM's name (letters, digits, '_', '-'): its API socket is " API_RUN_DIR
 				      "/NAME.sock (unless --api-sock or --jail); names its jail"),
 	       PATHV("api-sock", 0, "PATH", "serve the HTTP API (docs/api.md) on a Unix socket at PATH"),
+	       PATHV("config-file", 0, "FILE", "the VM in Firecracker's config-file JSON (docs/api.md), over the options"),
 	       VALUE("uid", 0, "UID", "jail: the unprivileged uid the VMM runs as (default 65534)"),
 	       VALUE("gid", 0, "GID", "jail: the unprivileged gid the VMM runs as (default 65534)"),
 	       DIRV("chroot-base", 0, "DIR", "jail: where the jail directories go (default " VM_JAIL_DEFAULT_BASE ")"),

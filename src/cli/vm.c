@@ -108,9 +108,10 @@ int cli_vm_run(const struct cli_args *a, cap_err *err)
 	vm_jail_config_init(&jail);
 	/* Values are checked by the VMM's validator (src/vmm/config.c), whose messages name the value. */
 	for (size_t k = 0; k < a->n && r == 0; k++)
-		if (strcmp(a->v[k].opt->name, "api-sock")) /* the process's, not the VM's: below */
+		if (strcmp(a->v[k].opt->name, "api-sock") && strcmp(a->v[k].opt->name, "config-file")) /* below */
 			r = apply_option(&cfg, &jail, &jail_opt, a->v[k].opt->name, a->v[k].value, err);
-	struct vmm_run_opts o = { .id = cli_str(a, "id"), .api_sock = cli_str(a, "api-sock") };
+	struct vmm_run_opts o = { .id = cli_str(a, "id"), .api_sock = cli_str(a, "api-sock"),
+				  .config_file = cli_str(a, "config-file") };
 	char sock[256];
 	if (r == 0 && jail.enabled && o.api_sock)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
@@ -122,9 +123,10 @@ int cli_vm_run(const struct cli_args *a, cap_err *err)
 		o.api_sock = sock;
 		o.default_dir = true;
 	}
-	if (r == 0 && !cfg.kernel && !o.api_sock)
+	if (r == 0 && !cfg.kernel && !o.api_sock && !o.config_file)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
-				  "vm run: --kernel PATH is required (or --api-sock PATH / --id NAME to configure it through the API)");
+				  "vm run: --kernel PATH is required (or --config-file, or --api-sock PATH / --id NAME to "
+				  "configure it through the API)");
 	if (r == 0 && jail_opt && !jail.enabled)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
 				  "vm run: --uid, --gid, --chroot-base, --netns and --cgroup need --jail");

@@ -11,6 +11,7 @@
 #include "../lib/evloop.h"
 #include "../lib/log.h"
 #include "api/api.h"
+#include "api/config_file.h"
 #include "instance.h"
 #include "machine.h"
 #include "vcpu.h"
@@ -107,6 +108,13 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 	}
 	if (vmm_instance_init(&in, o->id, cfg, &loop, &vmm_real_ops, err) < 0)
 		goto out;
+	if (o->config_file && api_apply_config_file(&in, o->config_file, err) < 0)
+		goto out;
+	if (!in.cfg.kernel && !o->api_sock) {
+		cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: %s has no boot-source (and there is no API socket to give one)",
+			      o->config_file ? o->config_file : "the configuration");
+		goto out;
+	}
 	sigdelset(&sigs, VCPU_KICK_SIGNAL);
 	ctx.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (ctx.sig_fd < 0 || evloop_add(&loop, ctx.sig_fd, EPOLLIN, on_signal, &ctx) < 0) {
@@ -120,9 +128,9 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 		if (api_server_start(&api, o->api_sock, &loop, &in, err) < 0)
 			goto out;
 	}
-	if (cfg->kernel && in.ops->boot(&in, err) < 0)
+	if (in.cfg.kernel && in.ops->boot(&in, err) < 0)
 		goto out;
-	if (!cfg->kernel)
+	if (!in.cfg.kernel)
 		cap_info("waiting for the VM's configuration on %s", o->api_sock);
 	evloop_run(&loop);
 

@@ -12,7 +12,8 @@ api_pause api_paused_silent api_resume api_bad_unknown_field api_bad_type api_ba
 api_bad_oversized api_bad_header_too_large api_bad_url_too_long api_bad_malformed_http api_bad_boot_twice
 api_bad_resume_running api_bad_pause_twice api_bad_after_boot api_bad_unknown_path api_bad_method
 api_bad_snapshot_running api_bad_no_body api_still_running api_stalled_client api_stalled_gets_408
-api_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed api_ctrl_alt_del"
+api_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed api_ctrl_alt_del
+api_config_file api_config_file_bad api_config_file_unknown"
 
 skip_all() {
   local c
@@ -286,3 +287,22 @@ if [ -f "$G/kbd.elf" ]; then
 else
   fail api_ctrl_alt_del "$G/kbd.elf is missing (make guests)"
 fi
+
+# --- --config-file: Firecracker's config-file shape, through the same routes
+if [ -f "$G/exitcode.elf" ]; then
+  cat >"$TMPD/vm.json" <<JSON
+{"boot-source": {"kernel_image_path": "$G/exitcode.elf", "boot_args": "console=ttyS0 exitcode=7"},
+ "machine-config": {"vcpu_count": 2, "mem_size_mib": 64, "smt": false},
+ "drives": [{"drive_id": "scratch", "path_on_host": "$DISK", "is_root_device": false, "is_read_only": true}],
+ "network-interfaces": [], "logger": null, "metrics": null}
+JSON
+  timeout 60 "$CAPSULE" vm run --config-file "$TMPD/vm.json" --console "file:$TMPD/cf.txt" >"$TMPD/cf.log" 2>&1 </dev/null
+  rc=$?
+  if [ $rc = 7 ]; then pass api_config_file; else fail api_config_file "exit $rc, want 7: $(tail -c 300 "$TMPD/cf.log")"; fi
+else
+  fail api_config_file "$G/exitcode.elf is missing (make guests)"
+fi
+printf '{"boot-source": {"kernel_image_path": "%s"}, "machine-config": {"vcpu_count": 1, "mem_size_mib": 8}}' "$G/exitcode.elf" >"$TMPD/bad.json"
+expect_error api_config_file_bad 2 "bad.json: machine-config: memory 8 MiB: below the minimum" "$CAPSULE" vm run --config-file "$TMPD/bad.json"
+echo '{"boot-source": {"kernel_image_path": "/x"}, "bogus": {}}' >"$TMPD/unknown.json"
+expect_error api_config_file_unknown 2 "unknown.json: (boot-source: kernel_image_path /x|unknown section 'bogus')" "$CAPSULE" vm run --config-file "$TMPD/unknown.json"
