@@ -324,7 +324,7 @@ json_t *cg_stats(const struct cg_layout *l, const char *path)
 	json_object_set_new(s.memory, "usage", mem_entry(0, 0, 0, 0));
 	for (int i = 0; i < l->n; i++) {
 		const struct cg_hier *h = &l->h[i];
-		snprintf(dir, sizeof(dir), "%s%s", h->mnt, path);
+		cg_dir(h, path, dir, sizeof(dir));
 		if (h->v2) {
 			v2_all(&s, dir, l->mode == CG_HYBRID);
 			continue;
@@ -355,7 +355,7 @@ int cg_oom_file(const struct cg_layout *l, const char *path, char *dir, size_t d
 	for (int i = 0; i < l->n; i++) {
 		const struct cg_hier *h = &l->h[i];
 		if (l->mode == CG_V2 || (!h->v2 && cg_has_ctrl(h, "memory"))) {
-			snprintf(dir, dirsz, "%s%s", h->mnt, path);
+			cg_dir(h, path, dir, dirsz);
 			*v2 = l->mode == CG_V2;
 			return 0;
 		}

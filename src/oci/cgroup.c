@@ -140,9 +140,41 @@ static void expand_slice(const char *slice, char *out, size_t sz)
 	}
 }
 
-int cg_resolve_path(const struct cg_layout *l, const char *cp, const char *id, bool systemd,
+/* Normalise a cgroup path into out ("/a/b", no trailing or doubled slash). Any "." or ".."
+ * component is refused rather than resolved: "/a/sub/.." must not become "/a", and a
+ * relative "../x" would leave the caller's cgroup. */
+static int clean_path(const char *cp, const char *in, char *out, size_t sz, cap_err *err)
+{
+	size_t o = 0;
+	const char *p = in;
+	out[0] = 0;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		if (!n)
+			break;
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return cap_errf(err, 0, "config.json: linux.cgroupsPath: '%s' must not contain . or .. components",
+					cp);
+		if (o + n + 2 > sz)
+			return cap_errf(err, 0, "config.json: linux.cgroupsPath: '%s' is too long", cp);
+		out[o++] = '/';
+		memcpy(out + o, p, n);
+		o += n;
+		out[o] = 0;
+		p += n;
+	}
+	if (!o)
+		return cap_errf(err, 0, "config.json: linux.cgroupsPath: '%s' names the root cgroup", cp);
+	return 0;
+}
+
+int cg_resolve_path(struct cg_layout *l, const char *cp, const char *id, bool systemd,
 		    char *out, size_t outsz, cap_err *err)
 {
+	char raw[PATH_MAX];
+	bool relative = false;
 	if (systemd && cp && *cp && cp[0] != '/') {
 		char slice[256], prefix[256], name[256], exp[PATH_MAX];
 		const char *a = strchr(cp, ':'), *b = a ? strchr(a + 1, ':') : NULL;
@@ -152,35 +184,78 @@ int cg_resolve_path(const struct cg_layout *l, const char *cp, const char *id, b
 		snprintf(slice, sizeof(slice), "%.*s", (int)(a - cp), cp);
 		snprintf(prefix, sizeof(prefix), "%.*s", (int)(b - a - 1), a + 1);
 		snprintf(name, sizeof(name), "%s", b + 1);
+		if (strchr(slice, '/') || strchr(prefix, '/') || strchr(name, '/'))
+			return cap_errf(err, 0, "config.json: linux.cgroupsPath: '%s': slice, prefix and name must not contain /",
+					cp);
 		expand_slice(*slice ? slice : "system.slice", exp, sizeof(exp));
 		if (*prefix)
-			snprintf(out, outsz, "%s/%s-%s.scope", exp, prefix, name);
+			snprintf(raw, sizeof(raw), "%s/%s-%s.scope", exp, prefix, name);
 		else
-			snprintf(out, outsz, "%s/%s", exp, name);
+			snprintf(raw, sizeof(raw), "%s/%s", exp, name);
 	} else if (!cp || !*cp) {
 		if (systemd)
-			snprintf(out, outsz, "/system.slice/capsule-%s.scope", id);
+			snprintf(raw, sizeof(raw), "/system.slice/capsule-%s.scope", id);
 		else
-			snprintf(out, outsz, "/%s", id);
-	} else if (cp[0] == '/') {
-		snprintf(out, outsz, "%s", cp);
+			snprintf(raw, sizeof(raw), "/%s", id);
 	} else {
-		const char *own = l->n ? l->h[0].own : "/";
-		snprintf(out, outsz, "%s/%s", strcmp(own, "/") ? own : "", cp);
+		relative = cp[0] != '/';
+		snprintf(raw, sizeof(raw), "%s", cp);
 	}
-	if (strstr(out, "/../") || strstr(out, "/./"))
-		return cap_errf(err, 0, "config.json: linux.cgroupsPath: '%s' must not contain . or ..", cp);
-	/* collapse a trailing slash */
-	size_t n = strlen(out);
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = 0;
+	int r = clean_path(cp ? cp : "", raw, out, outsz, err);
+	if (r < 0)
+		return -EINVAL;
+	for (int i = 0; i < l->n; i++) {
+		struct cg_hier *h = &l->h[i];
+		h->base[0] = 0;
+		cap_err tmp = { 0 };
+		/* (an own cgroup outside our cgroup namespace reads as "/..": no base to build on) */
+		if (relative && strcmp(h->own, "/") && *h->own &&
+		    clean_path(h->own, h->own, h->base, sizeof(h->base), &tmp) < 0)
+			return cap_errf(err, 0, "config.json: linux.cgroupsPath: '%s' is relative, but the runtime's own cgroup in %s is '%s'",
+					cp, h->v2 ? "cgroup2" : h->opts, h->own);
+	}
 	return 0;
 }
 
-static void hier_dir(const struct cg_hier *h, const char *path, char *out, size_t sz)
+json_t *cg_bases_json(const struct cg_layout *l)
 {
-	snprintf(out, sz, "%s%s", h->mnt, path);
+	json_t *o = NULL;
+	for (int i = 0; i < l->n; i++) {
+		if (!*l->h[i].base)
+			continue;
+		if (!o)
+			o = json_object();
+		json_object_set_new(o, l->h[i].v2 ? "" : l->h[i].opts, json_string(l->h[i].base));
+	}
+	return o;
 }
+
+void cg_layout_bind(struct cg_layout *l, json_t *bases)
+{
+	for (int i = 0; i < l->n; i++) {
+		json_t *v = bases ? json_object_get(bases, l->h[i].v2 ? "" : l->h[i].opts) : NULL;
+		const char *b = json_string_value(v);
+		/* a prefix from state.json goes through the same checks as a fresh one */
+		cap_err tmp = { 0 };
+		if (!b || clean_path(b, b, l->h[i].base, sizeof(l->h[i].base), &tmp) < 0)
+			l->h[i].base[0] = 0;
+	}
+}
+
+void cg_dir(const struct cg_hier *h, const char *path, char *out, size_t sz)
+{
+	/* Too long for out: "" rather than a cut path, which could name an ancestor. */
+	size_t a = strlen(h->mnt), b = strlen(h->base), c = strlen(path);
+	if (a + b + c >= sz) {
+		out[0] = 0;
+		return;
+	}
+	memcpy(out, h->mnt, a);
+	memcpy(out + a, h->base, b);
+	memcpy(out + a + b, path, c + 1);
+}
+
+#define hier_dir cg_dir
 
 /* cpuset v1 children start empty; a task cannot join until cpus and mems are copied. */
 static int cpuset_fill(const char *dir, cap_err *err)
@@ -263,7 +338,9 @@ int cg_create(const struct cg_layout *l, const char *path, const struct oci_reso
 		/* Pure v2, and the hybrid "unified" mount (hugetlb here): a nested path gets a
 		 * controller's files only if every ancestor enables it in its subtree_control. */
 		if (h->v2) {
-			r = cg_v2_enable_controllers(h->mnt, path, err);
+			char full[PATH_MAX];
+			snprintf(full, sizeof(full), "%s%s", h->base, path);
+			r = cg_v2_enable_controllers(h->mnt, full, err);
 			if (r < 0)
 				goto fail;
 		}
@@ -405,6 +482,10 @@ int cg_kill_all(const struct cg_layout *l, const char *path, int sig)
 	char dir[PATH_MAX];
 	pid_t *pids = NULL;
 	size_t n = 0;
+	/* Never a hierarchy's root (a state.json from before cgroupsPath was normalised could
+	 * name it): that would be every process of the host. */
+	if (!path || !*path || !strcmp(path, "/"))
+		return -EINVAL;
 	/* cgroup.kill (v2, 5.14+) kills the whole subtree, forks racing it included. */
 	if (sig == SIGKILL && l->mode == CG_V2 && l->n) {
 		cap_err tmp = { 0 };

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "spec.h"
 
 enum cg_mode { CG_V1, CG_HYBRID, CG_V2 };
@@ -20,6 +22,8 @@ struct cg_hier {
 	char mnt[PATH_MAX];      /* mount point */
 	char opts[128];          /* controllers, e.g. "cpu,cpuacct" or "name=systemd"; "" for v2 */
 	char own[PATH_MAX];      /* our own cgroup in it, from /proc/self/cgroup */
+	char base[PATH_MAX];     /* prefix of the container's path in it: "" for an absolute
+				  * cgroupsPath, the creator's own cgroup there for a relative one */
 	bool v2;
 };
 
@@ -32,11 +36,23 @@ struct cg_layout {
 /* Read /proc/self/mountinfo and /proc/self/cgroup once. */
 int cg_layout_detect(struct cg_layout *l, cap_err *err);
 
-/* Turn config.json's cgroupsPath into an absolute cgroup path (same in every hierarchy,
- * relative paths are resolved against our own cgroup of the first hierarchy).
+/* Turn config.json's cgroupsPath into the container's cgroup path: absolute from each
+ * hierarchy's root, or relative, which is resolved in every hierarchy against the runtime's
+ * own cgroup in THAT hierarchy (runc's rule: a caller in memory:/a/b but cpu:/ gets its
+ * container under /a/b in memory and under / in cpu). The per-hierarchy prefix goes to
+ * h->base; out is the part after it. "." and ".." components are refused (a path must not
+ * leave its parent) and so is a path naming a hierarchy's root.
  * systemd: "slice:prefix:name" -> "/<expanded slice>/<prefix>-<name>.scope". */
-int cg_resolve_path(const struct cg_layout *l, const char *cgroups_path, const char *id, bool systemd,
+int cg_resolve_path(struct cg_layout *l, const char *cgroups_path, const char *id, bool systemd,
 		    char *out, size_t outsz, cap_err *err);
+
+/* The prefixes (h->base) as a JSON object keyed by hierarchy (its controllers, "" for v2),
+ * for state.json; NULL when every base is empty. cg_layout_bind restores them in a later
+ * command's freshly detected layout. */
+json_t *cg_bases_json(const struct cg_layout *l);
+void cg_layout_bind(struct cg_layout *l, json_t *bases);
+/* The directory of the container's cgroup path in hierarchy h. */
+void cg_dir(const struct cg_hier *h, const char *path, char *out, size_t sz);
 
 /* mkdir in every hierarchy and apply res (may be NULL). On failure removes what it made. */
 int cg_create(const struct cg_layout *l, const char *path, const struct oci_resources *res,

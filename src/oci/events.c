@@ -38,8 +38,10 @@ static int running_container(const struct oci_runtime *rt, const char *id, struc
 		snprintf(w->cgpath, sizeof(w->cgpath), "%s", st.cgroup);
 	w->pid = st.pid;
 	w->start = st.starttime;
+	if (r == 0 && (r = cg_layout_detect(&w->cg, err)) == 0)
+		cg_layout_bind(&w->cg, json_object_get(st.j, "cgroupBases"));
 	oci_state_close(&st);
-	return r < 0 ? r : cg_layout_detect(&w->cg, err);
+	return r;
 }
 
 int oci_stats(const struct oci_runtime *rt, const char *id, json_t **data, cap_err *err)

@@ -148,6 +148,7 @@ int oci_exec(const struct oci_runtime *rt, const struct oci_exec_args *a, pid_t 
 		goto out;
 	if ((r = cg_layout_detect(&c.cg, err)) < 0)
 		goto out;
+	cg_layout_bind(&c.cg, json_object_get(st.j, "cgroupBases"));
 	snprintf(c.cgpath, sizeof(c.cgpath), "%s", st.cgroup ? st.cgroup : "/");
 	if (a->console_socket && proc.terminal) {
 		c.console_fd = oci_console_connect(a->console_socket, err);

@@ -195,6 +195,9 @@ static void record_state(struct oci_ctx *c, struct oci_state *st)
 	json_object_set_new(st->j, "created", json_string(created));
 	json_object_set_new(st->j, "owner", json_string(""));
 	json_object_set_new(st->j, "cgroupPath", json_string(c->cgpath));
+	json_t *bases = cg_bases_json(&c->cg);
+	if (bases)
+		json_object_set_new(st->j, "cgroupBases", bases);
 	if (spec->annotations)
 		json_object_set(st->j, "annotations", spec->annotations);
 	if (spec->hooks_json)
@@ -297,6 +300,7 @@ static int destroy(struct oci_state *st, cap_err *err)
 	cap_err tmp = { 0 };
 
 	if (st->cgroup && cg_layout_detect(&cg, &tmp) == 0) {
+		cg_layout_bind(&cg, json_object_get(st->j, "cgroupBases"));
 		/* Leftover processes (e.g. exec'd ones after the init died, or in sub-cgroups
 		 * the container made) go first. */
 		cg_kill_all(&cg, st->cgroup, SIGKILL);
@@ -341,6 +345,7 @@ static int state_kill(struct oci_state *st, int sig, bool all, cap_err *err)
 		struct cg_layout cg;
 		if (cg_layout_detect(&cg, err) < 0)
 			return -EINVAL;
+		cg_layout_bind(&cg, json_object_get(st->j, "cgroupBases"));
 		cg_kill_all(&cg, st->cgroup, sig);
 	}
 	int pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
@@ -529,8 +534,10 @@ int oci_delete(const struct oci_runtime *rt, const char *id, bool force, cap_err
 		if (st.status == ST_PAUSED && st.cgroup) {
 			struct cg_layout cg;
 			cap_err tmp = { 0 };
-			if (cg_layout_detect(&cg, &tmp) == 0)
+			if (cg_layout_detect(&cg, &tmp) == 0) {
+				cg_layout_bind(&cg, json_object_get(st.j, "cgroupBases"));
 				cg_freeze(&cg, st.cgroup, false, &tmp);
+			}
 		}
 		state_kill(&st, SIGKILL, true, err);
 		if (wait_gone(st.pid, st.starttime, 10000) < 0) {

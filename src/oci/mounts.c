@@ -129,7 +129,7 @@ static int mount_cgroup(struct oci_ctx *c, int rootfd, const struct oci_mount *m
 				return cap_errf(err, errno, "mount cgroup2 on %s", m->dest);
 			return 0;
 		}
-		snprintf(src, sizeof(src), "%s%s", c->cg.h[0].mnt, c->cgpath);
+		cg_dir(&c->cg.h[0], c->cgpath, src, sizeof(src));
 		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return cap_errf(err, errno, "bind %s on %s", src, m->dest);
 		int fd = openat2_in(rootfd, m->dest, O_PATH);
@@ -153,7 +153,7 @@ static int mount_cgroup(struct oci_ctx *c, int rootfd, const struct oci_mount *m
 		if (fd < 0)
 			return cap_errf(err, errno, "mounts: cannot create %s", p);
 		fdpath(fd, t, sizeof(t));
-		snprintf(src, sizeof(src), "%s%s", h->mnt, c->cgpath);
+		cg_dir(h, c->cgpath, src, sizeof(src));
 		int r = mount(src, t, NULL, MS_BIND | MS_REC, NULL);
 		close(fd);
 		if (r == 0) {

@@ -74,6 +74,7 @@ int oci_ps(const struct oci_runtime *rt, const char *id, pid_t **pids, size_t *n
 		return r;
 	if ((r = cg_layout_detect(&cg, err)) < 0)
 		goto out;
+	cg_layout_bind(&cg, json_object_get(st.j, "cgroupBases"));
 	if (st.cgroup && (r = cg_pids(&cg, st.cgroup, pids, n)) < 0) {
 		r = cap_errf(err, -r, "cannot list the processes of %s", id);
 		goto out;
@@ -99,7 +100,10 @@ static int set_paused(const struct oci_runtime *rt, const char *id, bool pause, 
 		r = cap_errf(err, 0, "cannot resume container %s: it is %s", id, oci_status_name(st.status));
 		goto out;
 	}
-	if ((r = cg_layout_detect(&cg, err)) < 0 || (r = cg_freeze(&cg, st.cgroup, pause, err)) < 0)
+	if ((r = cg_layout_detect(&cg, err)) < 0)
+		goto out;
+	cg_layout_bind(&cg, json_object_get(st.j, "cgroupBases"));
+	if ((r = cg_freeze(&cg, st.cgroup, pause, err)) < 0)
 		goto out;
 	json_object_set_new(st.j, "paused", json_boolean(pause));
 	r = oci_state_save(&st, err);
@@ -135,6 +139,7 @@ int oci_update(const struct oci_runtime *rt, const char *id, json_t *rj, cap_err
 		goto out;
 	if ((r = cg_layout_detect(&cg, err)) < 0)
 		goto out;
+	cg_layout_bind(&cg, json_object_get(st.j, "cgroupBases"));
 	r = cg_apply(&cg, st.cgroup, &res, err);
 out:
 	oci_resources_free(&res);

@@ -63,3 +63,164 @@ elif [ "$host_before" != "$(cat /proc/sys/kernel/msgmax /proc/sys/fs/mqueue/msg_
 else
 	pass oci-sysctl-owned
 fi
+
+# ---------------------------------------------------------------------------------------------
+# cgroupsPath. v1 hierarchies of this host as "MOUNTPOINT CONTROLLERS" (e.g. "/sys/fs/cgroup/cpu cpu",
+# "/sys/fs/cgroup/systemd name=systemd"); the cgroup2 mount as "MOUNTPOINT".
+v1_hiers() {
+	awk '{ for (i = 1; $i != "-"; i++); if ($(i + 1) != "cgroup") next
+		n = split($(i + 3), o, ","); c = ""
+		for (k = 1; k <= n; k++) if (o[k] !~ /^(rw|ro|xattr|clone_children|noprefix|release_agent=.*|cpuset_v2_mode|favordynmods)$/) c = c (c ? "," : "") o[k]
+		print $5, c }' /proc/self/mountinfo
+}
+v2_mount() { awk '{ for (i = 1; $i != "-"; i++); if ($(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | head -n 1; }
+# own_cg CONTROLLERS [PID]: the process's cgroup in that v1 hierarchy ("" for the cgroup2 line).
+own_cg() { awk -F: -v c="$1" '$2 == c { print $3 }' "/proc/${2:-self}/cgroup"; }
+
+# mk_cg DIR: a cgroup directory (cpuset ones get their parent's cpus and mems, or nothing can join).
+mk_cg() {
+	local d=$1 p f
+	[ -d "$d" ] && return 0
+	mk_cg "$(dirname "$d")" || return 1
+	mkdir "$d" || return 1
+	for f in cpuset.cpus cpuset.mems; do
+		[ -e "$d/$f" ] && cat "$(dirname "$d")/$f" >"$d/$f"
+	done
+	return 0
+}
+# Our own throwaway cgroups below the caller's cgroups (rm_cgs removes them, deepest first).
+OWN_CGS=()
+rm_cgs() {
+	local d i
+	for d in "${OWN_CGS[@]}"; do
+		[ -d "$d" ] || continue
+		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null
+		for ((i = 0; i < 30; i++)); do
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$d" ] || break
+			sleep 0.1
+		done
+	done
+}
+trap 'rm_cgs; oci_cleanup' EXIT
+
+# in_sandbox NAME CMD...: CMD in a cgroup namespace whose root is the throwaway cgroup
+# $CGPREFIX/NAME of every hierarchy, with the hierarchies mounted again in a private mount
+# namespace: a runtime that wrongly takes "/x/.." for the root cgroup (and kills all of it at
+# delete --force) reaches only the sandbox. Prints nothing; CMD's status is returned.
+in_sandbox() {
+	local name=$1 mp c hf=$TMPD/hierarchies; shift
+	{ v1_hiers; v2_mount; } >"$hf"
+	# below our own cgroup in each hierarchy: the test stays inside the limits it was given
+	while read -r mp c; do
+		OWN_CGS+=("$mp$(own_cg "$c")$CGPREFIX")
+		mk_cg "$mp$(own_cg "$c")$CGPREFIX/$name" || return 1
+	done <"$hf"
+	(
+		while read -r mp c; do
+			echo "$BASHPID" >"$mp$(own_cg "$c")$CGPREFIX/$name/cgroup.procs" || exit 1
+		done <"$hf"
+		# (a hierarchy cannot be mounted on itself: a fresh tmpfs over /sys/fs/cgroup first)
+		exec unshare -C -m --propagation private bash -c '
+			mount -t tmpfs -o size=64k,mode=755 oci-contain-sandbox /sys/fs/cgroup || exit 1
+			while read -r mp c; do
+				mkdir -p "$mp" || exit 1
+				if [ -z "$c" ]; then mount -t cgroup2 cgroup2 "$mp"; else mount -t cgroup -o "$c" cgroup "$mp"; fi || exit 1
+			done <"$0"
+			exec "$@"' "$hf" "$@"
+	)
+}
+
+# Paths that leave their parent or name a hierarchy's root are refused (create, in the sandbox).
+# A runtime that accepts "/" or "/x/.." records the root cgroup as the container's: its
+# delete --force then kills every process of that cgroup's subtree. So these containers live in
+# their own state root, are never tracked for the EXIT trap (which runs outside the sandbox),
+# and are deleted inside the sandbox only.
+SBROOT=$TMPD/sandbox-state
+# sb_refused NAME REGEX CGROUPSPATH
+sb_refused() {
+	local name=$1 re=$2 cp=$3 b rc err=$TMPD/$1.err
+	new_bundle "$name" -- true
+	cfg "$BUNDLE" '.linux.cgroupsPath = $p' --arg p "$cp"
+	b=$BUNDLE
+	in_sandbox "$name" timeout -k 5 30 "$RUNTIME" --root "$SBROOT" create --bundle "$b" "$name" >/dev/null 2>"$err" </dev/null
+	rc=$?
+	in_sandbox "$name" timeout -k 5 30 "$RUNTIME" --root "$SBROOT" delete --force "$name" >/dev/null 2>&1
+	if [ $rc -eq 0 ]; then
+		fail "$name" "cgroupsPath '$cp' accepted, want an error"
+	elif is_capsule && ! grep -Eq -- "^capsule: .*($re)" "$err"; then
+		fail "$name" "exit $rc, error does not match /$re/: $(head -c 300 "$err" | tr '\n' '|')"
+	else
+		pass "$name"
+	fi
+	is_capsule || echo "note: $name: $(basename "$RUNTIME"): exit $rc: $(head -c 200 "$err" | tr '\n' ' ')"
+}
+sb_refused oci-cgpath-trailing-dotdot 'cgroupsPath.*\.\.' "$CGPREFIX/a/sub/.."
+sb_refused oci-cgpath-root-dotdot 'cgroupsPath' /x/..
+sb_refused oci-cgpath-root 'cgroupsPath.*root' /
+sb_refused oci-cgpath-rel-dotdot 'cgroupsPath.*\.\.' ../oci-contain-up
+sb_refused oci-cgpath-dot 'cgroupsPath.*\.' "$CGPREFIX/./b"
+
+# control: doubled and trailing slashes are only normalised
+new_bundle oci-cgpath-slashes -- sleep 30
+cfg "$BUNDLE" '.linux.cgroupsPath = $p' --arg p "$CGPREFIX//slashes/"
+ct_create oci-cgpath-slashes "$BUNDLE"
+pid=$(ct_pid oci-cgpath-slashes)
+got=$(own_cg memory "$pid" 2>/dev/null)
+if [ $RC -ne 0 ]; then
+	fail oci-cgpath-slashes "create exit $RC: $(head -c 300 "$TMPD/oci-cgpath-slashes.create")"
+elif [ "$got" != "$CGPREFIX/slashes" ]; then
+	fail oci-cgpath-slashes "memory cgroup '$got', want $CGPREFIX/slashes"
+else
+	pass oci-cgpath-slashes
+fi
+rt delete --force oci-cgpath-slashes >/dev/null 2>&1
+
+# A relative cgroupsPath is resolved in every hierarchy against the caller's own cgroup THERE:
+# a caller in memory:<own>/caller/a/b but cpu:<own>/caller-cpu (each hierarchy different) gets
+# its container below each of those, never outside its memory cgroup.
+REL=${CGPREFIX#/}/rel
+mem_mp=$(v1_hiers | awk '$2 == "memory" { print $1 }')
+cpu_mp=$(v1_hiers | awk '$2 ~ /(^|,)cpu(,|$)/ { print $1; c = $2 } END { print c }' | head -n 1)
+cpu_c=$(v1_hiers | awk -v m="$cpu_mp" '$1 == m { print $2 }')
+if [ -z "$mem_mp" ] || [ -z "$cpu_mp" ]; then
+	skip oci-cgpath-relative-per-hierarchy "no cgroup v1 memory and cpu hierarchies here"
+else
+	mem_caller=$(own_cg memory)$CGPREFIX/caller/a/b
+	cpu_caller=$(own_cg "$cpu_c")$CGPREFIX/caller-cpu
+	OWN_CGS+=("$mem_mp$(own_cg memory)$CGPREFIX" "$cpu_mp$(own_cg "$cpu_c")$CGPREFIX")
+	mk_cg "$mem_mp$mem_caller" && mk_cg "$cpu_mp$cpu_caller"
+	new_bundle relcg -- sleep 60
+	cfg "$BUNDLE" '.linux.cgroupsPath = $p' --arg p "$REL"
+	track relcg
+	(
+		echo "$BASHPID" >"$mem_mp$mem_caller/cgroup.procs" && echo "$BASHPID" >"$cpu_mp$cpu_caller/cgroup.procs" &&
+			cp "/proc/$BASHPID/cgroup" "$TMPD/relcg.caller" &&
+			exec timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" relcg
+	) >"$TMPD/relcg.create" 2>&1 </dev/null
+	RC=$?
+	pid=$(ct_pid relcg)
+	bad="" checked=0
+	if [ $RC -eq 0 ] && [ -n "$pid" ] && [ "$pid" != 0 ]; then
+		# every v1 hierarchy of the caller: the container is at <caller's cgroup there>/REL
+		while IFS=: read -r n c p; do
+			[ -z "$c" ] && continue
+			got=$(own_cg "$c" "$pid")
+			want=${p%/}/$REL
+			[ "$got" = "$want" ] || bad+="$c: $got, want $want; "
+			checked=$((checked + 1))
+		done <"$TMPD/relcg.caller"
+	fi
+	rt delete --force relcg >/dev/null 2>&1
+	gone=""
+	for d in "$mem_mp$mem_caller/$REL" "$cpu_mp$cpu_caller/$REL"; do [ -d "$d" ] && gone+="$d "; done
+	if [ $RC -ne 0 ]; then
+		fail oci-cgpath-relative-per-hierarchy "create exit $RC: $(head -c 300 "$TMPD/relcg.create" | tr '\n' '|')"
+	elif [ -n "$bad" ] || [ $checked -lt 2 ]; then
+		fail oci-cgpath-relative-per-hierarchy "checked $checked hierarchies: $bad"
+	elif [ -n "$gone" ]; then
+		fail oci-cgpath-relative-per-hierarchy "delete left $gone"
+	else
+		pass oci-cgpath-relative-per-hierarchy
+	fi
+fi
