@@ -195,7 +195,7 @@ static void mount_options(void)
 static void cgroup_paths(void)
 {
 	struct cg_layout l;
-	char out[PATH_MAX];
+	char out[PATH_MAX], out2[PATH_MAX + 16];
 	cap_err err = { 0 };
 	memset(&l, 0, sizeof(l));
 	l.n = 1;
@@ -204,8 +204,17 @@ static void cgroup_paths(void)
 	CHECK_STR(out, "/abc");
 	CHECK_EQ(cg_resolve_path(&l, "/a/b/", "abc", false, out, sizeof(out), &err), 0);
 	CHECK_STR(out, "/a/b");
-	CHECK_EQ(cg_resolve_path(&l, "rel/x", "abc", false, out, sizeof(out), &err), 0);
-	CHECK_STR(out, "/user.slice/rel/x");
+	CHECK_STR(l.h[0].base, "");
+	/* relative: out is below the base, the caller's own cgroup in each hierarchy */
+	l.n = 2;
+	strcpy(l.h[1].own, "/");
+	CHECK_EQ(cg_resolve_path(&l, "rel//x/", "abc", false, out, sizeof(out), &err), 0);
+	CHECK_STR(out, "/rel/x");
+	CHECK_STR(l.h[0].base, "/user.slice");
+	CHECK_STR(l.h[1].base, "");
+	cg_dir(&l.h[0], out, out2, sizeof(out2));
+	CHECK_STR(out2, "/user.slice/rel/x");
+	l.n = 1;
 	CHECK_EQ(cg_resolve_path(&l, "machine-libpod.slice:libpod:1234", "abc", true, out, sizeof(out),
 				 &err), 0);
 	CHECK_STR(out, "/machine.slice/machine-libpod.slice/libpod-1234.scope");
@@ -214,6 +223,15 @@ static void cgroup_paths(void)
 	CHECK(cg_resolve_path(&l, "no-colons", "abc", true, out, sizeof(out), &err) < 0);
 	cap_err_clear(&err);
 	CHECK(cg_resolve_path(&l, "/a/../../etc", "abc", false, out, sizeof(out), &err) < 0);
+	/* never leaves its parent, never a root */
+	static const char *const bad[] = { "/a/sub/..", "/x/..", "/", "//", "../x", "a/./b", "/a/." };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cap_err_clear(&err);
+		CHECK(cg_resolve_path(&l, bad[i], "abc", false, out, sizeof(out), &err) < 0);
+	}
+	cap_err_clear(&err);
+	CHECK(cg_resolve_path(&l, "a:b/c:d", "abc", true, out, sizeof(out), &err) < 0);
+	cap_err_clear(&err);
 }
 
 /* update --memory 512m was 512 bytes (the suffix ignored); junk must be refused. */
