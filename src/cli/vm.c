@@ -113,9 +113,13 @@ int cli_vm_run(const struct cli_args *a, cap_err *err)
 	struct vmm_run_opts o = { .id = cli_str(a, "id"), .api_sock = cli_str(a, "api-sock"),
 				  .config_file = cli_str(a, "config-file") };
 	char sock[256];
+	/* A jailed VMM serves its API inside the jail (CHROOT_BASE/ID/root/run/api.sock on the host;
+	 * the supervisor links API_RUN_DIR/ID.sock to it, so capsule vm pause ID finds it). */
 	if (r == 0 && jail.enabled && o.api_sock)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
-				  "vm run: --api-sock and --jail do not go together yet (the jailed VMM sees only its chroot)");
+				  "vm run: --api-sock with --jail: the jailed VMM's socket is CHROOT_BASE/ID/root" VM_JAIL_API_SOCK);
+	if (r == 0 && jail.enabled)
+		o.api_sock = VM_JAIL_API_SOCK;
 	if (r == 0 && o.id && !o.api_sock && !jail.enabled) {
 		/* A named VM is driven by name (capsule vm pause NAME): its socket is in the run dir. */
 		if (api_default_sock(o.id, sock, sizeof(sock)) < 0)

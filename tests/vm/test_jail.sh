@@ -8,7 +8,7 @@ source "$CAPSULE_ROOT/tests/lib.sh"
 
 G=$(dirname "$CAPSULE")/guest
 CHECKS="jail_hello jail_identity jail_root_view jail_namespaces jail_cgroup jail_fds jail_sigterm
-jail_disk_rw jail_disk_ro jail_tap_made jail_tap_users jail_vmm_killed err_jail_exists err_jail_no_id err_jail_uid0 err_jail_opt_alone
+jail_api_by_name jail_api_configure jail_disk_rw jail_disk_ro jail_tap_made jail_tap_users jail_vmm_killed err_jail_exists err_jail_no_id err_jail_uid0 err_jail_opt_alone
 err_jail_cgroup_syntax err_jail_cgroup_unknown err_jail_console_file"
 skip_all() { for c in $CHECKS; do skip "$c" "$1"; done; exit 0; }
 have_kvm || skip_all "/dev/kvm is missing or not usable by $(id -un)"
@@ -65,7 +65,7 @@ else
   fi
   # Only the jail's files, whatever the host has.
   view=$(cd /proc/$vmm/root && find . -xdev 2>/dev/null | head -50 | sort | tr '\n' ' ')
-  want='. ./dev ./dev/kvm ./dev/net ./dev/urandom ./kernel ./run '
+  want='. ./dev ./dev/kvm ./dev/net ./dev/urandom ./kernel ./run ./run/api.sock '
   [ "$view" = "$want" ] && [ "$(stat -c %u /proc/$vmm/root/run)" = $U ] && pass jail_root_view ||
     fail jail_root_view "the VMM sees '$view', want '$want'"
   nsok=1
@@ -89,6 +89,36 @@ else
   [ $rc -eq 143 ] && [ -z "$left" ] && pass jail_sigterm ||
     fail jail_sigterm "exit $rc (want 143), left:$left: $(head -c 200 "$TMPD/count.err")"
 fi
+
+# --- the API inside the jail: CHROOT_BASE/ID/root/run/api.sock, and capsule vm ... ID through the
+# API_RUN_DIR link the supervisor makes (and removes)
+"$CAPSULE" vm run --memory 64 --jail --id "$ID" --chroot-base "$BASE" --kernel "$G/count.elf" --console none \
+  2>"$TMPD/api.err" &
+sup=$!
+for _ in $(seq 100); do [ -S "$BASE/$ID/root/run/api.sock" ] && break; sleep 0.05; done
+st1=$(curl -s -m 5 --unix-socket "$BASE/$ID/root/run/api.sock" http://localhost/ 2>&1)
+"$CAPSULE" vm pause "$ID" >/dev/null 2>&1
+st2=$("$CAPSULE" vm status "$ID" 2>&1 | grep '^state:')
+"$CAPSULE" vm stop "$ID" >/dev/null 2>&1
+wait $sup
+[[ "$st1" == *'"state":"Running"'* ]] && [ "$st2" = "state:   Paused" ] && [ ! -e "/run/capsule/vm/$ID.sock" ] &&
+  [ -z "$(leftovers)" ] && pass jail_api_by_name ||
+  fail jail_api_by_name "GET / '$st1', status '$st2', link $(ls -l /run/capsule/vm/$ID.sock 2>&1), left:$(leftovers)"
+# no kernel given: the user puts it into the jail and boots it through the API, as with Firecracker
+"$CAPSULE" vm run --memory 64 --jail --id "$ID" --chroot-base "$BASE" --console stdio >"$TMPD/cfg.out" 2>&1 &
+sup=$!
+for _ in $(seq 100); do [ -S "$BASE/$ID/root/run/api.sock" ] && break; sleep 0.05; done
+cp "$G/hello.elf" "$BASE/$ID/root/run/guest.elf"
+c1=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --unix-socket "$BASE/$ID/root/run/api.sock" -X PUT \
+  -d '{"kernel_image_path": "/run/guest.elf"}' http://localhost/boot-source 2>&1)
+c2=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --unix-socket "$BASE/$ID/root/run/api.sock" -X PUT \
+  -d '{"action_type": "InstanceStart"}' http://localhost/actions 2>&1)
+for _ in $(seq 100); do grep -q 'hello from capsule guest' "$TMPD/cfg.out" && break; sleep 0.05; done
+"$CAPSULE" vm stop "$ID" >/dev/null 2>&1
+kill $sup 2>/dev/null
+wait $sup
+[ "$c1" = 204 ] && [ "$c2" = 204 ] && grep -q 'hello from capsule guest' "$TMPD/cfg.out" && [ -z "$(leftovers)" ] &&
+  pass jail_api_configure || fail jail_api_configure "boot-source $c1, InstanceStart $c2: $(head -c 300 "$TMPD/cfg.out"); left:$(leftovers)"
 
 # --- disks: bind-mounted in, written through (rw) or refused writes (ro)
 if [ -f "$G/virtio_blk.elf" ]; then

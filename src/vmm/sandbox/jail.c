@@ -25,6 +25,7 @@
 
 #include "../../oci/cgfile.h"
 #include "../../oci/cgroup.h"
+#include "../api/api.h"
 #include "../kvm.h"
 
 /* The per-VM cgroup, under every hierarchy (the same path in each, as a container's). */
@@ -195,6 +196,7 @@ static int mkdir_p(const char *path, mode_t mode)
 }
 
 struct jail_host {
+	char api_link[PATH_MAX]; /* API_RUN_DIR/<id>.sock -> the jail's socket; "" if not made */
 	char taps[VM_MAX_NETS][IFNAMSIZ]; /* TAPs the jail made (and removes); "" for one that existed */
 	char dir[PATH_MAX];    /* CHROOT_BASE/<id> */
 	char root[PATH_MAX];   /* .../root */
@@ -277,8 +279,31 @@ static int remove_taps(struct jail_host *h, const struct vm_jail_config *j, cons
 	return 0;
 }
 
+/* API_RUN_DIR/<id>.sock names the jailed VM's socket, as it does an unjailed named VM's. */
+static int link_api(struct jail_host *h, const struct vm_jail_config *j, cap_err *err)
+{
+	char target[PATH_MAX + 32];
+	if (api_make_run_dir(err) < 0 || api_default_sock(j->id, h->api_link, sizeof(h->api_link)) < 0) {
+		h->api_link[0] = 0;
+		return err->set ? -1 : cap_errf(err, ENAMETOOLONG, "jail: API socket link for %s", j->id);
+	}
+	snprintf(target, sizeof(target), "%s" VM_JAIL_API_SOCK, h->root);
+	if (symlink(target, h->api_link) < 0) {
+		int e = errno;
+		char name[PATH_MAX];
+		snprintf(name, sizeof(name), "%s", h->api_link);
+		h->api_link[0] = 0;
+		return cap_errf(err, e, "jail: %s%s", name, e == EEXIST ? " (a VM with this id runs)" : "");
+	}
+	return 0;
+}
+
 static void host_cleanup(struct jail_host *h, const struct vm_jail_config *j, int netns_fd)
 {
+	if (h->api_link[0]) {
+		unlink(h->api_link);
+		h->api_link[0] = 0;
+	}
 	cap_err ignored = { 0 };
 	bool any = false;
 	for (int i = 0; i < VM_MAX_NETS; i++)
@@ -441,7 +466,8 @@ static int build_root(const char *root, const struct vm_jail_config *j, struct v
 	    (r = make_node(root, "/dev/urandom", "/dev/urandom", 0444, j, err)) < 0 ||
 	    (cfg->nnets > 0 && (r = make_node(root, "/dev/net/tun", "/dev/net/tun", 0600, j, err)) < 0))
 		return r;
-	if ((r = bind_file(root, "kernel", &cfg->kernel, false, err)) < 0)
+	/* (no kernel yet: it comes through the API, a path inside the jail) */
+	if (cfg->kernel && (r = bind_file(root, "kernel", &cfg->kernel, false, err)) < 0)
 		return r;
 	if (cfg->initrd && (r = bind_file(root, "initrd", &cfg->initrd, false, err)) < 0)
 		return r;
@@ -565,7 +591,8 @@ int vm_jail_enter(const struct vm_jail_config *j, struct vm_config *cfg, cap_err
 		r = cap_errf(err, errno, "jail: network namespace %s", j->netns);
 		goto fail;
 	}
-	if ((r = host_prepare(h, j, err)) < 0 || (r = in_netns(netns_fd, make_taps, h, j, cfg, err)) < 0)
+	if ((r = host_prepare(h, j, err)) < 0 || (r = in_netns(netns_fd, make_taps, h, j, cfg, err)) < 0 ||
+	    (r = link_api(h, j, err)) < 0)
 		goto fail;
 	if (pipe2(sync, O_CLOEXEC) < 0) {
 		r = cap_errf(err, errno, "jail: pipe");
@@ -590,6 +617,7 @@ int vm_jail_enter(const struct vm_jail_config *j, struct vm_config *cfg, cap_err
 			_exit(CAP_EXIT_ERROR); /* the supervisor failed and reports it */
 		close(sync[0]);
 		h->dir_made = h->cg_made = false; /* the supervisor's to remove */
+		h->api_link[0] = 0;
 		memset(h->taps, 0, sizeof(h->taps));
 		r = vmm_side(h, j, cfg, netns_fd, err);
 		free(h);

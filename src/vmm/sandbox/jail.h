@@ -26,6 +26,8 @@
 #define VM_JAIL_DEFAULT_UID 65534 /* nobody */
 #define VM_JAIL_DEFAULT_GID 65534 /* nogroup */
 #define VM_JAIL_MAX_CGROUP 16
+/* The API socket inside the jail (its /run is the VMM's). */
+#define VM_JAIL_API_SOCK "/run/api.sock"
 
 struct vm_jail_cgroup {
 	char *key;   /* controller file, "cpu.cfs_quota_us" */
@@ -62,6 +64,7 @@ int vm_jail_validate(const struct vm_jail_config *j, const struct vm_config *vm,
 int vm_jail_enter(const struct vm_jail_config *j, struct vm_config *cfg, cap_err *err);
 
 /* The jail root on the host, CHROOT_BASE/<id>/root (for messages and docs). */
+/* (While the VM runs, API_RUN_DIR/<id>.sock is a symlink to its API socket in the jail.) */
 int vm_jail_root(const struct vm_jail_config *j, char *out, size_t outsz);
 
 #endif
