@@ -12,7 +12,7 @@ api_pause api_paused_silent api_resume api_bad_unknown_field api_bad_type api_ba
 api_bad_oversized api_bad_header_too_large api_bad_url_too_long api_bad_malformed_http api_bad_boot_twice
 api_bad_resume_running api_bad_pause_twice api_bad_after_boot api_bad_unknown_path api_bad_method
 api_bad_snapshot_running api_bad_no_body api_still_running api_stalled_client api_stalled_gets_408
-api_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed api_ctrl_alt_del
+api_many_clients api_too_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed api_ctrl_alt_del
 api_config_file api_config_file_bad api_config_file_unknown"
 
 skip_all() {
@@ -237,7 +237,25 @@ for i in $(seq 1 24); do
 done
 if [ $ok = 24 ]; then pass api_many_clients; else fail api_many_clients "$ok of 24 parallel GET / answered"; fi
 
-# --- keep-alive: two requests pipelined on one connection get two answers, in order
+# --- more than 64 connections at once: the next one is told 503 and closed; the others go on
+idle=()
+mkfifo "$TMPD/idle.fifo"
+exec 9<>"$TMPD/idle.fifo"	# held open: the clients' stdin never ends, and they send nothing
+for i in $(seq 1 64); do
+  timeout 40 socat -u - "UNIX-CONNECT:$SOCK" <"$TMPD/idle.fifo" >/dev/null 2>&1 &
+  idle+=($!)
+done
+sleep 1
+api GET /
+if want api_too_many_clients 503 '.fault_message | test("too many")'; then
+  kill "${idle[@]}" 2>/dev/null; wait "${idle[@]}" 2>/dev/null; exec 9>&-
+  if wait_for 10 state_is Running; then pass api_too_many_clients; else fail api_too_many_clients "no answer once the idle clients left: $CODE $RESP"; fi
+else
+  kill "${idle[@]}" 2>/dev/null; wait "${idle[@]}" 2>/dev/null; exec 9>&-
+fi
+
+# --- keep-alive: two requests pipelined on one connection get two answers, in order (socat
+# half-closes after sending: the answers still come)
 printf 'GET /machine-config HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
   timeout 10 socat -t 5 - "UNIX-CONNECT:$SOCK" >"$TMPD/pipe.out" 2>&1
 if [ "$(grep -o 'HTTP/1.1 200' "$TMPD/pipe.out" | wc -l)" = 2 ] && grep -q vcpu_count "$TMPD/pipe.out" && grep -q '"state"' "$TMPD/pipe.out"; then

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../instance.h"
@@ -88,6 +89,11 @@ void api_put_drive(struct vmm_instance *in, const struct api_request *req, const
 	}
 	if (access(path, ro ? R_OK : R_OK | W_OK) < 0) {
 		api_fault(resp, 400, "drive %s: %.200s: %s", id, path, strerror(errno));
+		goto out;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		api_fault(resp, 400, "drive %s: %.200s: not a regular file or block device", id, path);
 		goto out;
 	}
 	if (vm_config_copy(&c, &in->cfg) < 0) {
