@@ -37,7 +37,7 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_access_fn fn, v
 		b->cap = cap;
 	}
 	memmove(&b->ranges[i + 1], &b->ranges[i], (size_t)(b->n - i) * sizeof(*b->ranges));
-	b->ranges[i] = (struct bus_range){ base, len, fn, opaque, name };
+	b->ranges[i] = (struct bus_range){ base, len, fn, opaque, name, 0 };
 	b->n++;
 	return 0;
 }
@@ -47,12 +47,13 @@ bool bus_access(const struct bus *b, uint64_t addr, uint8_t *data, uint32_t len,
 	int lo = 0, hi = b->n - 1;
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2;
-		const struct bus_range *r = &b->ranges[mid];
+		struct bus_range *r = &b->ranges[mid];
 		if (addr < r->base)
 			hi = mid - 1;
 		else if (addr >= r->base + r->len)
 			lo = mid + 1;
 		else {
+			__atomic_fetch_add(&r->accesses, 1, __ATOMIC_RELAXED);
 			r->fn(r->opaque, addr - r->base, data, len, is_write);
 			return true;
 		}

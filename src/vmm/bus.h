@@ -15,6 +15,7 @@ struct bus_range {
 	bus_access_fn fn;
 	void *opaque;
 	const char *name;
+	uint64_t accesses;  /* exits dispatched here (relaxed atomic), for the API's metrics */
 };
 
 struct bus {

@@ -79,6 +79,7 @@ struct vm {
 	/* timing (CLOCK_MONOTONIC ns) for --boot-timer */
 	bool boot_timer;
 	uint64_t t_vm_start_ns;         /* just before the first KVM_RUN */
+	uint64_t t_guest_init_ns;       /* the guest wrote the boot timer's magic (0: not yet) */
 	double start_cpu_ms;            /* process CPU time when the BSP first entered the guest */
 	struct timespec first_entry;    /* CLOCK_REALTIME then, so callers can measure wall time from their launch */
 	atomic_int first_entry_done;

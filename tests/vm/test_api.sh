@@ -12,7 +12,7 @@ api_pause api_paused_silent api_resume api_bad_unknown_field api_bad_type api_ba
 api_bad_oversized api_bad_header_too_large api_bad_url_too_long api_bad_malformed_http api_bad_boot_twice
 api_bad_resume_running api_bad_pause_twice api_bad_after_boot api_bad_unknown_path api_bad_method
 api_bad_snapshot_running api_bad_no_body api_still_running api_stalled_client api_stalled_gets_408
-api_many_clients api_too_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed api_ctrl_alt_del
+api_many_clients api_too_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed api_metrics_boot_devices api_ctrl_alt_del
 api_config_file api_config_file_bad api_config_file_unknown"
 
 skip_all() {
@@ -290,6 +290,8 @@ if [ -f "$G/kbd.elf" ]; then
   "$CAPSULE" vm run --api-sock "$SOCK" --kernel "$G/kbd.elf" --console "file:$CON" >"$TMPD/kbd.log" 2>&1 </dev/null &
   VMPID=$!
   if wait_for 10 sock_up && wait_for 20 grep -q 'kbd: waiting' "$CON"; then
+    # metrics: the guest's boot time (its boot-timer write) and its devices' exits
+    expect api_metrics_boot_devices 200 GET /metrics '' '.vmm.boot_ms > 0 and .devices.i8042.pio > 0 and .devices."boot-timer".mmio == 1'
     api PUT /actions '{"action_type": "SendCtrlAltDel"}'
     if want api_ctrl_alt_del 204; then
       wait "$VMPID"; rc=$?; VMPID=

@@ -366,11 +366,13 @@ static void boot_timer_access(void *opaque, uint64_t off, uint8_t *data, uint32_
 		memset(data, 0, len);
 		return;
 	}
-	if (off != 0 || data[0] != MMIO_BOOT_TIMER_MAGIC || !vm->boot_timer)
+	if (off != 0 || data[0] != MMIO_BOOT_TIMER_MAGIC)
 		return;
-	if (atomic_exchange(&bt->reported, true))
+	uint64_t now = vm_now_ns(), zero = 0;
+	/* The API's metrics report the guest's boot time whether or not --boot-timer prints it. */
+	__atomic_compare_exchange_n(&vm->t_guest_init_ns, &zero, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	if (!vm->boot_timer || atomic_exchange(&bt->reported, true))
 		return;
-	uint64_t now = vm_now_ns();
 	/* One line each, on stderr, so that scripts can grep them apart from the guest console. */
 	fprintf(stderr, "boot: %.1f ms (VM start -> init)\n", (double)(now - vm->t_vm_start_ns) / 1e6);
 	fprintf(stderr, "start: %.2f CPU-ms (process start -> first guest instruction)\n", vm->start_cpu_ms);
