@@ -47,6 +47,8 @@ struct vmm_instance {
 	/* Device ids the API named (drive_id is the disk's own id; interfaces have none there). */
 	char *net_ids[VM_MAX_NETS];
 	char *vsock_id;
+	uint64_t balloon_mib;          /* PUT/PATCH /balloon: the target */
+	unsigned balloon_interval_s;
 
 	struct vm vm;
 	bool created;                  /* vm_create ran: vm_destroy is due */

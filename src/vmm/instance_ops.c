@@ -11,6 +11,7 @@
 #include "instance.h"
 #include "devices/legacy.h"
 #include "machine.h"
+#include "virtio/balloon.h"
 
 /* The VM wants to stop (poweroff, fault, signal): the main loop ends, and with it the process. */
 static void on_vm_stop(void *opaque, uint32_t events)
@@ -48,6 +49,11 @@ static int real_boot(struct vmm_instance *in, cap_err *err)
 		goto fail;
 	in->booted = true;
 	in->t_boot_ns = vm_now_ns();
+	if (in->balloon_mib) { /* PUT /balloon's initial target, once the device exists */
+		struct vm_device *d = vm_device_find(&in->vm.devices, "virtio-balloon");
+		if (d)
+			virtio_balloon_set_target(d->opaque, (uint32_t)(in->balloon_mib << 8));
+	}
 	return 0;
 fail:
 	/* Back to "Not started", with nothing of the failed attempt left: it may be retried. */

@@ -1,4 +1,4 @@
-// fuzz-sources: src/vmm/api/conn.c src/vmm/api/router.c src/vmm/api/instance.c src/vmm/api/boot_source.c src/vmm/api/machine_config.c src/vmm/api/drives.c src/vmm/api/network.c src/vmm/api/vsock.c src/vmm/api/metrics.c src/vmm/api/snapshot.c src/vmm/api/vm_config.c src/vmm/instance.c src/vmm/vcpu_stats.c src/vmm/config.c src/vmm/vm.c src/vmm/device.c src/vmm/vmstate.c src/lib/error.c src/lib/log.c src/lib/efd.c
+// fuzz-sources: src/vmm/api/conn.c src/vmm/api/router.c src/vmm/api/instance.c src/vmm/api/boot_source.c src/vmm/api/machine_config.c src/vmm/api/drives.c src/vmm/api/network.c src/vmm/api/vsock.c src/vmm/api/metrics.c src/vmm/api/snapshot.c src/vmm/api/balloon.c src/vmm/api/vm_config.c src/vmm/instance.c src/vmm/vcpu_stats.c src/vmm/config.c src/vmm/vm.c src/vmm/device.c src/vmm/vmstate.c src/lib/error.c src/lib/log.c src/lib/efd.c
 // fuzz-seeds: tests/fuzz/seeds_api_http.c
 /* libFuzzer target: the API's whole request path (conn.c's HTTP over libhttp-parser, the router,
  * every route's JSON handling and config.c's validator) on bytes from the input, fed in chunks

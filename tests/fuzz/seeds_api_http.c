@@ -23,6 +23,9 @@ static const struct { const char *head, *body; } seeds[] = {
 	{ "PUT /snapshot/load HTTP/1.1\r\n", "{\"snapshot_path\": \"/tmp/s\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"/tmp/m\"}}" },
 	{ "PUT /actions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"act\r\n1c\r\nion_type\": \"InstanceStart\"}\r\n0\r\n\r\n", NULL },
 	{ "PUT /boot-source HTTP/1.1\r\nExpect: 100-continue\r\n", "{}" },
+	{ "PUT /balloon HTTP/1.1\r\n", "{\"amount_mib\": 16, \"deflate_on_oom\": false, \"stats_polling_interval_s\": 1}" },
+	{ "PATCH /balloon HTTP/1.1\r\n", "{\"amount_mib\": 8}" },
+	{ "GET /balloon/statistics HTTP/1.1\r\n\r\nGET /balloon HTTP/1.1\r\n\r\n", NULL },
 	{ "GARBAGE\r\n\r\n", NULL },
 	{ "DELETE /vm HTTP/1.0\r\n\r\n", NULL },
 };

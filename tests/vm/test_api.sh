@@ -13,7 +13,7 @@ api_bad_oversized api_bad_header_too_large api_bad_url_too_long api_bad_malforme
 api_bad_resume_running api_bad_pause_twice api_bad_after_boot api_bad_unknown_path api_bad_method
 api_bad_snapshot_running api_bad_no_body api_still_running api_stalled_client api_stalled_gets_408
 api_many_clients api_too_many_clients api_keepalive_pipelined api_metrics api_socket_in_use api_socket_removed api_metrics_boot_devices api_ctrl_alt_del
-api_config_file api_config_file_bad api_config_file_unknown"
+api_config_file api_config_file_bad api_config_file_unknown api_balloon api_balloon_faults"
 
 skip_all() {
   local c
@@ -326,3 +326,40 @@ printf '{"boot-source": {"kernel_image_path": "%s"}, "machine-config": {"vcpu_co
 expect_error api_config_file_bad 2 "bad.json: machine-config: memory 8 MiB: below the minimum" "$CAPSULE" vm run --config-file "$TMPD/bad.json"
 echo '{"boot-source": {"kernel_image_path": "/x"}, "bogus": {}}' >"$TMPD/unknown.json"
 expect_error api_config_file_unknown 2 "unknown.json: (boot-source: kernel_image_path /x|unknown section 'bogus')" "$CAPSULE" vm run --config-file "$TMPD/unknown.json"
+
+# --- the balloon: PUT before boot sets the first target, PATCH moves it; the guest follows it
+if [ -f "$G/balloon_target.elf" ]; then
+  SOCK=$TMPD/vmapi-balloon-$$.sock
+  CON=$TMPD/balloon.txt
+  "$CAPSULE" vm run --api-sock "$SOCK" --console "file:$CON" >"$TMPD/balloon.log" 2>&1 </dev/null &
+  VMPID=$!
+  ok=1
+  wait_for 10 sock_up || ok=0
+  api PUT /boot-source "{\"kernel_image_path\": \"$G/balloon_target.elf\"}"; want api_balloon 204 || ok=0
+  api PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 64}'; want api_balloon 204 || ok=0
+  api PUT /balloon '{"amount_mib": 8, "deflate_on_oom": true}'; want api_balloon_faults 400 '.fault_message | test("deflate_on_oom")' || ok=2
+  api PUT /balloon '{"amount_mib": 100, "deflate_on_oom": false}'; want api_balloon_faults 400 '.fault_message | test("64 MiB")' || ok=2
+  api PATCH /balloon '{"amount_mib": 8}'; want api_balloon_faults 400 '.fault_message | test("no balloon")' || ok=2
+  api PUT /balloon '{"amount_mib": 8, "deflate_on_oom": false, "stats_polling_interval_s": 1}'; want api_balloon 204 || ok=0
+  api PUT /actions '{"action_type": "InstanceStart"}'; want api_balloon 204 || ok=0
+  if [ $ok != 0 ] && wait_for 20 grep -q 'balloon: target 2048 pages' "$CON"; then
+    api PATCH /balloon '{"amount_mib": 16}'
+    if want api_balloon 204 && wait_for 20 grep -q 'balloon: target 4096 pages' "$CON"; then
+      api GET /balloon/statistics
+      if want api_balloon 200 '.target_pages == 4096 and .actual_pages == 4096 and .actual_mib == 16'; then
+        expect api_balloon 200 GET /balloon '' '.amount_mib == 16 and .deflate_on_oom == false'
+      fi
+    else
+      fail api_balloon "the guest did not see the new target: $(tail -c 200 "$CON")"
+    fi
+  elif [ $ok != 0 ]; then
+    fail api_balloon "the guest did not see the first target: $(tail -c 300 "$CON") $(tail -c 300 "$TMPD/balloon.log")"
+  fi
+  bad=1
+  api PATCH /balloon '{"amount_mib": 65}'; want api_balloon_faults 400 || bad=0
+  api PUT /balloon '{"amount_mib": 8, "deflate_on_oom": false}'; want api_balloon_faults 400 '.fault_message | test("after the VM has started")' || bad=0
+  [ $ok != 2 ] && [ $bad = 1 ] && pass api_balloon_faults
+  kill "$VMPID" 2>/dev/null; wait "$VMPID" 2>/dev/null; VMPID=
+else
+  fail api_balloon "$G/balloon_target.elf is missing (make guests)"
+fi

@@ -89,11 +89,13 @@ int api_apply_config_file(struct vmm_instance *in, const char *file, cap_err *er
 			r = put_each(in, file, v, key, api_put_network_interface, "/network-interfaces/", "iface_id", err);
 		else if (!strcmp(key, "vsock"))
 			r = put(in, file, key, api_put_vsock, "/vsock", NULL, v, err);
+		else if (!strcmp(key, "balloon"))
+			r = put(in, file, key, api_put_balloon, "/balloon", NULL, v, err);
 		else if (!strcmp(key, "metrics"))
 			r = put(in, file, key, api_put_metrics, "/metrics", NULL, v, err);
 		else if (!strcmp(key, "entropy") && json_is_object(v) && json_object_size(v) == 0)
 			in->cfg.rng = true;
-		else if (!strcmp(key, "balloon") || !strcmp(key, "logger") || !strcmp(key, "mmds-config") ||
+		else if (!strcmp(key, "logger") || !strcmp(key, "mmds-config") ||
 			 !strcmp(key, "entropy") || !strcmp(key, "cpu-config"))
 			r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: %s: not supported (only null%s)", file, key,
 					  !strcmp(key, "entropy") ? " or {}" : "");

@@ -27,6 +27,8 @@ static const struct route routes[] = {
 	{ "/drives/", true, NULL, api_put_drive, NULL },
 	{ "/network-interfaces/", true, NULL, api_put_network_interface, NULL },
 	{ "/vsock", false, NULL, api_put_vsock, NULL },
+	{ "/balloon", false, api_get_balloon, api_put_balloon, api_patch_balloon },
+	{ "/balloon/statistics", false, api_get_balloon_statistics, NULL, NULL },
 	{ "/metrics", false, api_get_metrics, api_put_metrics, NULL },
 	{ "/snapshot/create", false, NULL, api_put_snapshot_create, NULL },
 	{ "/snapshot/load", false, NULL, api_put_snapshot_load, NULL },
@@ -53,6 +55,8 @@ static const char *allow_of(const struct route *r)
 		return "GET, PUT, PATCH";
 	if (r->get && r->put)
 		return "GET, PUT";
+	if (r->put && r->patch)
+		return "PUT, PATCH";
 	if (r->get)
 		return "GET";
 	if (r->put)

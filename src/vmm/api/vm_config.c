@@ -54,7 +54,9 @@ void api_get_vm_config(struct vmm_instance *in, const struct api_request *req, c
 			      "vcpu_count", c->ncpus, "mem_size_mib", (json_int_t)c->memory_mib, "smt", 0,
 			      "track_dirty_pages", in->track_dirty_pages, "drives", drives_json(c),
 			      "network-interfaces", nets_json(in, c), "vsock", vsock, "balloon",
-			      c->balloon ? json_pack("{s:i, s:b}", "amount_mib", 0, "deflate_on_oom", 0) : json_null(),
+			      c->balloon ? json_pack("{s:I, s:b, s:i}", "amount_mib", (json_int_t)in->balloon_mib, "deflate_on_oom", 0,
+						     "stats_polling_interval_s", (int)in->balloon_interval_s)
+				 : json_null(),
 			      "entropy", c->rng ? json_object() : json_null(), "logger", "metrics",
 			      in->metrics_path ? json_pack("{s:s}", "metrics_path", in->metrics_path) : json_null(),
 			      "mmds-config");
