@@ -16,6 +16,7 @@ struct vmm_instance;
 struct api_client;
 
 #define API_MAX_CLIENTS 64
+#define API_MAX_OVER 16                /* past the limit: answered 503 (after reading the request), then closed */
 #define API_REQUEST_TIMEOUT_MS 5000    /* from a request's first byte to its last */
 #define API_WRITE_TIMEOUT_MS 5000      /* a response the client does not read */
 #define API_IDLE_TIMEOUT_MS 120000     /* a kept-alive connection with nothing to do */

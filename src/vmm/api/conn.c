@@ -286,6 +286,10 @@ static enum api_method method_of(unsigned m)
 static void answer(struct api_conn *c)
 {
 	struct http_parser_url u;
+	if (c->over_limit) {
+		respond_fault(c, 503, "too many API connections, try again later");
+		return;
+	}
 	char path[API_URL_MAX + 1];
 	http_parser_url_init(&u);
 	if (http_parser_parse_url(c->url, c->url_len, 0, &u) || !(u.field_set & (1 << UF_PATH))) {

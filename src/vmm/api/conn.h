@@ -51,6 +51,7 @@ struct api_conn {
 	size_t out_len, out_off, out_cap;
 	bool close_after;            /* close once out is written */
 	bool failed;                 /* out of memory: close now */
+	bool over_limit;             /* a connection past the server's limit: its request gets a 503 */
 };
 
 void api_conn_init(struct api_conn *c, struct vmm_instance *in);

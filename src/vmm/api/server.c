@@ -157,16 +157,12 @@ static void on_timer(void *opaque, uint32_t events)
 				if (!flush(c) || !pending(c))
 					client_close(c);
 			}
-		} else if (now - c->t_activity > API_IDLE_TIMEOUT_MS * MS) {
+		} else if (now - c->t_activity > (c->conn.over_limit ? API_REQUEST_TIMEOUT_MS : API_IDLE_TIMEOUT_MS) * MS) {
 			client_close(c);
 		}
 	}
 	arm_timer(s, s->clients != NULL);
 }
-
-#define BUSY_BODY "{\"fault_message\":\"too many API connections, try again later\"}"
-static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-				 "Connection: close\r\nContent-Length: ";
 
 static void on_accept(void *opaque, uint32_t events)
 {
@@ -181,13 +177,11 @@ static void on_accept(void *opaque, uint32_t events)
 				cap_warn("api: accept on %s: %s", s->path, strerror(errno));
 			return;
 		}
-		struct api_client *c = s->nclients < API_MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+		/* Past the limit a few more are read and answered 503 (closing at once would reset the
+		 * connection before the client reads why); past those, they are closed. */
+		bool over = s->nclients >= API_MAX_CLIENTS;
+		struct api_client *c = s->nclients < API_MAX_CLIENTS + API_MAX_OVER ? calloc(1, sizeof(*c)) : NULL;
 		if (!c) {
-			/* Best effort: a full server answers and hangs up rather than queueing. */
-			char reply[256];
-			int n = snprintf(reply, sizeof(reply), "%s%zu\r\n\r\n%s", busy_reply, strlen(BUSY_BODY), BUSY_BODY);
-			if (send(fd, reply, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				cap_debug("api: could not tell a client the server is full");
 			close(fd);
 			continue;
 		}
@@ -195,6 +189,7 @@ static void on_accept(void *opaque, uint32_t events)
 		c->fd = fd;
 		c->t_activity = vm_now_ns();
 		api_conn_init(&c->conn, s->in);
+		c->conn.over_limit = over;
 		if (evloop_add(s->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, client_io, c) < 0) {
 			api_conn_free(&c->conn);
 			free(c);
