@@ -20,9 +20,23 @@ static int kernel_last_cap(void)
 	return last;
 }
 
+/* A name this runtime knows but the running kernel does not: it cannot be granted. */
+static int check_kernel_has(const struct oci_process *p, int last, cap_err *err)
+{
+	for (int s = 0; s < CAPSET_COUNT; s++)
+		for (int c = last + 1; c < 64; c++)
+			if (p->caps[s] & (1ULL << c))
+				return cap_errf(err, EINVAL, "process.capabilities: %s is not known to this kernel",
+						oci_cap_name(c) ? oci_cap_name(c) : "?");
+	return 0;
+}
+
 int oci_caps_drop_bounding(const struct oci_process *p, cap_err *err)
 {
 	int last = kernel_last_cap();
+	int r = check_kernel_has(p, last, err);
+	if (r < 0)
+		return r;
 	for (int c = 0; c <= last && c < 64; c++) {
 		if (p->caps[CAPSET_BOUNDING] & (1ULL << c))
 			continue;

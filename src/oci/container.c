@@ -300,10 +300,14 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 	if ((r = wait_ready(c, sv[0], &pid, err)) < 0)
 		goto fail;
 	if (c->fifo_fd < 0) {
-		/* run: wait for the exec (EOF); a failure after READY shows in the exit status. */
-		char b[8];
-		while (oci_sync_recv(sv[0], b, sizeof(b)) > 0)
-			;
+		/* run: wait for the exec (EOF), or the reason it failed. */
+		char b[sizeof(err->msg) + 2];
+		int n;
+		while ((n = oci_sync_recv(sv[0], b, sizeof(b))) > 0)
+			if (b[0] == SYNC_ERROR) {
+				r = cap_errf(err, 0, "%s", b + 1);
+				goto fail;
+			}
 	}
 	close(sv[0]);
 	return pid;
@@ -403,6 +407,7 @@ static void __attribute__((noreturn)) exec_child(struct oci_ctx *c, int fd)
 	if (oci_process_prepare(c, &e) < 0 || oci_process_finish(c, &e) < 0)
 		oci_child_fail(fd, &e);
 	prctl(PR_SET_PDEATHSIG, 0);
+	c->late_fd = fd;
 	/* The socket is close-on-exec: EOF on the parent's side means exec worked. */
 	oci_process_exec(c);
 }

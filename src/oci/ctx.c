@@ -8,6 +8,7 @@ void oci_ctx_init(struct oci_ctx *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->sync_fd = c->console_fd = c->fifo_fd = c->state_fd = c->console_ours = -1;
+	c->fd_dir = c->late_fd = -1;
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		c->ns_fd[i] = -1;
 }

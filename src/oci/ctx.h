@@ -32,6 +32,10 @@ struct oci_ctx {
 	int console_fd;             /* connected console socket or -1 */
 	int console_ours;           /* our end when we are the console socket's receiver, or -1 */
 	int fifo_fd;                /* O_PATH of exec.fifo (create) or -1 (run) */
+	int fd_dir;                 /* init: O_PATH of its /proc/self/fd, opened before any root
+				     * change, to reopen fifo_fd without a /proc in the container */
+	int late_fd;                /* child: where a failure after ready is reported (the
+				     * exec fifo for create, the sync socket for run and exec) */
 	int state_fd;               /* the locked state directory: the init must not keep it */
 	int ns_fd[OCI_NS_COUNT];    /* namespaces to join, opened before clone; -1 */
 	int ns_flag[OCI_NS_COUNT];

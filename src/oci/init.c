@@ -153,6 +153,13 @@ static int init_terminal(struct oci_ctx *c, cap_err *err)
 static void init_build(struct oci_ctx *c, int fd)
 {
 	cap_err err = { 0 };
+	/* The fifo is reopened through /proc/self/fd once the root is the container's, which
+	 * may have no /proc (no mount namespace of its own, or a joined one): keep a handle
+	 * on our fd directory from the runtime's /proc. */
+	if (c->fifo_fd >= 0 && (c->fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		cap_errf(&err, errno, "cannot open /proc/self/fd");
+		oci_child_fail(fd, &err);
+	}
 	if (init_namespaces(c, &err) < 0 || oci_rootfs_setup(c, &err) < 0)
 		oci_child_fail(fd, &err);
 	init_runtime_hooks(c, fd);
@@ -162,53 +169,54 @@ static void init_build(struct oci_ctx *c, int fd)
 		oci_child_fail(fd, &err);
 }
 
-/* After "ready" the runtime may be gone: errors go to the container's stderr. */
-static void __attribute__((noreturn)) init_fail_late(const cap_err *err)
-{
-	oci_child_stderr(err->msg);
-	_exit(127);
-}
-
-/* Opening blocks until `start` opens the fifo for reading. startContainer hooks run
- * before the byte is written and the fifo stays open (close-on-exec) so that `start`
- * sees EOF only once the program runs: poststart really comes after both. */
+/* Opening blocks until `start` opens the fifo for reading. The byte goes first and the
+ * fifo stays open (close-on-exec): `start` reads until EOF, so it returns only once the
+ * program runs, after the startContainer hooks, and whatever else it reads is the reason
+ * the init could not get there. */
 static void __attribute__((noreturn)) init_wait_start_and_exec(struct oci_ctx *c)
 {
 	cap_err err = { 0 };
-	int w = -1;
 	if (c->fifo_fd >= 0) {
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", c->fifo_fd);
-		w = open(p, O_WRONLY | O_CLOEXEC);
+		char n[16];
+		snprintf(n, sizeof(n), "%d", c->fifo_fd);
+		int w = openat(c->fd_dir, n, O_WRONLY | O_CLOEXEC);
 		if (w < 0) {
 			cap_errf(&err, errno, "cannot open exec fifo");
-			init_fail_late(&err);
+			oci_child_fail_late(c, &err);
 		}
 		close(c->fifo_fd);
-		c->fifo_fd = -1;
+		close(c->fd_dir);
+		c->fifo_fd = c->fd_dir = -1;
+		if (write(w, "0", 1) != 1)
+			_exit(127);
+		c->late_fd = w;
 	}
 	if (oci_hooks_run(&c->spec->hooks, HOOK_START_CONTAINER, c->hook_state, false, &err) < 0)
-		init_fail_late(&err);
-	if (w >= 0 && write(w, "0", 1) != 1)
-		_exit(127);
-	if (oci_process_finish(c, &err) < 0)
-		init_fail_late(&err);
+		oci_child_fail_late(c, &err);
 	oci_process_exec(c);
 }
 
 void oci_init_run(struct oci_ctx *c, int fd)
 {
+	cap_err err = { 0 };
 	init_handshake(c, fd);
 	init_build(c, fd);
 	/* From here the init must outlive `create`. */
 	if (oci_child_wait_cgroup(c, true) < 0)
 		_exit(1);
+	/* The user, capabilities, no_new_privs and seccomp: what can still fail is refused
+	 * by `create` (runc's order). A seccomp filter now also covers the few calls the init
+	 * still makes: write on the socket, openat and write on the fifo, execve. */
 	prctl(PR_SET_PDEATHSIG, 0);
-	if (oci_sync_send(fd, SYNC_READY) < 0)
+	if (oci_process_finish(c, &err) < 0)
+		oci_child_fail(fd, &err);
+	if (write(fd, (char[]){ SYNC_READY }, 1) != 1)
 		_exit(1);
 	/* Without a fifo (run) the socket, close-on-exec, stays open: `run` sees EOF once the
 	 * program runs and only then runs poststart. */
 	if (c->fifo_fd >= 0)
 		close(fd);
+	else
+		c->late_fd = fd;
 	init_wait_start_and_exec(c);
 }

@@ -22,6 +22,7 @@
 #include "ctx.h"
 #include "hooks.h"
 #include "seccomp.h"
+#include "sync.h"
 #include "sysctl.h"
 #include "terminal.h"
 
@@ -445,12 +446,21 @@ int oci_start(const struct oci_runtime *rt, const char *id, cap_err *err)
 		char b;
 		if (p[0].revents & POLLIN) {
 			if (read(fd, &b, 1) == 1) {
-				/* EOF follows when the init execs (the fifo is close-on-exec). */
+				/* EOF follows when the init execs (the fifo is close-on-exec); what
+				 * comes before it is ERROR <why the init could not>. */
+				char why[sizeof(err->msg) + 2];
+				size_t got = 0;
+				ssize_t n;
 				int fl = fcntl(fd, F_GETFL);
 				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-				while (read(fd, &b, 1) > 0 || errno == EINTR)
-					;
-				r = 0;
+				while ((n = read(fd, why + got, sizeof(why) - 1 - got)) > 0 || (n < 0 && errno == EINTR))
+					if (n > 0)
+						got += (size_t)n;
+				why[got] = 0;
+				if (got > 1 && why[0] == SYNC_ERROR)
+					r = cap_errf(err, 0, "cannot start container %s: %s", id, why + 1);
+				else
+					r = 0;
 			} else {
 				r = cap_errf(err, 0, "container %s exited before it could start", id);
 			}
@@ -523,7 +533,9 @@ int oci_delete(const struct oci_runtime *rt, const char *id, bool force, cap_err
 		}
 		return r;
 	}
-	if (st.status == ST_RUNNING || st.status == ST_PAUSED) {
+	/* The runtime-spec: deleting a container that is not stopped is an error (runc
+	 * deletes a created one anyway). */
+	if (st.status != ST_STOPPED) {
 		if (!force) {
 			r = cap_errf(err, 0, "cannot delete container %s: it is %s (use --force)", id,
 				     oci_status_name(st.status));

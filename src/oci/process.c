@@ -151,6 +151,5 @@ void oci_process_exec(struct oci_ctx *c)
 	execve(c->exec_path, (char *const *)c->proc->args, (char *const *)c->proc->env);
 	cap_err err = { 0 };
 	cap_errf(&err, errno, "cannot execute %s", c->exec_path);
-	oci_child_stderr(err.msg);
-	_exit(127);
+	oci_child_fail_late(c, &err);
 }

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -218,6 +219,13 @@ int oci_seccomp_compile(struct oci_ctx *c, cap_err *err)
 		goto bad;
 	}
 	off_t len = lseek(memfd, 0, SEEK_END);
+	/* The kernel refuses a longer program with EINVAL, and only once the init loads it;
+	 * say why now, before anything exists (and before the length overflows its u16). */
+	if (len / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		cap_errf(err, 0, "linux.seccomp: the filter is %lld BPF instructions, the kernel loads at most %d",
+			 (long long)(len / (off_t)sizeof(struct sock_filter)), BPF_MAXINSNS);
+		goto bad;
+	}
 	c->seccomp.filter = malloc((size_t)len);
 	if (!c->seccomp.filter || pread(memfd, c->seccomp.filter, (size_t)len, 0) != len) {
 		cap_errf(err, EIO, "seccomp: cannot read the filter back");

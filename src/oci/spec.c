@@ -56,14 +56,11 @@ static int parse_caps(json_t *c, const char *where, struct oci_process *p, cap_e
 			int n = json_is_string(v) ? oci_cap_number(json_string_value(v)) : -2;
 			if (n == -2)
 				return bad(err, "%s.%s[%zu]: must be a string", where, keys[s], i);
-			/* Names newer than this table are skipped like runc does for caps
-			 * the kernel lacks; plain typos are errors. */
-			if (n < 0) {
-				if (strncasecmp(json_string_value(v), "CAP_", 4))
-					return bad(err, "%s.%s[%zu]: unknown capability '%s'", where,
-						   keys[s], i, json_string_value(v));
-				continue;
-			}
+			/* A capability the runtime cannot name cannot be granted: the
+			 * runtime-spec says fail (runc 1.1 only warns and drops it). */
+			if (n < 0)
+				return bad(err, "%s.%s[%zu]: unknown capability '%s'", where,
+					   keys[s], i, json_string_value(v));
 			p->caps[s] |= 1ULL << n;
 		}
 	}

@@ -59,9 +59,22 @@ void oci_child_fail(int fd, const cap_err *err)
 	buf[0] = SYNC_ERROR;
 	size_t n = strnlen(err->msg, sizeof(err->msg));
 	memcpy(buf + 1, err->msg, n);
-	if (fd < 0 || send(fd, buf, n + 1, MSG_NOSIGNAL) < 0)
+	/* write() when a seccomp filter, loaded by now, refuses send(). */
+	if (fd < 0 || (send(fd, buf, n + 1, MSG_NOSIGNAL) < 0 && write(fd, buf, n + 1) < 0))
 		oci_child_stderr(err->msg);
 	_exit(1);
+}
+
+void oci_child_fail_late(const struct oci_ctx *c, const cap_err *err)
+{
+	char buf[sizeof(err->msg) + 1];
+	buf[0] = SYNC_ERROR;
+	size_t n = strnlen(err->msg, sizeof(err->msg));
+	memcpy(buf + 1, err->msg, n);
+	/* One write: one datagram on the socket, atomic on the fifo (< PIPE_BUF). */
+	if (c->late_fd < 0 || write(c->late_fd, buf, n + 1) < 0)
+		oci_child_stderr(err->msg);
+	_exit(127);
 }
 
 int oci_sync_child_error(int fd, int r, cap_err *err)

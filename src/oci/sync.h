@@ -49,6 +49,9 @@ void oci_child_fail(int fd, const cap_err *err) __attribute__((noreturn));
 /* In the child, once the runtime has returned: the only channel left is the container's
  * own stderr. Writes "capsule: <msg>\n" there. */
 void oci_child_stderr(const char *msg);
+/* In the child after ready: report err on c->late_fd as ERROR <message> (start reads it
+ * from the exec fifo after the "0", run and exec from the socket), else on stderr; exit 127. */
+void oci_child_fail_late(const struct oci_ctx *c, const cap_err *err) __attribute__((noreturn));
 /* In the parent: the child may have failed (and said why) while we were busy; prefer its
  * message over r. */
 int oci_sync_child_error(int fd, int r, cap_err *err);
