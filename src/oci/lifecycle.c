@@ -21,6 +21,7 @@
 #include "container.h"
 #include "ctx.h"
 #include "hooks.h"
+#include "mounts.h"
 #include "seccomp.h"
 #include "sync.h"
 #include "sysctl.h"
@@ -246,16 +247,23 @@ static int do_create(const struct oci_runtime *rt, const struct oci_create_args 
 {
 	int r;
 	pid_t pid;
+	uint64_t host_mnt = 0;
 
 	if ((r = load_bundle(a, c, spec, err)) < 0 || (r = prepare_container(rt, a, run, c, err)) < 0)
 		return r;
 	r = oci_state_new(oci_root(rt), a->id, st, err);
 	if (r < 0)
 		return r;
-	/* From here on, failure must undo the state directory and the cgroup. The record comes
-	 * first: a runtime killed from now on leaves a container that list, state and delete
-	 * see (stopped, with its cgroup path), not a directory only `create` trips over. */
+	/* From here on, failure must undo the state directory, the cgroup and the host bind.
+	 * The record comes first: a runtime killed from now on leaves a container that list,
+	 * state and delete see (stopped, with its cgroup path and host bind), not a directory
+	 * only `create` trips over. */
 	record_state(c, st);
+	if (!oci_spec_has_ns(spec, CLONE_NEWNS)) {
+		if ((r = oci_rootfs_host_bind(c->rootfs, &host_mnt, err)) < 0)
+			goto fail_cg;
+		json_object_set_new(st->j, "hostMountId", json_integer((json_int_t)host_mnt));
+	}
 	if ((r = oci_state_save(st, err)) < 0 || (!run && (r = make_exec_fifo(c, st, err)) < 0))
 		goto fail_cg;
 	c->spawned = spawned;
@@ -270,6 +278,7 @@ static int do_create(const struct oci_runtime *rt, const struct oci_create_args 
 fail_cg:
 	if (c->cg_made)
 		cg_destroy_some(&c->cg, c->cgpath, c->cg_made);
+	oci_rootfs_host_release(c->rootfs, host_mnt);
 	if (a->pid_file && st->pid > 0)
 		unlink(a->pid_file);
 	oci_state_remove(st);
@@ -311,6 +320,11 @@ static int destroy(struct oci_state *st, cap_err *err)
 			return cap_errf(err, -r, "container %s: cannot remove its cgroup %s", st->id,
 					st->cgroup);
 	}
+	/* Without a mount namespace the container's mounts hang under our bind of its rootfs. */
+	json_int_t host_mnt = json_integer_value(json_object_get(st->j, "hostMountId"));
+	const char *rootfs = json_string_value(json_object_get(st->j, "rootfs"));
+	if (host_mnt > 0 && rootfs)
+		oci_rootfs_host_release(rootfs, (uint64_t)host_mnt);
 	if (state_hooks(st, &hooks, err) == 0) {
 		if (hooks.hooks.n[HOOK_POSTSTOP]) {
 			st->status = ST_STOPPED;

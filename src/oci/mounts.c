@@ -383,20 +383,65 @@ static int setup_dev(struct oci_ctx *c, int rootfd, cap_err *err)
 	return 0;
 }
 
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+
+/* The id of the mount path is the root of; 0 when it is not a mount root. The unique id
+ * (Linux 6.8) where the kernel has it: a plain one can be reused once the mount is gone. */
+static uint64_t mount_root_id(const char *path)
+{
+	struct statx sx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &sx) < 0 ||
+	    !(sx.stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)) ||
+	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return 0;
+	return sx.stx_mnt_id;
+}
+
+int oci_rootfs_host_bind(const char *rootfs, uint64_t *mnt_id, cap_err *err)
+{
+	*mnt_id = 0;
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cap_errf(err, errno, "cannot bind the rootfs %s", rootfs);
+	/* Private: the host's mount events stay out, the container's stay in. */
+	if (mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0) {
+		int e = errno;
+		umount2(rootfs, MNT_DETACH);
+		return cap_errf(err, e, "cannot make the rootfs %s private", rootfs);
+	}
+	*mnt_id = mount_root_id(rootfs);
+	if (!*mnt_id) {
+		umount2(rootfs, MNT_DETACH);
+		return cap_errf(err, 0, "cannot identify the bind of the rootfs %s (statx)", rootfs);
+	}
+	return 0;
+}
+
+void oci_rootfs_host_release(const char *rootfs, uint64_t mnt_id)
+{
+	/* Only ours: whatever else is mounted there (an image's overlay) belongs to others. */
+	if (mnt_id && mount_root_id(rootfs) == mnt_id)
+		umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
+}
+
 int oci_rootfs_setup(struct oci_ctx *c, cap_err *err)
 {
 	struct oci_spec *s = c->spec;
 	int rootfd = -1, r = 0;
 
-	if (!(s->clone_flags & CLONE_NEWNS))
-		return 0;
-	/* Nothing we mount may propagate back to the host; and pivot_root refuses a shared
-	 * parent, so a shared rootfsPropagation is applied only after it (oci_rootfs_pivot). */
-	unsigned long prop = (s->rootfs_propagation & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE;
-	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
-		return cap_errf(err, errno, "cannot set the propagation of /");
-	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return cap_errf(err, errno, "cannot bind the rootfs %s", c->rootfs);
+	/* A mount namespace of its own, new or joined, is the container's to change. Without
+	 * one, the runtime has made c->rootfs a private bind (oci_rootfs_host_bind): the
+	 * mounts go under it and / of the host stays as it is. */
+	if (oci_spec_has_ns(s, CLONE_NEWNS)) {
+		/* Nothing we mount may propagate back to the host; and pivot_root refuses a shared
+		 * parent, so a shared rootfsPropagation is applied only after it (oci_rootfs_pivot). */
+		unsigned long prop = (s->rootfs_propagation & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE;
+		if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+			return cap_errf(err, errno, "cannot set the propagation of /");
+		if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return cap_errf(err, errno, "cannot bind the rootfs %s", c->rootfs);
+	}
 	rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cap_errf(err, errno, "cannot open the rootfs %s", c->rootfs);
@@ -417,7 +462,8 @@ int oci_rootfs_pivot(struct oci_ctx *c, cap_err *err)
 {
 	struct oci_spec *s = c->spec;
 
-	if (!(s->clone_flags & CLONE_NEWNS)) {
+	/* pivot_root in the host's namespace would move the root of every process there. */
+	if (!oci_spec_has_ns(s, CLONE_NEWNS)) {
 		if (chroot(c->rootfs) < 0 || chdir("/") < 0)
 			return cap_errf(err, errno, "chroot %s", c->rootfs);
 		return 0;
@@ -456,7 +502,8 @@ int oci_rootfs_finish(struct oci_ctx *c, cap_err *err)
 	struct oci_spec *s = c->spec;
 	struct stat st;
 
-	if (s->root_readonly && (s->clone_flags & CLONE_NEWNS) && remount_bind("/", MS_RDONLY) < 0)
+	/* / is the rootfs's own bind in every case (without a mount namespace, the runtime's). */
+	if (s->root_readonly && remount_bind("/", MS_RDONLY) < 0)
 		return cap_errf(err, errno, "root.readonly: cannot remount / read-only");
 	for (size_t i = 0; i < s->n_masked; i++) {
 		const char *p = s->masked[i];

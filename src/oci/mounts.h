@@ -1,9 +1,19 @@
-/* The container's root file system, built inside its mount namespace. Each returns 0 or
- * -errno with err filled. */
+/* The container's root file system, built inside its mount namespace (a new one, or one
+ * joined by path) or, without one, on a private bind of the rootfs in the runtime's. Each
+ * returns 0 or -errno with err filled. */
 #ifndef CAPSULE_OCI_MOUNTS_H
 #define CAPSULE_OCI_MOUNTS_H
 
+#include <stdint.h>
+
 #include "ctx.h"
+
+/* In the runtime, for a container that shares its mount namespace: bind the rootfs onto
+ * itself, private, so that what the init mounts there stays under that bind and never
+ * propagates; *mnt_id names the bind for oci_rootfs_host_release. */
+int oci_rootfs_host_bind(const char *rootfs, uint64_t *mnt_id, cap_err *err);
+/* Detach that bind and every mount under it, if it is still the top mount on rootfs. */
+void oci_rootfs_host_release(const char *rootfs, uint64_t mnt_id);
 
 /* config mounts and the default devices, under c->rootfs */
 int oci_rootfs_setup(struct oci_ctx *c, cap_err *err);

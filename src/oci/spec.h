@@ -134,13 +134,18 @@ struct oci_spec {
 };
 
 /* Parse config.json at path (file name used in messages as "config.json"). */
-/* The container has a user namespace: a new one, or one joined by path. */
-static inline bool oci_spec_userns(const struct oci_spec *s)
+/* The container has a namespace of this type (CLONE_NEW*): a new one, or one joined by path. */
+static inline bool oci_spec_has_ns(const struct oci_spec *s, int flag)
 {
 	for (size_t i = 0; i < s->n_ns; i++)
-		if (s->ns[i].flag == CLONE_NEWUSER)
+		if (s->ns[i].flag == flag)
 			return true;
 	return false;
+}
+
+static inline bool oci_spec_userns(const struct oci_spec *s)
+{
+	return oci_spec_has_ns(s, CLONE_NEWUSER);
 }
 
 int oci_spec_load(const char *path, struct oci_spec *spec, cap_err *err);
