@@ -18,6 +18,16 @@ cli_handler cli_oci_create, cli_oci_start, cli_oci_run, cli_oci_state, cli_oci_k
 int oci_prepare(const struct cli_args *a, cap_err *err);
 void oci_finish(const struct cli_args *a, int rc, const cap_err *err);
 
+/* image.c: the local image store */
+cli_handler cli_image_import, cli_image_export, cli_image_unpack, cli_image_ls, cli_image_inspect, cli_image_rm,
+	cli_image_tag, cli_image_prune;
+
+/* store.c: which store the engine commands use (--root, global or the noun's) */
+struct store;
+void cli_set_store_root(const char *root);
+int cli_store_prepare(const struct cli_args *a, cap_err *err);
+int cli_store_open(struct store *s, bool exclusive, cap_err *err);
+
 /* completion.c */
 cli_handler cli_completion;
 

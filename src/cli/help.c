@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "exit_codes.h"
+#include "../image/store.h"
 
 /* "  -b, --bundle DIR" */
 static int opt_label(char *buf, size_t len, const struct cli_opt *o)
@@ -77,6 +78,8 @@ void cli_help_main(FILE *f)
 		fold(f, c->summary, 26, 26);
 	}
 	fprintf(f, "\nOptions:\n"
+		   "  --root DIR              the image store of the engine commands (default\n"
+		   "                          " STORE_DEFAULT_ROOT ")\n"
 		   "  --version               print the version\n"
 		   "  --help                  this text\n"
 		   "\nRun 'capsule <noun> <verb> --help' for a command's options, 'capsule <noun> --help' for a\n"

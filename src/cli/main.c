@@ -8,6 +8,7 @@
 #include "../lib/error.h"
 #include "../lib/log.h"
 #include "cli.h"
+#include "commands.h"
 
 
 static int top(int argc, char **argv, cap_err *err)
@@ -38,6 +39,16 @@ static int top(int argc, char **argv, cap_err *err)
 	if (!strcmp(a, "--version") || !strcmp(a, "version")) {
 		printf("capsule version %s\n", CAPSULE_VERSION);
 		return 0;
+	}
+	/* capsule --root DIR ...: the image store of the engine commands */
+	if (!strcmp(a, "--root") || !strncmp(a, "--root=", 7)) {
+		const char *v = a[6] == '=' ? a + 7 : argc > 2 ? argv[2] : NULL;
+		int used = a[6] == '=' ? 1 : 2;
+		if (!v || !*v)
+			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--root: want a directory (try: capsule --help)");
+		cli_set_store_root(v);
+		argv[used] = argv[0];
+		return top(argc - used, argv + used, err);
 	}
 	if (a[0] == '-')
 		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "unknown option '%s' (try: capsule --help)", a);

@@ -4,6 +4,7 @@
  * To add a command: put its handler in its own file (src/cli/<noun>.c or <noun>_<verb>.c),
  * declare it in commands.h, and add one row below in its noun's block (a new noun also gets
  * a cli_nouns[] entry). Options: { name, short, kind, ARG, help, choices, completion }. */
+#include "../image/store.h"
 #include "../oci/oci.h"
 #include "../vmm/api/api.h"
 #include "../vmm/config.h"
@@ -39,6 +40,14 @@ const struct cli_noun cli_nouns[] = {
 		     "<command> ... is capsule oci [options] <command> ...",
 	  .prepare = oci_prepare,
 	  .finish = oci_finish },
+	{ .name = "image",
+	  .summary = "the local image store: import, export, list, tag and remove images",
+	  .opts = OPTS(DIRV("root", 0, "DIR", "the image store (default " STORE_DEFAULT_ROOT
+					   ", or $" STORE_ROOT_ENV "; also capsule --root DIR)")),
+	  .details = "Images live in a content-addressed store (docs/image-store.md): blobs named by their "
+		     "sha256, every digest verified on the way in. Commands that read or add share the store; "
+		     "rm and prune take it alone, so concurrent commands are safe.",
+	  .prepare = cli_store_prepare },
 	{ .name = "completion", .summary = "shell completion generated from the command table" },
 	{ 0 },
 };
@@ -178,6 +187,39 @@ const struct cli_cmd cli_commands[] = {
 	  OPTS(DIRV("bundle", 'b', "DIR", "where to write it (default .); an existing one is kept"),
 	       FLAG("rootless", 0, "a config for an unprivileged user")),
 	  0, CLI_ANY, NULL },
+
+	/* image */
+	{ "image", "import", cli_image_import, "import an OCI layout, a docker-archive or a root file system tarball",
+	  "PATH [NAME[:TAG]]",
+	  OPTS(CHOICE("type", 't', "auto|oci|docker-archive|rootfs", "what PATH holds (default auto: detected)")),
+	  1, 2,
+	  "PATH is an OCI image layout (a directory or a tar), a docker-archive (podman save, docker save; "
+	  "a tar or its unpacked directory) or a plain root file system tarball (plain, gzip, zstd, xz or "
+	  "bzip2). Every blob's digest and every layer's diff id is checked; a mismatch, or a layer entry "
+	  "that climbs out of the root, refuses the whole import and names nothing. NAME tags the image "
+	  "(else the names the archive carries). Prints the id (manifest digest) of each image imported." },
+	{ "image", "export", cli_image_export, "write an image as an OCI layout or a docker-archive", "IMAGE PATH",
+	  OPTS(CHOICE("type", 't', "oci|docker-archive", "the format (default oci)")), 2, 2,
+	  "An OCI layout is a directory, or a tar when PATH ends in .tar; a docker-archive is a tar that "
+	  "podman load and docker load read. PATH must not exist; it appears only when complete." },
+	{ "image", "unpack", cli_image_unpack, "flatten an image's layers into a directory", "IMAGE DIR", NULL, 2, 2,
+	  "Applies the layers in order (whiteouts delete what they name) into DIR, which must be missing "
+	  "or empty." },
+	{ "image", "ls", cli_image_ls, "list the images", NULL,
+	  OPTS(FORMAT_OPT, FLAG("quiet", 'q', "only the short ids")), 0, 0, NULL },
+	{ "image", "inspect", cli_image_inspect, "print images as JSON: id, names, manifest, config", "IMAGE...",
+	  NULL, 1, CLI_ANY,
+	  "IMAGE is a NAME[:TAG] (:latest when left out), an id or a unique prefix of one (4 hex digits at "
+	  "least)." },
+	{ "image", "rm", cli_image_rm, "remove names, or images, and the blobs only they used", "IMAGE...", NULL, 1,
+	  CLI_ANY,
+	  "A name removes that name; an id, or an image's last name, removes the image. Nothing is changed "
+	  "when one IMAGE is unknown." },
+	{ "image", "tag", cli_image_tag, "give an image more names", "IMAGE NAME[:TAG]...", NULL, 2, CLI_ANY,
+	  "A name another image had moves to this one." },
+	{ "image", "prune", cli_image_prune,
+	  "remove blobs, unpacked layers and temporary files no image uses", NULL, OPTS(FORMAT_OPT), 0, 0,
+	  "What an interrupted import or pull left behind goes too." },
 
 	/* completion */
 	{ "completion", "bash", cli_completion, "print the bash completion script for capsule and capsule-runtime",
