@@ -141,9 +141,15 @@ static int write_oci(struct store *s, struct store_image *img, json_t *names, st
 	stat(mp, &st);
 	const char *mt = json_string_value(json_object_get(img->manifest, "mediaType")) ?: MT_OCI_MANIFEST;
 	json_t *desc = json_pack("{s:s,s:s,s:I}", "mediaType", mt, "digest", img->id, "size", (json_int_t)st.st_size);
+	/* ref.name is the tag (umoci, skopeo oci:DIR:TAG); the full name goes where containerd
+	 * and our import look for it */
 	const char *first = json_string_value(json_array_get(names, 0));
-	if (first)
-		json_object_set_new(desc, "annotations", json_pack("{s:s}", "org.opencontainers.image.ref.name", first));
+	if (first) {
+		const char *slash = strrchr(first, '/'), *colon = strrchr(slash ? slash : first, ':');
+		json_object_set_new(desc, "annotations",
+				    json_pack("{s:s,s:s}", "org.opencontainers.image.ref.name", colon ? colon + 1 : "latest",
+					      "io.containerd.image.name", first));
+	}
 	json_t *idx = json_pack("{s:i,s:s,s:[o]}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX, "manifests", desc);
 	char *txt = json_dumps(idx, JSON_COMPACT);
 	json_decref(idx);

@@ -255,6 +255,7 @@ static int import_docker(struct store *s, json_t *images, int dfd, const char *s
 			json_t *tag;
 			json_array_foreach(json_object_get(ent, "RepoTags"), t, tag) {
 				if (nn < 64 && json_is_string(tag) &&
+				    store_name_valid(json_string_value(tag)) &&
 				    store_normalize_name(json_string_value(tag), normed[nn], sizeof(normed[nn])) == 0) {
 					names[nn] = normed[nn];
 					nn++;
@@ -395,8 +396,12 @@ static int oci_manifest(struct store *s, json_t *images, int dfd, json_t *desc, 
 	char normed[512], id[DIGEST_STR_LEN + 1];
 	const char *names[1];
 	size_t nn = 0;
-	const char *ref = json_string_value(json_object_get(json_object_get(desc, "annotations"),
-							    "org.opencontainers.image.ref.name"));
+	json_t *ann = json_object_get(desc, "annotations");
+	const char *ref = json_string_value(json_object_get(ann, "io.containerd.image.name"));
+	if (!ref)
+		ref = json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name"));
+	if (ref && !store_name_valid(ref))
+		ref = NULL;
 	if (name && store_normalize_name(name, normed, sizeof(normed)) == 0)
 		names[nn++] = normed;
 	else if (!name && ref && (strchr(ref, '/') || strchr(ref, ':')) &&
