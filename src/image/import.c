@@ -88,7 +88,7 @@ static int put_layer(struct store *s, int fd, const char *what, const char *expe
 
 /* The image's config and layers are in the store: check the diff ids, unpack the layers,
  * store the manifest (built when NULL) and name the image. */
-static int finish_image(struct store *s, json_t *images, const char *config_digest, size_t config_size,
+static int finish_image(struct store *s, json_t *images, const char *src, const char *config_digest, size_t config_size,
 			json_t *layers, char (*diff_ids)[DIGEST_STR_LEN + 1], const char *manifest_digest,
 			const char *const *names, size_t n_names, char id[DIGEST_STR_LEN + 1], cap_err *err)
 {
@@ -99,22 +99,24 @@ static int finish_image(struct store *s, json_t *images, const char *config_dige
 	size_t n = json_array_size(layers);
 	int r = 0;
 	if (!json_is_array(dids) || json_array_size(dids) != n) {
-		r = cap_errf(err, 0, "image config %s: rootfs.diff_ids lists %zu layers, the image has %zu", config_digest,
+		r = cap_errf(err, 0, "%s: image config %s: rootfs.diff_ids lists %zu layers, the image has %zu", src, config_digest,
 			     json_array_size(dids), n);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *want = json_string_value(json_array_get(dids, i));
 		if (!want || strcmp(want, diff_ids[i])) {
-			r = cap_errf(err, 0, "layer %zu: its content (diff id %s) is not what the config says (%s): refused",
-				     i, diff_ids[i], want ? want : "none");
+			r = cap_errf(err, 0, "%s: layer %zu: its content (diff id %s) is not what the config says (%s): refused",
+				     src, i, diff_ids[i], want ? want : "none");
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *blob = json_string_value(json_object_get(json_array_get(layers, i), "digest"));
-		if ((r = store_unpack_layer(s, blob, diff_ids[i], err)) < 0)
+		if ((r = store_unpack_layer(s, blob, diff_ids[i], err)) < 0) {
+			cap_err_prefix(err, "%s", src);
 			goto out;
+		}
 	}
 	if (manifest_digest) {
 		snprintf(id, DIGEST_STR_LEN + 1, "%s", manifest_digest);
@@ -268,7 +270,7 @@ static int import_docker(struct store *s, json_t *images, int dfd, const char *s
 			struct stat st;
 			store_blob_path(s, cdig, cp, sizeof(cp));
 			stat(cp, &st);
-			r = finish_image(s, images, cdig, (size_t)st.st_size, descs, dids, NULL, names, nn, id, err);
+			r = finish_image(s, images, src, cdig, (size_t)st.st_size, descs, dids, NULL, names, nn, id, err);
 		}
 		json_decref(descs);
 		free(dids);
@@ -408,7 +410,7 @@ static int oci_manifest(struct store *s, json_t *images, int dfd, json_t *desc, 
 		 store_normalize_name(ref, normed, sizeof(normed)) == 0)
 		names[nn++] = normed;
 	if (r == 0)
-		r = finish_image(s, images, cdig, csize, layers, dids, mdig, names, nn, id, err);
+		r = finish_image(s, images, src, cdig, csize, layers, dids, mdig, names, nn, id, err);
 	free(dids);
 	if (r == 0)
 		r = add_result(res, id, err);
@@ -486,7 +488,7 @@ static int import_rootfs(struct store *s, json_t *images, const char *path, cons
 	const char *names[1] = { normed };
 	size_t nn = name && store_normalize_name(name, normed, sizeof(normed)) == 0 ? 1 : 0;
 	if (r == 0)
-		r = finish_image(s, images, cdig, csize, layers, did, NULL, names, nn, id, err);
+		r = finish_image(s, images, path, cdig, csize, layers, did, NULL, names, nn, id, err);
 	json_decref(layers);
 	if (r == 0)
 		r = add_result(res, id, err);
@@ -608,7 +610,7 @@ int image_import(struct store *s, const char *path, enum import_type type, const
 			r = cap_errf(err, errno, "%s", tmp);
 			goto out;
 		}
-		if ((r = layer_extract_file(path, dfd, LAYER_APPLY, NULL, err)) < 0)
+		if ((r = layer_extract_file(path, NULL, dfd, LAYER_APPLY, NULL, err)) < 0)
 			goto out;
 	}
 	r = type == IMPORT_OCI ? import_oci(s, images, dfd, path, name, res, err)

@@ -470,18 +470,20 @@ static int extract(struct archive *a, int rootfd, enum layer_mode mode, struct l
 	return 0;
 }
 
-int layer_extract_file(const char *path, int rootfd, enum layer_mode mode, struct layer_stats *st,
-		       cap_err *err)
+int layer_extract_file(const char *path, const char *what, int rootfd, enum layer_mode mode,
+		       struct layer_stats *st, cap_err *err)
 {
 	struct archive *a = tar_reader();
+	if (!what)
+		what = path;
 	if (!a)
-		return cap_errf(err, ENOMEM, "layer %s", path);
+		return cap_errf(err, ENOMEM, "%s", what);
 	int r;
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
-		r = cap_errf(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "layer %s: cannot be opened: %s",
-			     path, archive_error_string(a));
+		r = cap_errf(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "%s: cannot be opened: %s", what,
+			     archive_error_string(a));
 	else
-		r = extract(a, rootfd, mode, st, path, err);
+		r = extract(a, rootfd, mode, st, what, err);
 	archive_read_free(a);
 	return r;
 }

@@ -23,9 +23,10 @@ struct layer_stats {
 	size_t entries, bytes;
 };
 
-/* Extract the layer in file path into the directory rootfd. */
-int layer_extract_file(const char *path, int rootfd, enum layer_mode mode, struct layer_stats *st,
-		       cap_err *err);
+/* Extract the layer in file path into the directory rootfd; what names it in errors (NULL:
+ * the path). */
+int layer_extract_file(const char *path, const char *what, int rootfd, enum layer_mode mode,
+		       struct layer_stats *st, cap_err *err);
 /* The same from memory (the fuzz target). */
 int layer_extract_mem(const void *buf, size_t len, int rootfd, enum layer_mode mode,
 		      struct layer_stats *st, cap_err *err);

@@ -493,7 +493,9 @@ int store_unpack_layer(struct store *s, const char *blob, const char *diff_id, c
 		goto fail;
 	}
 	chmod(tmp, 0755);
-	r = layer_extract_file(src, fd, LAYER_OVERLAY, NULL, err);
+	char what[DIGEST_STR_LEN + 16];
+	snprintf(what, sizeof(what), "layer %s", blob);
+	r = layer_extract_file(src, what, fd, LAYER_OVERLAY, NULL, err);
 	close(fd);
 	if (r < 0)
 		goto fail;

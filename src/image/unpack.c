@@ -57,8 +57,10 @@ int image_unpack(struct store *s, const char *ref, const char *dest, cap_err *er
 	for (size_t i = 0; i < si.n_layers; i++) {
 		char p[PATH_MAX];
 		store_blob_path(s, si.layers[i], p, sizeof(p));
-		if ((r = layer_extract_file(p, fd, LAYER_APPLY, NULL, err)) < 0) {
-			cap_err_prefix(err, "image %s: layer %zu", ref, i);
+		char what[DIGEST_STR_LEN + 16];
+		snprintf(what, sizeof(what), "layer %s", si.layers[i]);
+		if ((r = layer_extract_file(p, what, fd, LAYER_APPLY, NULL, err)) < 0) {
+			cap_err_prefix(err, "image %s", ref);
 			goto out;
 		}
 	}
