@@ -327,8 +327,9 @@ bool store_name_valid(const char *name)
 	/* the first component may be a registry host[:port] */
 	const char *first_end = memchr(name, '/', repo);
 	size_t i = 0;
-	if (first_end) {
-		size_t hl = (size_t)(first_end - name);
+	size_t hl = first_end ? (size_t)(first_end - name) : 0;
+	/* a registry host, as docker tells it: a dot, a port, or localhost */
+	if (first_end && (memchr(name, '.', hl) || memchr(name, ':', hl) || (hl == 9 && !strncmp(name, "localhost", 9)))) {
 		for (; i < hl; i++)
 			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_", name[i]))
 				return false;

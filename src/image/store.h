@@ -77,8 +77,8 @@ int store_images_add(json_t *images, const char *id, const char *const *names, s
 /* The image entry a reference names: "name[:tag]" (":latest" added), a full id, or a
  * unique prefix of an id's hex (at least 4 digits). NULL with err filled otherwise. */
 json_t *store_images_find(json_t *images, const char *ref, cap_err *err);
-/* NAME[:TAG] as a user may give it: [a-z0-9._/-] path components (a registry host may also
- * have A-Z and a :port), an optional tag of [A-Za-z0-9_.-] (at most 128), no digest. */
+/* NAME[:TAG] as a user may give it: [a-z0-9._/-] path components (a first component with a
+ * dot or a port, or "localhost", is a registry host and may also have A-Z), an optional tag of [A-Za-z0-9_.-] (at most 128), no digest. */
 bool store_name_valid(const char *name);
 /* "name" -> "name:latest"; a digest reference stays. Into buf. */
 int store_normalize_name(const char *ref, char *buf, size_t sz);
