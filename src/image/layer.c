@@ -133,7 +133,8 @@ static void set_xattrs(struct archive_entry *e, int fd)
 	}
 }
 
-static int set_owner_mode_times(struct archive_entry *e, int fd, int pfd, const char *base, bool lnk)
+/* made: fd is a file this entry just created (so it is ours, and needs no chown to us). */
+static int set_owner_mode_times(struct archive_entry *e, int fd, bool made, int pfd, const char *base, bool lnk)
 {
 	int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
 	if (uid < 0 || gid < 0 || uid >= UINT32_MAX || gid >= UINT32_MAX)
@@ -146,7 +147,15 @@ static int set_owner_mode_times(struct archive_entry *e, int fd, int pfd, const 
 	if (ts[0].tv_nsec < 0 || ts[0].tv_nsec > 999999999)
 		ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	if (fd >= 0) {
-		if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0 && errno != EPERM && errno != EINVAL)
+		/* a file we just made is ours already: chown only to someone else */
+		static uid_t me = (uid_t)-1;
+		static gid_t my_gid;
+		if (me == (uid_t)-1) {
+			me = geteuid();
+			my_gid = getegid();
+		}
+		if ((!made || uid != me || gid != my_gid) && fchown(fd, (uid_t)uid, (gid_t)gid) < 0 &&
+		    errno != EPERM && errno != EINVAL)
 			return -errno;
 		/* after chown, which clears set-id bits */
 		if (fchmod(fd, mode) < 0)
@@ -164,13 +173,16 @@ static int set_owner_mode_times(struct archive_entry *e, int fd, int pfd, const 
 	return 0;
 }
 
-static int write_data(struct archive *a, int fd, struct layer_stats *st)
+/* The entry's data at its offsets (sparse files keep their holes); *end gets the end of the
+ * last block written. */
+static int write_data(struct archive *a, int fd, struct layer_stats *st, la_int64_t *end)
 {
 	const void *buf;
 	size_t size;
 	la_int64_t off;
 	int r;
 
+	*end = 0;
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		if (off < 0)
 			return -EINVAL;
@@ -187,6 +199,8 @@ static int write_data(struct archive *a, int fd, struct layer_stats *st)
 			off += w;
 			st->bytes += (size_t)w;
 		}
+		if (off > *end)
+			*end = off;
 	}
 	return r == ARCHIVE_EOF ? 0 : -EIO;
 }
@@ -373,27 +387,31 @@ out_t:
 			r = -errno;
 			break;
 		}
-		if ((r = write_data(a, fd, st)) < 0) {
+		la_int64_t end;
+		if ((r = write_data(a, fd, st, &end)) < 0) {
 			*why = "its data cannot be read or written";
 			break;
 		}
-		if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0) {
+		/* a sparse file's hole at its end */
+		if (archive_entry_size_is_set(e) && archive_entry_size(e) > end &&
+		    ftruncate(fd, archive_entry_size(e)) < 0) {
 			r = -errno;
 			break;
 		}
-		r = set_owner_mode_times(e, fd, pfd, base, false);
+		r = set_owner_mode_times(e, fd, true, pfd, base, false);
 		break;
 	case AE_IFDIR:
 		if (r == 0 && mkdirat(pfd, base, 0755) < 0) {
 			r = -errno;
 			break;
 		}
+		bool made = r == 0;
 		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
 			r = -errno;
 			break;
 		}
-		r = set_owner_mode_times(e, fd, pfd, base, false);
+		r = set_owner_mode_times(e, fd, made, pfd, base, false);
 		break;
 	case AE_IFLNK: {
 		const char *target = archive_entry_symlink(e);
@@ -406,7 +424,7 @@ out_t:
 			r = -errno;
 			break;
 		}
-		r = set_owner_mode_times(e, -1, pfd, base, true);
+		r = set_owner_mode_times(e, -1, true, pfd, base, true);
 		break;
 	}
 	case AE_IFCHR:
@@ -421,7 +439,7 @@ out_t:
 			r = -errno;
 			break;
 		}
-		r = set_owner_mode_times(e, -1, pfd, base, false);
+		r = set_owner_mode_times(e, -1, true, pfd, base, false);
 		break;
 	default:
 		cap_debug("layer: %s of type %o skipped", rel, (unsigned)type);
