@@ -132,23 +132,16 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
+int read_fd_all(int fd, size_t max, char **out, size_t *len)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	struct stat st;
 	int e = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL
 		: (size_t)st.st_size > max ? -EFBIG : 0;
-	if (e < 0) {
-		close(fd);
+	if (e < 0)
 		return e;
-	}
 	char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return -ENOMEM;
-	}
 	size_t n = 0;
 	while (n < (size_t)st.st_size) {
 		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
@@ -158,10 +151,20 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	buf[n] = 0;
 	*out = buf;
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
+{
+	/* O_NONBLOCK: a FIFO in the way is refused (not a regular file), never waited on */
+	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = read_fd_all(fd, max, out, len);
+	close(fd);
+	return r;
 }

@@ -27,7 +27,9 @@ int normalize_rel_path(const char *in, char *out, size_t sz);
 
 /* Write len bytes to fd, retrying short writes. */
 int write_all(int fd, const void *buf, size_t len);
-/* The whole of a regular file (at most max bytes) into a malloc'd NUL-terminated buffer. */
+/* The whole of a regular file (at most max bytes) into a malloc'd NUL-terminated buffer;
+ * anything else is -EINVAL, a larger file -EFBIG. */
+int read_fd_all(int fd, size_t max, char **out, size_t *len);
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);
 
 #endif

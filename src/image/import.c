@@ -153,32 +153,34 @@ static bool hex_json_name(const char *p, char *digest)
 	return digest_valid(digest);
 }
 
-static int read_in(int dfd, const char *path, size_t max, char **buf, size_t *len, const char *what, cap_err *err)
-{
-	char rel[PATH_MAX];
-	if (normalize_rel_path(path, rel, sizeof(rel)) < 0 || !*rel)
-		return cap_errf(err, 0, "%s: path '%.200s' is not inside the archive", what, path);
-	int fd = open_in_root(dfd, rel, O_RDONLY, 0);
-	if (fd < 0)
-		return cap_errf(err, -fd, "%s: %s", what, rel);
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	int r = read_file_at(AT_FDCWD, p, max, buf, len);
-	close(fd);
-	if (r < 0)
-		return cap_errf(err, -r, "%s: %s", what, rel);
-	return 0;
-}
-
+/* A regular file inside the layout or archive dfd: never a path out of it, never a FIFO or
+ * device to block on or read forever. */
 static int open_in(int dfd, const char *path, const char *what, cap_err *err)
 {
 	char rel[PATH_MAX];
+	struct stat st;
 	if (normalize_rel_path(path, rel, sizeof(rel)) < 0 || !*rel)
 		return cap_errf(err, 0, "%s: path '%.200s' is not inside the archive", what, path);
-	int fd = open_in_root(dfd, rel, O_RDONLY, 0);
+	int fd = open_in_root(dfd, rel, O_RDONLY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return cap_errf(err, -fd, "%s: %s", what, rel);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cap_errf(err, 0, "%s: %s is not a regular file", what, rel);
+	}
 	return fd;
+}
+
+static int read_in(int dfd, const char *path, size_t max, char **buf, size_t *len, const char *what, cap_err *err)
+{
+	int fd = open_in(dfd, path, what, err);
+	if (fd < 0)
+		return fd;
+	int r = read_fd_all(fd, max, buf, len);
+	close(fd);
+	if (r < 0)
+		return cap_errf(err, -r, "%s: %s", what, path);
+	return 0;
 }
 
 static int add_result(struct import_result *res, const char *id, cap_err *err)

@@ -44,6 +44,12 @@ expect_error engine-digest-mismatch 1 "blobs/sha256/$blob: digest mismatch: cont
 	"${C[@]}" image import "$TMPD/bad" bad:1
 refused_clean engine-digest-mismatch
 
+# --- a blob that is a FIFO: refused at once (not waited on)
+cp -a "$OCI" "$TMPD/fifo"
+rm "$TMPD/fifo/blobs/sha256/$blob" && mkfifo "$TMPD/fifo/blobs/sha256/$blob"
+expect_error engine-blob-fifo 1 "blobs/sha256/$blob is not a regular file" "${C[@]}" image import "$TMPD/fifo" fifo:1
+refused_clean engine-blob-fifo
+
 # --- a docker-archive whose layer is not the one its config names: refused, by the diff id
 mkdir -p "$TMPD/da" && umoci unpack --image "$OCI:base" "$TMPD/da-u" >/dev/null 2>&1
 if command -v skopeo >/dev/null && skopeo copy -q "oci:$OCI:base" "docker-archive:$TMPD/da.tar:x/da:1" 2>/dev/null; then
