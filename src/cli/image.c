@@ -7,6 +7,7 @@
 
 #include "../image/export.h"
 #include "../image/import.h"
+#include "../image/progress.h"
 #include "../image/store.h"
 #include "../image/unpack.h"
 #include "commands.h"
@@ -41,7 +42,11 @@ int cli_image_import(const struct cli_args *a, cap_err *err)
 	if (cli_store_open(&s, false, err) < 0)
 		return -1;
 	struct import_result res;
+	struct progress pg;
+	progress_init(&pg);
+	s.progress = &pg;
 	int r = image_import(&s, a->argv[0], t, name, &res, err);
+	progress_end(&pg);
 	store_close(&s);
 	if (r < 0)
 		return -1;

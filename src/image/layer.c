@@ -16,6 +16,7 @@
 #include "../lib/log.h"
 #include "fsutil.h"
 #include "layer.h"
+#include "progress.h"
 
 #define WH ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
@@ -472,6 +473,7 @@ static int extract(struct archive *a, int rootfd, enum layer_mode mode, struct l
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		const char *why = NULL;
 		int x = extract_entry(a, e, rootfd, mode, seen, st, &why);
+		progress_step(st->progress, st->label, (unsigned long long)archive_filter_bytes(a, -1), st->in_size, false);
 		if (x < 0) {
 			const char *n = archive_entry_pathname(e);
 			json_decref(seen);
@@ -482,6 +484,7 @@ static int extract(struct archive *a, int rootfd, enum layer_mode mode, struct l
 		}
 	}
 	json_decref(seen);
+	progress_step(st->progress, st->label, (unsigned long long)archive_filter_bytes(a, -1), st->in_size, true);
 	if (r != ARCHIVE_EOF)
 		return cap_errf(err, 0, "%s: not a valid tar archive: %s", what,
 				archive_error_string(a) ? archive_error_string(a) : "read error");
@@ -497,6 +500,9 @@ int layer_extract_file(const char *path, const char *what, int rootfd, enum laye
 	if (!a)
 		return cap_errf(err, ENOMEM, "%s", what);
 	int r;
+	struct stat sb;
+	if (st && stat(path, &sb) == 0)
+		st->in_size = (unsigned long long)sb.st_size;
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
 		r = cap_errf(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "%s: cannot be opened: %s", what,
 			     archive_error_string(a));

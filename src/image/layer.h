@@ -19,8 +19,13 @@ enum layer_mode {
 	LAYER_OVERLAY,
 };
 
+struct progress;
+
 struct layer_stats {
 	size_t entries, bytes;
+	struct progress *progress;   /* may be NULL: where unpacking reports (compressed bytes read) */
+	unsigned long long in_size;  /* the input's size, for progress (0: unknown) */
+	char label[64];              /* the progress line's name for this layer */
 };
 
 /* Extract the layer in file path into the directory rootfd; what names it in errors (NULL:

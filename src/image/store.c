@@ -13,6 +13,7 @@
 #include "../lib/log.h"
 #include "fsutil.h"
 #include "layer.h"
+#include "progress.h"
 #include "store.h"
 
 const char *store_default_root(void)
@@ -60,6 +61,7 @@ int store_open(struct store *s, const char *root, bool exclusive, cap_err *err)
 	int r;
 
 	s->lock_fd = -1;
+	s->progress = NULL;
 	if (!root)
 		root = store_default_root();
 	if (root[0] != '/')
@@ -145,6 +147,11 @@ int store_put_fd(struct store *s, int fd, const char *what, const char *expect,
 	char buf[1 << 16];
 	size_t total = 0;
 	int r = 0;
+	struct stat ist;
+	unsigned long long isize = fstat(fd, &ist) == 0 && S_ISREG(ist.st_mode) ? (unsigned long long)ist.st_size : 0;
+	char label[64];
+	progress_label(label, sizeof(label), "copy", what);
+	progress_next(s->progress, true);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -161,7 +168,9 @@ int store_put_fd(struct store *s, int fd, const char *what, const char *expect,
 			break;
 		}
 		total += (size_t)n;
+		progress_step(s->progress, label, total, isize, false);
 	}
+	progress_step(s->progress, label, total, isize, true);
 	if (close(out) < 0 && !r)
 		r = cap_errf(err, errno, "%s: writing the blob", what);
 	if (r < 0) {
@@ -495,8 +504,11 @@ int store_unpack_layer(struct store *s, const char *blob, const char *diff_id, c
 	}
 	chmod(tmp, 0755);
 	char what[DIGEST_STR_LEN + 16];
-	snprintf(what, sizeof(what), "layer %s", blob);
-	r = layer_extract_file(src, what, fd, LAYER_OVERLAY, NULL, err);
+	snprintf(what, sizeof(what), "layer %s", blob);   /* in errors; "unpack" is in the progress line */
+	struct layer_stats st = { .progress = s->progress };
+	progress_label(st.label, sizeof(st.label), "unpack", blob);
+	progress_next(s->progress, false);
+	r = layer_extract_file(src, what, fd, LAYER_OVERLAY, &st, err);
 	close(fd);
 	if (r < 0)
 		goto fail;

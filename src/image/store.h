@@ -36,9 +36,12 @@
 /* Bounds on JSON documents read from images (hostile input). */
 #define STORE_JSON_MAX (4u << 20)
 
+struct progress;
+
 struct store {
 	char root[PATH_MAX];
 	int lock_fd;
+	struct progress *progress;   /* NULL, or where blob copies and layer unpacks report */
 };
 
 /* The store's root: $CAPSULE_STORE_ROOT, else STORE_DEFAULT_ROOT. */

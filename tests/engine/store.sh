@@ -117,6 +117,23 @@ fi
 "${C[@]}" image import "$OCI" after:1 >/dev/null 2>"$TMPD/err" && "${C[@]}" image unpack after:1 "$TMPD/ua" 2>>"$TMPD/err" &&
 	pass engine-store-after-kill || fail engine-store-after-kill "$(cat "$TMPD/err")"
 
+# --- progress: on a terminal a line per layer step (copy, unpack) with bytes and a total; in a pipe nothing
+"${C[@]}" image rm after:1 >/dev/null
+if command -v script >/dev/null; then
+	script -qec "$(printf '%q ' "${C[@]}" image import "$OCI" prog:1)" /dev/null >"$TMPD/tty.out" 2>&1
+	if tr '\r' '\n' <"$TMPD/tty.out" | grep -Eq '^.\[Kunpack [0-9a-f]{12}\.\.: [0-9.]+ / [0-9.]+ MB, total [0-9.]+ MB$' &&
+		tr '\r' '\n' <"$TMPD/tty.out" | grep -Eq '^.\[Kcopy [0-9a-f]{12}\.\.: [0-9.]+ / [0-9.]+ MB'; then
+		pass engine-progress-tty
+	else
+		fail engine-progress-tty "$(tr '\r' '\n' <"$TMPD/tty.out" | cat -v | head -c 300)"
+	fi
+else
+	skip engine-progress-tty "no script(1) to make a terminal"
+fi
+"${C[@]}" image rm prog:1 >/dev/null 2>&1
+"${C[@]}" image import "$OCI" prog:1 >/dev/null 2>"$TMPD/pipe.err" && [ ! -s "$TMPD/pipe.err" ] && pass engine-progress-quiet-pipe ||
+	fail engine-progress-quiet-pipe "stderr in a pipe: $(cat -v "$TMPD/pipe.err" | head -c 200)"
+
 # --- bad command lines and inputs: one line each
 expect_error engine-import-missing 1 "^capsule: $TMPD/nope: No such file or directory" "${C[@]}" image import "$TMPD/nope"
 mkdir -p "$TMPD/empty"
