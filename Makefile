@@ -14,7 +14,7 @@ OPT      ?= -O2 -g
 override CFLAGS += $(OPT) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DCAPSULE_VERSION='"$(VERSION)"' \
             -fno-strict-aliasing -pthread $(SAN)
 LDFLAGS  += -pthread $(SAN)
-LDLIBS   := -lhttp_parser -ljansson -lseccomp -lcap -luring -larchive -lnettle -lacl -lz -llzma -llz4 -lzstd -lbz2
+LDLIBS   := -lhttp_parser -ljansson -lseccomp -lcap -luring -larchive -lnettle -lacl -lssl -lcrypto -lz -llzma -llz4 -lzstd -lbz2
 
 SRCS     := $(shell find src -name '*.c' | sort)
 LIB_SRCS := $(filter-out src/cli/main.c,$(SRCS))

@@ -8,6 +8,7 @@
 #include "../image/export.h"
 #include "../image/import.h"
 #include "../image/progress.h"
+#include "../image/registry.h"
 #include "../image/store.h"
 #include "../image/unpack.h"
 #include "commands.h"
@@ -52,6 +53,49 @@ int cli_image_import(const struct cli_args *a, cap_err *err)
 		return -1;
 	for (size_t i = 0; i < res.n; i++)
 		printf("%s\n", res.ids[i]);
+	return 0;
+}
+
+/* --tls-verify=false: plain HTTP (podman's flag); the default verifies, but for loopback. */
+static bool tls_verify(const struct cli_args *a)
+{
+	const char *v = cli_str(a, "tls-verify");
+	return !v || strcmp(v, "false");
+}
+
+int cli_image_pull(const struct cli_args *a, cap_err *err)
+{
+	struct store s;
+	if (cli_store_open(&s, false, err) < 0)
+		return -1;
+	struct progress pg;
+	progress_init(&pg);
+	s.progress = &pg;
+	char id[DIGEST_STR_LEN + 1];
+	int r = registry_pull(&s, a->argv[0], tls_verify(a), id, err);
+	progress_end(&pg);
+	store_close(&s);
+	if (r < 0)
+		return -1;
+	printf("%s\n", id);
+	return 0;
+}
+
+int cli_image_push(const struct cli_args *a, cap_err *err)
+{
+	struct store s;
+	if (cli_store_open(&s, false, err) < 0)
+		return -1;
+	struct progress pg;
+	progress_init(&pg);
+	s.progress = &pg;
+	char id[DIGEST_STR_LEN + 1];
+	int r = registry_push(&s, a->argv[0], a->argc > 1 ? a->argv[1] : NULL, tls_verify(a), id, err);
+	progress_end(&pg);
+	store_close(&s);
+	if (r < 0)
+		return -1;
+	printf("%s\n", id);
 	return 0;
 }
 
@@ -204,14 +248,13 @@ static int rm_images(json_t *images, void *ctx, cap_err *err)
 		json_t *img = store_images_find(images, ref, err);
 		if (!img)
 			return -ENOENT;
-		char name[1024], alt[1100];
+		char name[1024];
 		json_t *names = json_object_get(img, "names");
 		bool by_name = false;
 		store_normalize_name(ref, name, sizeof(name));
-		snprintf(alt, sizeof(alt), "localhost/%s", name);
 		for (size_t k = 0; k < json_array_size(names); k++) {
 			const char *n = json_string_value(json_array_get(names, k));
-			if (n && (!strcmp(n, name) || !strcmp(n, alt))) {
+			if (store_name_matches(n, name)) {
 				json_array_append_new(c->said, json_sprintf("Untagged: %s", n));
 				json_array_remove(names, k);
 				by_name = true;

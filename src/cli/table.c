@@ -198,6 +198,19 @@ const struct cli_cmd cli_commands[] = {
 	  "bzip2). Every blob's digest and every layer's diff id is checked; a mismatch, or a layer entry "
 	  "that climbs out of the root, refuses the whole import and names nothing. NAME tags the image "
 	  "(else the names the archive carries). Prints the id (manifest digest) of each image imported." },
+	{ "image", "pull", cli_image_pull, "pull an image from a registry (OCI distribution API v2)",
+	  "[HOST[:PORT]/]REPO[:TAG][@DIGEST]",
+	  OPTS(CHOICE("tls-verify", 0, "true|false", "false: plain HTTP (default: HTTPS, verified; plain HTTP on loopback)")),
+	  1, 1,
+	  "Manifests, manifest lists (the linux manifest of this host's architecture is picked), the config "
+	  "and every layer, each verified against its digest; a broken layer download resumes where it "
+	  "stopped. A registry that asks for a bearer token gets an anonymous one. Nothing is named until "
+	  "the whole image is in. Prints the image id (its manifest digest)." },
+	{ "image", "push", cli_image_push, "push an image to a registry", "IMAGE [[HOST[:PORT]/]REPO[:TAG]]",
+	  OPTS(CHOICE("tls-verify", 0, "true|false", "false: plain HTTP (default: HTTPS, verified; plain HTTP on loopback)")),
+	  1, 2,
+	  "Uploads the blobs the registry lacks, then the manifest under the tag (IMAGE itself when no "
+	  "destination is given). Prints the manifest digest, which the registry confirmed." },
 	{ "image", "export", cli_image_export, "write an image as an OCI layout or a docker-archive", "IMAGE PATH",
 	  OPTS(CHOICE("type", 't', "oci|docker-archive", "the format (default oci)")), 2, 2,
 	  "An OCI layout is a directory, or a tar when PATH ends in .tar; a docker-archive is a tar that "

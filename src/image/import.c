@@ -88,7 +88,7 @@ static int put_layer(struct store *s, int fd, const char *what, const char *expe
 
 /* The image's config and layers are in the store: check the diff ids, unpack the layers,
  * store the manifest (built when NULL) and name the image. */
-static int finish_image(struct store *s, json_t *images, const char *src, const char *config_digest, size_t config_size,
+int image_finish(struct store *s, json_t *images, const char *src, const char *config_digest, size_t config_size,
 			json_t *layers, char (*diff_ids)[DIGEST_STR_LEN + 1], const char *manifest_digest,
 			const char *const *names, size_t n_names, char id[DIGEST_STR_LEN + 1], cap_err *err)
 {
@@ -272,7 +272,7 @@ static int import_docker(struct store *s, json_t *images, int dfd, const char *s
 			struct stat st;
 			store_blob_path(s, cdig, cp, sizeof(cp));
 			stat(cp, &st);
-			r = finish_image(s, images, src, cdig, (size_t)st.st_size, descs, dids, NULL, names, nn, id, err);
+			r = image_finish(s, images, src, cdig, (size_t)st.st_size, descs, dids, NULL, names, nn, id, err);
 		}
 		json_decref(descs);
 		free(dids);
@@ -338,6 +338,16 @@ static bool platform_matches(json_t *desc)
 	return !p || ((!os || !strcmp(os, "linux")) && (!arch || !strcmp(arch, image_host_arch())));
 }
 
+json_t *image_pick_platform(json_t *index)
+{
+	size_t i;
+	json_t *sub;
+	json_array_foreach(json_object_get(index, "manifests"), i, sub)
+		if (platform_matches(sub))
+			return sub;
+	return NULL;
+}
+
 static int oci_manifest(struct store *s, json_t *images, int dfd, json_t *desc, const char *src, const char *name,
 			struct import_result *res, int depth, cap_err *err)
 {
@@ -350,17 +360,13 @@ static int oci_manifest(struct store *s, json_t *images, int dfd, json_t *desc, 
 	if (!mt)
 		mt = json_string_value(json_object_get(m, "mediaType"));
 	if (mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST))) {
-		size_t i;
-		json_t *sub, *pick = NULL;
+
+		json_t *pick;
 		if (depth > 3) {
 			r = cap_errf(err, 0, "%s: image indexes nested too deep", src);
 			goto out;
 		}
-		json_array_foreach(json_object_get(m, "manifests"), i, sub)
-			if (platform_matches(sub)) {
-				pick = sub;
-				break;
-			}
+		pick = image_pick_platform(m);
 		if (!pick) {
 			r = cap_errf(err, 0, "%s: index %s has no manifest for linux/%s", src, mdig, image_host_arch());
 			goto out;
@@ -412,7 +418,7 @@ static int oci_manifest(struct store *s, json_t *images, int dfd, json_t *desc, 
 		 store_normalize_name(ref, normed, sizeof(normed)) == 0)
 		names[nn++] = normed;
 	if (r == 0)
-		r = finish_image(s, images, src, cdig, csize, layers, dids, mdig, names, nn, id, err);
+		r = image_finish(s, images, src, cdig, csize, layers, dids, mdig, names, nn, id, err);
 	free(dids);
 	if (r == 0)
 		r = add_result(res, id, err);
@@ -490,7 +496,7 @@ static int import_rootfs(struct store *s, json_t *images, const char *path, cons
 	const char *names[1] = { normed };
 	size_t nn = name && store_normalize_name(name, normed, sizeof(normed)) == 0 ? 1 : 0;
 	if (r == 0)
-		r = finish_image(s, images, path, cdig, csize, layers, did, NULL, names, nn, id, err);
+		r = image_finish(s, images, path, cdig, csize, layers, did, NULL, names, nn, id, err);
 	json_decref(layers);
 	if (r == 0)
 		r = add_result(res, id, err);
@@ -562,6 +568,11 @@ static int merge_images(json_t *images, void *ctx, cap_err *err)
 	return 0;
 }
 
+int image_add_names(struct store *s, json_t *pending, cap_err *err)
+{
+	return store_images_update(s, merge_images, pending, err);
+}
+
 int image_import(struct store *s, const char *path, enum import_type type, const char *name,
 		 struct import_result *res, cap_err *err)
 {
@@ -619,7 +630,7 @@ int image_import(struct store *s, const char *path, enum import_type type, const
 			       : import_docker(s, images, dfd, path, name, res, err);
 save:
 	if (r == 0)
-		r = store_images_update(s, merge_images, images, err);
+		r = image_add_names(s, images, err);
 out:
 	if (dfd >= 0)
 		close(dfd);

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +184,54 @@ int store_put_fd(struct store *s, int fd, const char *what, const char *expect,
 	return commit_blob(s, tmp, what, expect, digest, err);
 }
 
+int store_writer_open(struct store *s, struct store_writer *w, cap_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = tmp_file(s, w->tmp, sizeof(w->tmp), err);
+	if (w->fd < 0)
+		return w->fd;
+	digester_init(&w->d);
+	return 0;
+}
+
+int store_writer_write(struct store_writer *w, const void *buf, size_t n)
+{
+	digester_update(&w->d, buf, n);
+	w->size += n;
+	return write_all(w->fd, buf, n);
+}
+
+int store_writer_reset(struct store_writer *w)
+{
+	digester_init(&w->d);
+	w->size = 0;
+	if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	return 0;
+}
+
+int store_writer_commit(struct store *s, struct store_writer *w, const char *what, const char *expect,
+			char digest[DIGEST_STR_LEN + 1], cap_err *err)
+{
+	int r = close(w->fd) < 0 ? -errno : 0;
+	w->fd = -1;
+	if (r < 0) {
+		unlink(w->tmp);
+		return cap_errf(err, -r, "%s: writing the blob", what);
+	}
+	digester_final(&w->d, digest);
+	return commit_blob(s, w->tmp, what, expect, digest, err);
+}
+
+void store_writer_abort(struct store_writer *w)
+{
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlink(w->tmp);
+	}
+	w->fd = -1;
+}
+
 int store_put_buf(struct store *s, const void *buf, size_t len, const char *expect,
 		  char digest[DIGEST_STR_LEN + 1], cap_err *err)
 {
@@ -343,9 +392,20 @@ bool store_name_valid(const char *name)
 			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_", name[i]))
 				return false;
 	}
-	for (; i < repo; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789._-/", name[i]))
+	if (i)
+		i++;   /* past the host's slash */
+	/* each path component: lowercase letters and digits, separated inside by . _ or - */
+	size_t start = i;
+	for (; i <= repo; i++) {
+		if (i < repo && name[i] != '/') {
+			if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789._-", name[i]))
+				return false;
+			continue;
+		}
+		if (i == start || !isalnum((unsigned char)name[start]) || !isalnum((unsigned char)name[i - 1]))
 			return false;
+		start = i + 1;
+	}
 	return true;
 }
 
@@ -386,24 +446,36 @@ int store_images_add(json_t *images, const char *id, const char *const *names, s
 	return 0;
 }
 
+bool store_name_matches(const char *stored, const char *name)
+{
+	if (!stored)
+		return false;
+	if (!strcmp(stored, name))
+		return true;
+	/* a short name is also what podman and docker call it: localhost/NAME, docker.io/[library/]NAME */
+	char alt[1100];
+	snprintf(alt, sizeof(alt), "localhost/%s", name);
+	if (!strcmp(stored, alt))
+		return true;
+	snprintf(alt, sizeof(alt), "docker.io/%s%s", strchr(name, '/') ? "" : "library/", name);
+	return !strcmp(stored, alt);
+}
+
 json_t *store_images_find(json_t *images, const char *ref, cap_err *err)
 {
 	json_t *arr = json_object_get(images, "images"), *img, *hit = NULL;
-	char name[1024], alt[1100];
+	char name[1024];
 	size_t i, j;
 
 	if (store_normalize_name(ref, name, sizeof(name)) < 0) {
 		cap_errf(err, 0, "image '%.100s': name too long", ref);
 		return NULL;
 	}
-	snprintf(alt, sizeof(alt), "localhost/%s", name);
 	json_array_foreach(arr, i, img) {
 		json_t *n;
-		json_array_foreach(json_object_get(img, "names"), j, n) {
-			const char *sv = json_string_value(n);
-			if (sv && (!strcmp(sv, name) || !strcmp(sv, alt)))
+		json_array_foreach(json_object_get(img, "names"), j, n)
+			if (store_name_matches(json_string_value(n), name))
 				return img;
-		}
 	}
 	const char *hex = !strncmp(ref, "sha256:", 7) ? ref + 7 : ref;
 	size_t len = strlen(hex);

@@ -63,6 +63,22 @@ int store_put_fd(struct store *s, int fd, const char *what, const char *expect,
 		 char digest[DIGEST_STR_LEN + 1], size_t *size, cap_err *err);
 int store_put_buf(struct store *s, const void *buf, size_t len, const char *expect,
 		  char digest[DIGEST_STR_LEN + 1], cap_err *err);
+/* A blob written as it arrives (a download): bytes go to a temporary file and the digest;
+ * commit checks it against expect and renames it into place, abort removes it. reset starts
+ * over (a server that ignored a Range request). */
+struct store_writer {
+	int fd;
+	char tmp[PATH_MAX];
+	struct digester d;
+	unsigned long long size;
+};
+int store_writer_open(struct store *s, struct store_writer *w, cap_err *err);
+int store_writer_write(struct store_writer *w, const void *buf, size_t n);
+int store_writer_reset(struct store_writer *w);
+int store_writer_commit(struct store *s, struct store_writer *w, const char *what, const char *expect,
+			char digest[DIGEST_STR_LEN + 1], cap_err *err);
+void store_writer_abort(struct store_writer *w);
+
 /* A JSON blob, its digest checked on read. */
 json_t *store_read_json(const struct store *s, const char *digest, cap_err *err);
 
@@ -83,6 +99,9 @@ json_t *store_images_find(json_t *images, const char *ref, cap_err *err);
 /* NAME[:TAG] as a user may give it: [a-z0-9._/-] path components (a first component with a
  * dot or a port, or "localhost", is a registry host and may also have A-Z), an optional tag of [A-Za-z0-9_.-] (at most 128), no digest. */
 bool store_name_valid(const char *name);
+/* Whether a stored name is what the normalised name (store_normalize_name) means: itself,
+ * or localhost/NAME, docker.io/NAME, docker.io/library/NAME. */
+bool store_name_matches(const char *stored, const char *name);
 /* "name" -> "name:latest"; a digest reference stays. Into buf. */
 int store_normalize_name(const char *ref, char *buf, size_t sz);
 
