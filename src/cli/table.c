@@ -203,8 +203,8 @@ const struct cli_cmd cli_commands[] = {
 	  OPTS(CHOICE("tls-verify", 0, "true|false", "false: plain HTTP (default: HTTPS, verified; plain HTTP on loopback)")),
 	  1, 1,
 	  "Manifests, manifest lists (the linux manifest of this host's architecture is picked), the config "
-	  "and every layer, each verified against its digest; a broken layer download resumes where it "
-	  "stopped. A registry that asks for a bearer token gets an anonymous one. Nothing is named until "
+	  "and every layer (three at a time), each verified against its digest; a broken layer download "
+	  "resumes where it stopped. A registry that asks for a bearer token gets an anonymous one. Nothing is named until "
 	  "the whole image is in. Prints the image id (its manifest digest)." },
 	{ "image", "push", cli_image_push, "push an image to a registry", "IMAGE [[HOST[:PORT]/]REPO[:TAG]]",
 	  OPTS(CHOICE("tls-verify", 0, "true|false", "false: plain HTTP (default: HTTPS, verified; plain HTTP on loopback)")),

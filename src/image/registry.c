@@ -1,10 +1,13 @@
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/log.h"
@@ -295,6 +298,7 @@ static int get_manifest(struct reg *g, const char *ref, char digest[DIGEST_STR_L
 struct blob_sink {
 	struct store_writer *w;
 	struct store *s;
+	_Atomic unsigned long long *counter;   /* parallel pulls: bytes into a shared count, no line */
 	bool fresh;          /* the first bytes of this response */
 	const char *label;
 	unsigned long long size;
@@ -307,21 +311,29 @@ static int blob_write(void *ctx, int status, const void *buf, size_t n)
 	if (b->fresh) {
 		b->fresh = false;
 		/* a 200 to a Range request is the whole blob again */
-		if (status == 200 && b->w->size > 0 && store_writer_reset(b->w) < 0)
-			return b->werr = -EIO;
+		if (status == 200 && b->w->size > 0) {
+			if (b->counter)
+				*b->counter -= b->w->size;
+			if (store_writer_reset(b->w) < 0)
+				return b->werr = -EIO;
+		}
 	}
 	int r = store_writer_write(b->w, buf, n);
 	if (r < 0)
 		return b->werr = r;
 	if (b->size && b->w->size > b->size)
 		return b->werr = -EFBIG;   /* more than its descriptor says: a hostile registry */
-	progress_step(b->s->progress, b->label, b->w->size, b->size, false);
+	if (b->counter)
+		*b->counter += n;
+	else
+		progress_step(b->s->progress, b->label, b->w->size, b->size, false);
 	return 0;
 }
 
 /* A blob into the store, its digest verified; a broken transfer resumes where it stopped
  * (Range), up to RETRIES times. */
-static int fetch_blob(struct store *s, struct reg *g, const char *digest, unsigned long long size, cap_err *err)
+static int fetch_blob(struct store *s, struct reg *g, const char *digest, unsigned long long size,
+		      _Atomic unsigned long long *counter, cap_err *err)
 {
 	if (!digest_valid(digest))
 		return cap_errf(err, 0, "%s: a descriptor's digest '%.100s' is not sha256", g->what, digest ? digest : "");
@@ -334,8 +346,9 @@ static int fetch_blob(struct store *s, struct reg *g, const char *digest, unsign
 	char label[64], what[DIGEST_STR_LEN + 1300];
 	progress_label(label, sizeof(label), "pull", digest);
 	snprintf(what, sizeof(what), "%s: blob %s", g->what, digest);
-	progress_next(s->progress, true);
-	struct blob_sink b = { .w = &w, .s = s, .label = label, .size = size };
+	if (!counter)
+		progress_next(s->progress, true);
+	struct blob_sink b = { .w = &w, .s = s, .label = label, .size = size, .counter = counter };
 	for (int attempt = 0;; attempt++) {
 		struct http_url u;
 		if ((r = reg_url(g, &u, err, "/blobs/%s", digest)) < 0)
@@ -369,7 +382,8 @@ static int fetch_blob(struct store *s, struct reg *g, const char *digest, unsign
 		}
 		cap_debug("%s: resuming at byte %llu after: %s", what, w.size, e.msg);
 	}
-	progress_step(s->progress, label, w.size, size, true);
+	if (!counter)
+		progress_step(s->progress, label, w.size, size, true);
 	if (r < 0) {
 		store_writer_abort(&w);
 		return r;
@@ -386,6 +400,124 @@ static unsigned long long desc_size(json_t *d)
 {
 	json_int_t n = json_integer_value(json_object_get(d, "size"));
 	return n > 0 ? (unsigned long long)n : 0;
+}
+
+/* Layers come PARALLEL at a time, each worker with its own connection state (and token);
+ * the first failure stops the others' next downloads and is the one reported. */
+#define PARALLEL 3
+
+struct pull_job {
+	struct store *s;
+	json_t *layers;
+	char (*dids)[DIGEST_STR_LEN + 1];
+	size_t next, n;
+	int running, r;
+	cap_err err;
+	pthread_mutex_t lock;
+	pthread_cond_t ended;
+	_Atomic unsigned long long done;
+};
+
+struct pull_worker {
+	struct pull_job *job;
+	struct reg g;
+	pthread_t t;
+};
+
+static void *pull_worker(void *arg)
+{
+	struct pull_worker *w = arg;
+	struct pull_job *j = w->job;
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		size_t i = j->next++;
+		bool stop = j->r < 0 || i >= j->n;
+		pthread_mutex_unlock(&j->lock);
+		if (stop)
+			break;
+		json_t *l = json_array_get(j->layers, i);
+		const char *ld = json_string_value(json_object_get(l, "digest"));
+		char p[PATH_MAX];
+		cap_err e = { 0 };
+		int r = fetch_blob(j->s, &w->g, ld, desc_size(l), &j->done, &e);
+		if (r == 0) {
+			store_blob_path(j->s, ld, p, sizeof(p));
+			r = layer_diff_id(p, j->dids[i], NULL, &e);
+		}
+		if (r < 0) {
+			pthread_mutex_lock(&j->lock);
+			if (j->r == 0) {
+				j->r = r;
+				j->err = e;
+			}
+			pthread_mutex_unlock(&j->lock);
+			break;
+		}
+	}
+	pthread_mutex_lock(&j->lock);
+	j->running--;
+	pthread_cond_signal(&j->ended);
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+static int fetch_layers(struct store *s, struct reg *g, json_t *layers, char (*dids)[DIGEST_STR_LEN + 1], cap_err *err)
+{
+	struct pull_job j = { .s = s, .layers = layers, .dids = dids, .n = json_array_size(layers) };
+	struct pull_worker w[PARALLEL];
+	unsigned long long total = 0;
+	size_t nw = j.n < PARALLEL ? j.n : PARALLEL, started = 0;
+	for (size_t i = 0; i < j.n; i++)
+		total += desc_size(json_array_get(layers, i));
+	pthread_mutex_init(&j.lock, NULL);
+	pthread_cond_init(&j.ended, NULL);
+	for (; started < nw; started++) {
+		w[started].job = &j;
+		w[started].g = *g;
+		w[started].g.auth = g->auth ? strdup(g->auth) : NULL;
+		pthread_mutex_lock(&j.lock);
+		j.running++;
+		pthread_mutex_unlock(&j.lock);
+		if (pthread_create(&w[started].t, NULL, pull_worker, &w[started]) != 0) {
+			pthread_mutex_lock(&j.lock);
+			j.running--;
+			if (j.r == 0)
+				j.r = cap_errf(&j.err, EAGAIN, "%s: a download thread", g->what);
+			pthread_mutex_unlock(&j.lock);
+			free(w[started].g.auth);
+			break;
+		}
+	}
+	char label[64];
+	snprintf(label, sizeof(label), "pull %zu layer%s", j.n, j.n == 1 ? "" : "s");
+	progress_next(s->progress, true);
+	pthread_mutex_lock(&j.lock);
+	while (j.running > 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&j.ended, &j.lock, &ts);
+		pthread_mutex_unlock(&j.lock);
+		progress_step(s->progress, label, j.done, total, false);
+		pthread_mutex_lock(&j.lock);
+	}
+	pthread_mutex_unlock(&j.lock);
+	progress_step(s->progress, label, j.done, total, true);
+	for (size_t i = 0; i < started; i++) {
+		pthread_join(w[i].t, NULL);
+		reg_close(&w[i].g);
+	}
+	pthread_cond_destroy(&j.ended);
+	pthread_mutex_destroy(&j.lock);
+	if (j.r < 0) {
+		*err = j.err;
+		return j.r;
+	}
+	return 0;
 }
 
 int registry_pull(struct store *s, const char *ref, bool tls_verify, char id[DIGEST_STR_LEN + 1], cap_err *err)
@@ -440,7 +572,7 @@ int registry_pull(struct store *s, const char *ref, bool tls_verify, char id[DIG
 		r = cap_errf(err, 0, "%s: manifest %s lacks a config or layers", ref, mdig);
 		goto out;
 	}
-	if ((r = fetch_blob(s, &g, cd, desc_size(cfg), err)) < 0)
+	if ((r = fetch_blob(s, &g, cd, desc_size(cfg), NULL, err)) < 0)
 		goto out;
 	size_t nl = json_array_size(layers);
 	dids = calloc(nl + 1, sizeof(*dids));
@@ -448,16 +580,8 @@ int registry_pull(struct store *s, const char *ref, bool tls_verify, char id[DIG
 		r = cap_errf(err, ENOMEM, "%s", ref);
 		goto out;
 	}
-	for (size_t i = 0; i < nl; i++) {
-		json_t *l = json_array_get(layers, i);
-		const char *ld = json_string_value(json_object_get(l, "digest"));
-		char p[PATH_MAX];
-		if ((r = fetch_blob(s, &g, ld, desc_size(l), err)) < 0)
-			goto out;
-		store_blob_path(s, ld, p, sizeof(p));
-		if ((r = layer_diff_id(p, dids[i], NULL, err)) < 0)
-			goto out;
-	}
+	if ((r = fetch_layers(s, &g, layers, dids, err)) < 0)
+		goto out;
 	char got[DIGEST_STR_LEN + 1];
 	if ((r = store_put_buf(s, body, len, mdig, got, err)) < 0)
 		goto out;

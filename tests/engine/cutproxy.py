@@ -2,7 +2,8 @@
 """A TCP proxy for tests/engine/registry.sh: cutproxy.py LISTEN_PORT TARGET_PORT LOG MODE
 MODE cut: the first blob response (to a GET without a Range header) longer than 64 KiB is
 cut off there (the client must resume with Range); every request line and Range header goes to LOG.
-MODE slow: responses trickle (16 KiB every 50 ms), so that a pull can be killed half-way."""
+MODE slow: responses trickle (8 KiB every 50 ms), so that a pull can be killed half-way.
+Each blob GET logs "START time path" and, once its response is through, "END time path"."""
 import socket
 import sys
 import threading
@@ -32,6 +33,9 @@ def handle(client):
     note(first + (" RANGE" if has_range else ""))
     cut = mode == "cut" and "/blobs/sha256:" in first and first.startswith("GET") and not has_range
     server.sendall(req)
+    blob = "/blobs/sha256:" in first and first.startswith("GET")
+    if blob:
+        note("START %.3f %s" % (time.time(), first.split()[1]))
 
     def upstream():
         try:
@@ -46,7 +50,7 @@ def handle(client):
     sent = 0
     try:
         while True:
-            d = server.recv(16384)
+            d = server.recv(8192 if mode == "slow" else 65536)
             if not d:
                 break
             if cut and sent + len(d) > 65536 and not cut_done.is_set():
@@ -60,6 +64,8 @@ def handle(client):
                 time.sleep(0.05)
     except OSError:
         pass
+    if blob:
+        note("END %.3f %s" % (time.time(), first.split()[1]))
     for s in (client, server):
         try:
             s.shutdown(socket.SHUT_RDWR)

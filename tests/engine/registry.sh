@@ -3,7 +3,8 @@
 # 127.0.0.1 (a private port, storage under $TMPD), filled with skopeo. The pulled image's id is
 # the digest skopeo reports and it unpacks to umoci's tree; a manifest list picks this host's
 # platform; a blob changed in the registry's storage is refused; a pushed image is what skopeo
-# reads back; an interrupted pull leaves nothing prune does not remove.
+# reads back; a cut download resumes; layers download in parallel; an interrupted pull leaves
+# nothing prune does not remove.
 source "$(dirname "$0")/common.bash"
 engine_require umoci skopeo docker-registry python3 jq
 C=("$CAPSULE" --root "$STORE")
@@ -116,20 +117,52 @@ else
 	pass engine-pull-resume
 fi
 
-# --- a pull killed half-way (through a slow proxy): nothing named, prune leaves the store clean
+# --- a pull killed half-way (through a slow proxy): nothing named, prune leaves the store clean;
+# the image has two layers of 384 KiB, which take seconds each through the proxy
+umoci init --layout "$TMPD/big" >/dev/null 2>&1 && umoci new --image "$TMPD/big:b" >/dev/null 2>&1
+for n in 1 2; do
+	python3 - "$TMPD/big$n.tar" $n <<'PY'
+import io, os, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+d = os.urandom(384 * 1024)
+i = tarfile.TarInfo("big%s" % sys.argv[2]); i.size = len(d); t.addfile(i, io.BytesIO(d))
+t.close()
+PY
+	umoci raw add-layer --image "$TMPD/big:b" "$TMPD/big$n.tar" >/dev/null 2>&1
+done
+skopeo copy -q --dest-tls-verify=false "oci:$TMPD/big:b" "docker://$R/test/big:1" 2>"$TMPD/err" ||
+	fail engine-pull-killed "skopeo cannot push the two-layer image: $(tail -c 200 "$TMPD/err")"
 ps2=$(freeport)
 python3 "$(dirname "$0")/cutproxy.py" "$ps2" "$port" "$TMPD/slow.log" slow &
 proxies="$proxies $!"
 trap 'kill $regpid $proxies 2>/dev/null; wait 2>/dev/null; rm -rf "$TMPD"' EXIT
 waitport "$ps2"
 KS=$TMPD/store-killed
-"$CAPSULE" --root "$KS" image pull "127.0.0.1:$ps2/test/base:1" >/dev/null 2>&1 &
+"$CAPSULE" --root "$KS" image pull "127.0.0.1:$ps2/test/big:1" >/dev/null 2>&1 &
 kp=$!
 for ((i = 0; i < 300; i++)); do
-	[ -n "$(ls -A "$KS/tmp" 2>/dev/null)" ] && [ -n "$(find "$KS/tmp" -size +64k 2>/dev/null)" ] && break
+	[ -n "$(find "$KS/tmp" -size +128k 2>/dev/null)" ] && break
 	sleep 0.02
 done
 { kill -9 $kp; k=$?; wait $kp; } 2>/dev/null
+# parallel: two layer downloads overlapped by more than 0.3 s (one after the other they overlap
+# by the few ms the proxy takes to see a connection end)
+if python3 - "$TMPD/slow.log" <<'PY'
+import sys
+start, end = {}, {}
+for l in open(sys.argv[1]):
+    w = l.split()
+    if len(w) == 3 and w[0] in ("START", "END"):
+        (start if w[0] == "START" else end)[w[2]] = float(w[1])
+def overlap(a, b):
+    return min(end.get(a, 1e18), end.get(b, 1e18)) - max(start[a], start[b])
+sys.exit(0 if any(overlap(a, b) > 0.3 for a in start for b in start if a != b) else 1)
+PY
+then
+	pass engine-pull-parallel
+else
+	fail engine-pull-parallel "no two layers downloaded at the same time: $(grep -E '^(START|END)' "$TMPD/slow.log" | tr '\n' ' ')"
+fi
 if [ $k -ne 0 ]; then
 	skip engine-pull-killed "the pull finished before it could be killed"
 elif [ "$("$CAPSULE" --root "$KS" image ls -q | wc -l)" != 0 ]; then

@@ -1,4 +1,4 @@
-// fuzz-sources: src/image/layer.c src/image/fsutil.c src/image/digest.c src/lib/error.c src/lib/log.c
+// fuzz-sources: src/image/layer.c src/image/fsutil.c src/image/digest.c src/image/progress.c src/lib/error.c src/lib/log.c
 // fuzz-seeds: tests/fuzz/seeds_layer.c
 /* libFuzzer target: the layer extractor (src/image/layer.c) unpacking arbitrary bytes as a
  * tar (any compression libarchive reads) into a fresh directory. The first byte picks the mode
