@@ -54,6 +54,7 @@ struct cli_noun {
 	int (*prepare)(const struct cli_args *a, cap_err *err);
 	/* After the verb ran (or failed), with its status and error (e.g. oci's --log file). */
 	void (*finish)(const struct cli_args *a, int rc, const cap_err *err);
+	bool top_verbs;               /* its verbs also work as `capsule VERB` (capsule run = capsule container run) */
 };
 
 #define CLI_ANY (-1)

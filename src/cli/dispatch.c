@@ -1,6 +1,8 @@
 /* From argv to a table row: the noun, its options, the verb, its options, the positionals,
  * then the row's handler. --help at either level prints the table's help for it. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -43,9 +45,28 @@ static int run_cmd(struct cli_args *a, int argc, char **argv, int i, cap_err *er
 	return c->run(a, err);
 }
 
+/* `capsule run ...` is `capsule container run ...`: the verbs of a top_verbs noun. */
+static const struct cli_noun *top_verb_noun(const char *verb)
+{
+	for (const struct cli_noun *n = cli_nouns; n->name; n++)
+		if (n->top_verbs && cli_find_cmd(n->name, verb))
+			return n;
+	return NULL;
+}
+
 int cli_main(int argc, char **argv, cap_err *err)
 {
 	const struct cli_noun *n = cli_find_noun(argv[0]);
+	if (!n && (n = top_verb_noun(argv[0]))) {
+		char **v = calloc((size_t)argc + 2, sizeof(*v));
+		if (!v)
+			return cap_errf(err, ENOMEM, "command line");
+		v[0] = (char *)n->name;
+		memcpy(v + 1, argv, (size_t)argc * sizeof(*v));
+		int rc = cli_main(argc + 1, v, err);
+		free(v);
+		return rc;
+	}
 	if (!n)
 		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "unknown command '%s' (try: capsule --help)", argv[0]);
 	struct cli_args a = { .noun = n };

@@ -40,6 +40,19 @@ static void add_val(struct cli_args *a, const struct cli_opt *o, const char *val
 	a->v[a->n++] = (struct cli_val){ o, value };
 }
 
+/* A group of one-letter flags (-it), each a CLI_FLAG of opts: added in order. */
+static bool short_flags(struct cli_args *a, const struct cli_opt *opts, const char *group)
+{
+	for (const char *c = group; *c; c++) {
+		const struct cli_opt *o = find_opt(opts, c, 1, true);
+		if (!o || o->kind != CLI_FLAG)
+			return false;
+	}
+	for (const char *c = group; *c; c++)
+		add_val(a, find_opt(opts, c, 1, true), "true");
+	return true;
+}
+
 static bool is_help(const char *s)
 {
 	return !strcmp(s, "--help") || !strcmp(s, "-h") || !strcmp(s, "-help");
@@ -63,6 +76,8 @@ int cli_parse(struct cli_args *a, const struct cli_opt *opts, int argc, char **a
 			o = find_opt(opts, name, len, false);
 		if (!o && is_help(s))
 			return 0;
+		if (!o && !dd && !eq && len > 1 && short_flags(a, opts, name))
+			continue; /* -it: -i -t */
 		if (!o)
 			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: unknown option '%.*s' (try: capsule %s --help)",
 					     who, (int)(name - s + len), s, who), -1;

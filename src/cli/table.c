@@ -48,6 +48,17 @@ const struct cli_noun cli_nouns[] = {
 		     "sha256, every digest verified on the way in. Commands that read or add share the store; "
 		     "rm and prune take it alone, so concurrent commands are safe.",
 	  .prepare = cli_store_prepare },
+	{ .name = "container",
+	  .summary = "managed containers from the store's images: run, ps, logs, exec, stop, rm",
+	  .opts = OPTS(DIRV("root", 0, "DIR", "the image store (default " STORE_DEFAULT_ROOT
+					   ", or $" STORE_ROOT_ENV "; also capsule --root DIR)")),
+	  .details = "Each verb also works without the noun, as in podman: capsule run, capsule ps, capsule logs, "
+		     "capsule exec, capsule stop, capsule kill, capsule rm, capsule wait, capsule inspect is "
+		     "capsule container inspect. Containers live beside the images (docs/engine.md): a record, "
+		     "a bundle whose root is an overlay of the image's layers under the container's own upper "
+		     "layer, and the output of detached ones in a log that a monitor process writes.",
+	  .prepare = cli_store_prepare,
+	  .top_verbs = true },
 	{ .name = "completion", .summary = "shell completion generated from the command table" },
 	{ 0 },
 };
@@ -233,6 +244,58 @@ const struct cli_cmd cli_commands[] = {
 	{ "image", "prune", cli_image_prune,
 	  "remove blobs, unpacked layers and temporary files no image uses", NULL, OPTS(FORMAT_OPT), 0, 0,
 	  "What an interrupted import or pull left behind goes too." },
+
+	/* container (and the same verbs at the top: capsule run ...) */
+	{ "container", "run", cli_container_run, "run a command in a new container from an image",
+	  "IMAGE [COMMAND [ARG...]]",
+	  OPTS(FLAG("detach", 'd', "run in the background and print the container's id"),
+	       FLAG("rm", 0, "remove the container when it exits"),
+	       FLAG("tty", 't', "give the process a terminal"),
+	       FLAG("interactive", 'i', "keep stdin open (the foreground container reads the caller's stdin)"),
+	       VALUE("name", 0, "NAME", "the container's name (default capsule-<id>)"),
+	       VALUE("env", 'e', "KEY[=VALUE]", "an environment variable; KEY alone takes the caller's (repeatable)"),
+	       VALUE("volume", 'v', "HOST:CTR[:ro]", "bind-mount a host path into the container (repeatable)"),
+	       VALUE("workdir", 'w', "DIR", "working directory (default the image's, else /)"),
+	       VALUE("user", 'u', "USER[:GROUP]", "user and group, names or numbers (default the image's)"),
+	       VALUE("entrypoint", 0, "CMD", "replace the image's entrypoint (\"\" for none)"),
+	       VALUE("hostname", 0, "NAME", "the container's host name (default its short id)"),
+	       VALUE("memory", 'm', "SIZE", "memory limit (64m, 1g)"),
+	       VALUE("cpus", 0, "N", "CPU limit in CPUs (0.5, 2)"),
+	       VALUE("pids-limit", 0, "N", "maximum number of processes"),
+	       CHOICE("network", 0, "none|host", "none: its own network namespace with only lo (default); host: the host's")),
+	  1, CLI_ANY,
+	  "The image's config gives the command (Entrypoint + Cmd; COMMAND replaces Cmd), the environment "
+	  "(-e adds or replaces), the working directory and the user, as the OCI image-spec's conversion says. "
+	  "In the foreground capsule exits with the container's status; with -d a monitor keeps its output in "
+	  "a log (capsule logs) and records its exit status. The container runs with docker's default "
+	  "capabilities. A bridge network and -p are not built yet." },
+	{ "container", "ps", cli_container_ps, "list containers (running ones; -a all)", NULL,
+	  OPTS(FLAG("all", 'a', "also created and exited ones"), FLAG("quiet", 'q', "only the short ids"), FORMAT_OPT),
+	  0, 0, "STATUS is what the runtime says, not only what was recorded: a container whose monitor died "
+		"shows as running while it runs and as exited (unknown) once it is gone." },
+	{ "container", "logs", cli_container_logs, "print a detached container's output", "CONTAINER",
+	  OPTS(FLAG("follow", 'f', "keep printing until the container exits"),
+	       VALUE("tail", 0, "N", "only the last N lines (default all)")),
+	  1, 1, "Its stdout goes to stdout, its stderr to stderr." },
+	{ "container", "exec", cli_container_exec, "run another command in a running container",
+	  "CONTAINER COMMAND [ARG...]",
+	  OPTS(FLAG("detach", 'd', "return once it runs"), FLAG("tty", 't', "give it a terminal"),
+	       FLAG("interactive", 'i', "keep stdin open"),
+	       VALUE("env", 'e', "KEY=VALUE", "an environment variable (repeatable)"),
+	       VALUE("workdir", 'w', "DIR", "working directory"), VALUE("user", 'u', "UID[:GID]", "user and group")),
+	  2, CLI_ANY, "Exits with the command's status." },
+	{ "container", "stop", cli_container_stop, "stop containers: SIGTERM, then SIGKILL after a grace time",
+	  "CONTAINER...", OPTS(INTV("time", 't', "S", "seconds to wait before SIGKILL (default 10)")), 1, CLI_ANY,
+	  NULL },
+	{ "container", "kill", cli_container_kill, "send a signal to a container's main process", "CONTAINER",
+	  OPTS(VALUE("signal", 's', "SIG", "the signal (default KILL)")), 1, 1, NULL },
+	{ "container", "rm", cli_container_rm, "remove containers", "CONTAINER...",
+	  OPTS(FLAG("force", 'f', "kill a running one first")), 1, CLI_ANY,
+	  "Removes its record, its writable layer and its log; a running container needs -f." },
+	{ "container", "inspect", cli_container_inspect, "print containers' records as JSON", "CONTAINER...", NULL, 1,
+	  CLI_ANY, NULL },
+	{ "container", "wait", cli_container_wait, "wait for a container to exit and print its exit status",
+	  "CONTAINER", NULL, 1, 1, "Prints -1 when the status is unknown (whoever watched it died)." },
 
 	/* completion */
 	{ "completion", "bash", cli_completion, "print the bash completion script for capsule and capsule-runtime",

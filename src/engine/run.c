@@ -1,0 +1,231 @@
+#include "run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../oci/oci.h"
+#include "../oci/spec_builder.h"
+
+/* Docker's default capability set: what images expect root in a container to be able to do. */
+static const char *const engine_caps[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+	"CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
+	"CAP_AUDIT_WRITE",
+};
+
+static int path_in(const struct instance *in, const char *rel, char *buf, size_t sz)
+{
+	size_t a = strlen(in->dir), b = strlen(rel);
+	if (a + 1 + b + 1 > sz) {
+		buf[0] = 0;
+		return -ENAMETOOLONG;
+	}
+	memcpy(buf, in->dir, a);
+	buf[a] = '/';
+	memcpy(buf + a + 1, rel, b + 1);
+	return 0;
+}
+
+int engine_mount_root(struct store *s, struct instance *in, cap_err *err)
+{
+	struct store_image img;
+	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], lower[PATH_MAX], opts[8192];
+	size_t len = 0;
+	int r = store_image_load(s, instance_str(in, "image"), &img, err);
+	if (r < 0)
+		return r;
+	path_in(in, "bundle/rootfs", rootfs, sizeof(rootfs));
+	path_in(in, "upper", upper, sizeof(upper));
+	path_in(in, "work", work, sizeof(work));
+	path_in(in, "lower-empty", lower, sizeof(lower));
+	mkdir(upper, 0755);
+	mkdir(work, 0700);
+	len = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
+	/* overlayfs takes the top layer first */
+	for (size_t i = img.n_layers; i-- > 0;) {
+		char dir[PATH_MAX];
+		if ((r = store_layer_dir(s, img.diff_ids[i], dir, sizeof(dir))) < 0 ||
+		    (access(dir, F_OK) < 0 && (r = store_unpack_layer(s, img.layers[i], img.diff_ids[i], err)) < 0))
+			goto out;
+		int w = snprintf(opts + len, sizeof(opts) - len, "%s%s", i + 1 == img.n_layers ? "" : ":", dir);
+		if (w < 0 || (size_t)w >= sizeof(opts) - len) {
+			r = cap_errf(err, 0, "image %.19s: %zu layers are more than one overlay mount takes", img.id,
+				     img.n_layers);
+			goto out;
+		}
+		len += (size_t)w;
+	}
+	if (img.n_layers == 0) {
+		mkdir(lower, 0755);
+		len += (size_t)snprintf(opts + len, sizeof(opts) - len, "%s", lower);
+	}
+	if ((size_t)snprintf(opts + len, sizeof(opts) - len, ",upperdir=%s,workdir=%s", upper, work) >= sizeof(opts) - len) {
+		r = cap_errf(err, 0, "image %.19s: the overlay options are too long", img.id);
+		goto out;
+	}
+	if (mount("overlay", rootfs, "overlay", 0, opts) < 0)
+		r = cap_errf(err, errno, "container %.12s: mounting its root (overlay)", in->id);
+out:
+	store_image_free(&img);
+	return r;
+}
+
+void engine_unmount_root(struct instance *in)
+{
+	char rootfs[PATH_MAX];
+	path_in(in, "bundle/rootfs", rootfs, sizeof(rootfs));
+	umount2(rootfs, MNT_DETACH);
+}
+
+static int write_spec(struct store *s, struct instance *in, const struct engine_run_args *a, cap_err *err)
+{
+	char rootfs[PATH_MAX], cfg[PATH_MAX], cg[128];
+	struct store_image img;
+	int r = store_image_load(s, instance_str(in, "image"), &img, err);
+	if (r < 0)
+		return r;
+	json_t *spec = oci_sb_default();
+	path_in(in, "bundle/rootfs", rootfs, sizeof(rootfs));
+	path_in(in, "bundle/config.json", cfg, sizeof(cfg));
+	struct engine_run_opts proc = a->proc;
+	char host[16];
+	snprintf(host, sizeof(host), "%.12s", in->id);
+	if (!proc.hostname)
+		proc.hostname = host;
+	if (!spec) {
+		r = cap_errf(err, ENOMEM, "runtime config");
+		goto out;
+	}
+	if ((r = oci_sb_set_root(spec, rootfs, false, err)) < 0 ||
+	    (r = engine_spec_from_image(spec, img.config, rootfs, &proc, err)) < 0 ||
+	    (r = oci_sb_set_caps(spec, OCI_SB_CAP_DEFAULT_SETS, engine_caps, sizeof(engine_caps) / sizeof(*engine_caps),
+				 err)) < 0)
+		goto out;
+	if (a->net == ENGINE_NET_HOST) {
+		static const char *const ro[] = { "rbind", "ro" };
+		if ((r = oci_sb_remove_namespace(spec, "network", err)) < 0 ||
+		    (r = oci_sb_add_mount(spec, "/etc/resolv.conf", "bind", "/etc/resolv.conf", ro, 2, err)) < 0 ||
+		    (r = oci_sb_add_mount(spec, "/etc/hosts", "bind", "/etc/hosts", ro, 2, err)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < a->n_volumes; i++) {
+		const struct engine_volume *v = &a->volumes[i];
+		const char *opts[] = { "rbind", v->ro ? "ro" : "rw" };
+		if ((r = oci_sb_add_mount(spec, v->ctr, "bind", v->host, opts, 2, err)) < 0)
+			goto out;
+	}
+	snprintf(cg, sizeof(cg), "/capsule-engine/%s", in->id);
+	json_object_set_new(json_object_get(spec, "linux"), "cgroupsPath", json_string(cg));
+	if ((r = oci_sb_set_annotation(spec, "io.capsule.container.name", instance_str(in, "name"), err)) < 0)
+		goto out;
+	if (json_dump_file(spec, cfg, JSON_INDENT(1)) < 0)
+		r = cap_errf(err, errno ? errno : EIO, "%s", cfg);
+	/* The record keeps the command, for ps. */
+	json_object_set(in->rec, "command", json_object_get(json_object_get(spec, "process"), "args"));
+out:
+	json_decref(spec);
+	store_image_free(&img);
+	return r;
+}
+
+static int check_volumes(const struct engine_run_args *a, cap_err *err)
+{
+	for (size_t i = 0; i < a->n_volumes; i++) {
+		const struct engine_volume *v = &a->volumes[i];
+		struct stat st;
+		if (v->host[0] != '/' || v->ctr[0] != '/')
+			return cap_errf_code(err, CAP_EXIT_USAGE, 0, "volume %s:%s: want absolute paths", v->host, v->ctr);
+		if (stat(v->host, &st) < 0)
+			return cap_errf(err, errno, "volume %s", v->host);
+	}
+	return 0;
+}
+
+void engine_finish(struct store *s, struct instance *in, int exit_code, bool rm)
+{
+	char root[PATH_MAX], now[64];
+	cap_err ignored = { 0 };
+	instance_oci_root(s, root, sizeof(root));
+	struct oci_runtime rt = { .root = root };
+	oci_delete(&rt, in->id, true, &ignored);
+	engine_unmount_root(in);
+	if (rm) {
+		instance_remove(s, in, &ignored);
+		return;
+	}
+	instance_now(now, sizeof(now));
+	instance_set_str(in, "status", "exited");
+	instance_set_int(in, "exit_code", exit_code);
+	instance_set_str(in, "finished", now);
+	json_object_del(in->rec, "monitor_pid");
+	instance_save(in, &ignored);
+}
+
+int engine_run(struct store *s, const struct engine_run_args *a, char *id_out, cap_err *err)
+{
+	json_t *images = NULL, *e;
+	struct instance in = { 0 };
+	char bundle[PATH_MAX], root[PATH_MAX], now[64];
+	int r;
+	if ((r = check_volumes(a, err)) < 0)
+		return r;
+	if (!(images = store_images_load(s, err)))
+		return -1;
+	if (!(e = store_images_find(images, a->image, err))) {
+		json_decref(images);
+		return -1;
+	}
+	char image_id[DIGEST_STR_LEN + 1];
+	snprintf(image_id, sizeof(image_id), "%s", json_string_value(json_object_get(e, "id")));
+	json_decref(images);
+	if ((r = instance_new(s, a->name, image_id, a->image, &in, err)) < 0)
+		return r;
+	path_in(&in, "bundle", bundle, sizeof(bundle));
+	mkdir(bundle, 0755);
+	path_in(&in, "bundle/rootfs", root, sizeof(root));
+	mkdir(root, 0755);
+	/* The root first: the image's /etc/passwd and /etc/group name the user. */
+	if ((r = engine_mount_root(s, &in, err)) < 0)
+		goto fail_nomount;
+	if ((r = write_spec(s, &in, a, err)) < 0 || (r = instance_save(&in, err)) < 0)
+		goto fail;
+	instance_oci_root(s, root, sizeof(root));
+	struct oci_runtime rt = { .root = root };
+	if (id_out)
+		snprintf(id_out, INSTANCE_ID_LEN + 1, "%s", in.id);
+	if (a->detach) {
+		if ((r = engine_monitor_start(s, &in, a->rm, err)) < 0)
+			goto fail;
+		instance_free(&in);
+		return 0;
+	}
+	instance_now(now, sizeof(now));
+	instance_set_str(&in, "status", "running");
+	instance_set_str(&in, "started", now);
+	instance_set_int(&in, "monitor_pid", getpid());
+	instance_save(&in, err);
+	struct oci_create_args ca = { .id = in.id, .bundle = bundle };
+	/* < 0: the container could not be made (nothing ran); else its exit status */
+	r = oci_run(&rt, &ca, err);
+	if (r < 0) {
+		cap_err ignored = { 0 };
+		oci_delete(&rt, in.id, true, &ignored);
+		goto fail;
+	}
+	engine_finish(s, &in, r, a->rm);
+	instance_free(&in);
+	return r;
+fail:
+	engine_unmount_root(&in);
+fail_nomount: {
+	cap_err ignored = { 0 };
+	instance_remove(s, &in, &ignored);
+	instance_free(&in);
+	return r < 0 ? r : -1;
+}
+}
