@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/json.h"
 #include "../lib/log.h"
 #include "fsutil.h"
 #include "layer.h"
@@ -674,6 +675,26 @@ int store_gc(struct store *s, struct store_gc_stats *st, cap_err *err)
 	size_t i;
 	json_array_foreach(json_object_get(images, "images"), i, img)
 		refs_of_image(s, json_string_value(json_object_get(img, "id")) ?: "", blobs, layers);
+	/* A container keeps its image's layers (its root is mounted on them) after the image's
+	 * names and entry went: ROOT/containers/<id>/instance.json names the image. */
+	char cdir[PATH_MAX];
+	store_path(s, cdir, sizeof(cdir), "containers");
+	DIR *d = opendir(cdir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char rec[PATH_MAX + 300];
+		json_error_t je;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(rec, sizeof(rec), "%s/%s/instance.json", cdir, e->d_name);
+		json_t *j = cap_json_load_path(rec, 0, &je);
+		const char *id = json_string_value(json_object_get(j, "image"));
+		if (id)
+			refs_of_image(s, id, blobs, layers);
+		json_decref(j);
+	}
+	if (d)
+		closedir(d);
 
 	st->blobs = sweep(s, "blobs/sha256", blobs, &st->bytes);
 	st->layers = sweep(s, "layers", layers, &st->bytes);

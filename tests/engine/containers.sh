@@ -161,3 +161,17 @@ for c in "nosuch:1 true|capsule: image 'nosuch:1': no such image" "-v /nonexiste
 		pass "engine-run-error-$(cut -d' ' -f1 <<<"$args" | tr -d -)" ||
 		fail "engine-run-error-$(cut -d' ' -f1 <<<"$args" | tr -d -)" "exit $rc: '$out' (want '$want...'); left:$(leftovers)"
 done
+
+# --- an image removed while a container uses it: its layer stays (prune too) until the container goes
+mkdir -p "$TMPD/uniq/bin" && cp /bin/busybox "$TMPD/uniq/bin/" && echo "$$-$RANDOM" >"$TMPD/uniq/marker" &&
+	tar -C "$TMPD/uniq" -cf "$TMPD/uniq.tar" . && cap image import "$TMPD/uniq.tar" uniq:1 >/dev/null 2>&1
+n0=$(ls "$STORE/layers" | wc -l)
+cap run --name usesuniq uniq:1 /bin/busybox true >/dev/null 2>&1
+cap image rm uniq:1 >/dev/null 2>&1
+cap image prune >/dev/null 2>&1
+n1=$(ls "$STORE/layers" | wc -l)
+cap rm usesuniq >/dev/null 2>&1
+cap image prune >/dev/null 2>&1
+n2=$(ls "$STORE/layers" | wc -l)
+[ "$n1" = "$n0" ] && [ "$n2" = $((n0 - 1)) ] && pass engine-gc-keeps-used-layers ||
+	fail engine-gc-keeps-used-layers "layers: $n0 with the image, $n1 after image rm + prune (container kept), $n2 after rm + prune"
