@@ -84,6 +84,10 @@ void cli_help_main(FILE *f)
 		   "  --help                  this text\n"
 		   "\nRun 'capsule <noun> <verb> --help' for a command's options, 'capsule <noun> --help' for a\n"
 		   "noun's own options.\n");
+	for (const struct cli_noun *n = cli_nouns; n->name; n++)
+		if (n->top_verbs)
+			fprintf(f, "The %s verbs also work without the noun: 'capsule run IMAGE' is 'capsule %s run IMAGE'.\n",
+				n->name, n->name);
 	print_exit_codes(f);
 }
 
