@@ -12,9 +12,9 @@ SAN      ?=
 # the warnings and defines below.
 OPT      ?= -O2 -g
 override CFLAGS += $(OPT) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DCAPSULE_VERSION='"$(VERSION)"' \
-            -fno-strict-aliasing -pthread $(SAN)
+            -fno-strict-aliasing -pthread -I/usr/include/libnl3 $(SAN)
 LDFLAGS  += -pthread $(SAN)
-LDLIBS   := -lhttp_parser -ljansson -lseccomp -lcap -luring -larchive -lnettle -lacl -lssl -lcrypto -lz -llzma -llz4 -lzstd -lbz2
+LDLIBS   := -lhttp_parser -ljansson -lseccomp -lcap -luring -larchive -lnettle -lacl -lnl-route-3 -lnl-3 -lssl -lcrypto -lz -llzma -llz4 -lzstd -lbz2
 
 SRCS     := $(shell find src -name '*.c' | sort)
 LIB_SRCS := $(filter-out src/cli/main.c,$(SRCS))

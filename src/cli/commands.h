@@ -30,7 +30,7 @@ int cli_store_open(struct store *s, bool exclusive, cap_err *err);
 
 /* container.c: the engine's managed containers */
 cli_handler cli_container_run, cli_container_ps, cli_container_logs, cli_container_exec, cli_container_stop,
-	cli_container_kill, cli_container_rm, cli_container_inspect, cli_container_wait;
+	cli_container_kill, cli_container_rm, cli_container_inspect, cli_container_wait, cli_container_net_hook;
 
 /* completion.c */
 cli_handler cli_completion;

@@ -80,7 +80,29 @@ int cli_container_run(const struct cli_args *a, cap_err *err)
 	r.proc.tty = cli_flag(a, "tty");
 	r.detach = cli_flag(a, "detach");
 	r.rm = cli_flag(a, "rm");
-	r.net = net && !strcmp(net, "host") ? ENGINE_NET_HOST : ENGINE_NET_NONE;
+	size_t np = 0;
+	const char **pub = cli_all(a, "publish", &np);
+	struct engine_port ports[MAX_VOLUMES];
+	/* -p without --network means the bridge (the only network that publishes). */
+	r.net = !net ? (np ? ENGINE_NET_BRIDGE : ENGINE_NET_NONE)
+	      : !strcmp(net, "host") ? ENGINE_NET_HOST : !strcmp(net, "bridge") ? ENGINE_NET_BRIDGE : ENGINE_NET_NONE;
+	if (np > MAX_VOLUMES) {
+		cap_errf_code(err, CAP_EXIT_USAGE, 0, "run: at most %d published ports", MAX_VOLUMES);
+		free(pub);
+		goto out;
+	}
+	for (size_t i = 0; i < np; i++)
+		if (engine_parse_port(pub[i], &ports[i], err) < 0) {
+			free(pub);
+			goto out;
+		}
+	free(pub);
+	if (np && r.net != ENGINE_NET_BRIDGE) {
+		cap_errf_code(err, CAP_EXIT_USAGE, 0, "run: -p publishes ports of the bridge network only (--network bridge)");
+		goto out;
+	}
+	r.ports = ports;
+	r.n_ports = np;
 	if (nv > MAX_VOLUMES) {
 		cap_errf_code(err, CAP_EXIT_USAGE, 0, "run: at most %d volumes", MAX_VOLUMES);
 		goto out;
@@ -390,4 +412,28 @@ out:
 	instance_free(&in);
 	store_close(&s);
 	return rc < 0 ? -1 : rc;
+}
+
+/* The createRuntime hook of a bridge-network container (net.h): the runtime's state on stdin. */
+int cli_container_net_hook(const struct cli_args *a, cap_err *err)
+{
+	json_error_t je;
+	json_t *state = json_loadf(stdin, 0, &je);
+	json_int_t pid = json_integer_value(json_object_get(state, "pid"));
+	json_decref(state);
+	if (pid <= 0)
+		return cap_errf(err, 0, "net-hook: no container pid in the state on stdin");
+	struct store s;
+	struct instance in;
+	if (open_find(a->argv[0], &s, &in, err) < 0)
+		return -1;
+	struct engine_port ports[64];
+	size_t n = 0;
+	const char *ip = instance_str(&in, "ip");
+	engine_ports_from_json(json_object_get(in.rec, "ports"), ports, 64, &n);
+	int r = ip ? engine_net_plumb(in.id, (pid_t)pid, ip, ports, n, err)
+		   : cap_errf(err, 0, "net-hook: container %s has no address", a->argv[0]);
+	instance_free(&in);
+	store_close(&s);
+	return r < 0 ? -1 : 0;
 }

@@ -146,6 +146,7 @@ fail: {
 	report(rp, msg);
 	cap_err ignored = { 0 };
 	oci_delete(&rt, in->id, true, &ignored);
+	engine_net_cleanup(s, in);
 	engine_unmount_root(in);
 	instance_remove(s, in, &ignored);
 	_exit(1);

@@ -101,6 +101,7 @@ int engine_rm(struct store *s, struct instance *in, bool force, cap_err *err)
 	}
 	cap_err ignored = { 0 };
 	oci_delete(&rt, in->id, true, &ignored);
+	engine_net_cleanup(s, in);
 	engine_unmount_root(in);
 	return instance_remove(s, in, err);
 }

@@ -82,6 +82,57 @@ void engine_unmount_root(struct instance *in)
 	umount2(rootfs, MNT_DETACH);
 }
 
+/* A file of the instance's directory with text, bind-mounted read-only at dest. */
+static int mount_file(struct instance *in, json_t *spec, const char *name, const char *dest, const char *text,
+		      cap_err *err)
+{
+	char p[PATH_MAX];
+	static const char *const ro[] = { "rbind", "ro" };
+	path_in(in, name, p, sizeof(p));
+	FILE *f = fopen(p, "we");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		return cap_errf(err, errno, "%s", p);
+	return oci_sb_add_mount(spec, dest, "bind", p, ro, 2, err);
+}
+
+/* --network bridge: the address leased before the config is written (the hosts file names it),
+ * the plumbing by a createRuntime hook (net.h), and the DNS settings of the host minus the
+ * loopback name servers a container cannot reach. */
+static int bridge_spec(struct store *s, struct instance *in, json_t *spec, cap_err *err)
+{
+	char exe[PATH_MAX], ip[16], hosts[512], resolv[4096] = "", line[512];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return cap_errf(err, errno, "network hook: /proc/self/exe");
+	exe[n] = 0;
+	int r = engine_net_lease(s, in->id, ip, err);
+	if (r < 0)
+		return r;
+	instance_set_str(in, "ip", ip);
+	FILE *f = fopen("/etc/resolv.conf", "re");
+	size_t len = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "nameserver 127.", 15) && strncmp(line, "nameserver ::1", 14) &&
+		    len + strlen(line) < sizeof(resolv))
+			len += (size_t)snprintf(resolv + len, sizeof(resolv) - len, "%s", line);
+	if (f)
+		fclose(f);
+	snprintf(hosts, sizeof(hosts), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n%s\t%.12s %s\n", ip, in->id,
+		 instance_str(in, "name"));
+	if ((r = mount_file(in, spec, "hosts", "/etc/hosts", hosts, err)) < 0 ||
+	    (r = mount_file(in, spec, "resolv.conf", "/etc/resolv.conf", resolv, err)) < 0)
+		return r;
+	json_t *hooks = json_object_get(spec, "hooks");
+	if (!hooks)
+		json_object_set_new(spec, "hooks", hooks = json_object());
+	json_t *cr = json_object_get(hooks, "createRuntime");
+	if (!cr)
+		json_object_set_new(hooks, "createRuntime", cr = json_array());
+	json_array_append_new(cr, json_pack("{s:s, s:[s,s,s,s,s,s], s:i}", "path", exe, "args", "capsule", "--root",
+					    s->root, "container", "net-hook", in->id, "timeout", 30));
+	return 0;
+}
+
 static int write_spec(struct store *s, struct instance *in, const struct engine_run_args *a, cap_err *err)
 {
 	char rootfs[PATH_MAX], cfg[PATH_MAX], cg[128];
@@ -105,6 +156,8 @@ static int write_spec(struct store *s, struct instance *in, const struct engine_
 	    (r = engine_spec_from_image(spec, img.config, rootfs, &proc, err)) < 0 ||
 	    (r = oci_sb_set_caps(spec, OCI_SB_CAP_DEFAULT_SETS, engine_caps, sizeof(engine_caps) / sizeof(*engine_caps),
 				 err)) < 0)
+		goto out;
+	if (a->net == ENGINE_NET_BRIDGE && (r = bridge_spec(s, in, spec, err)) < 0)
 		goto out;
 	if (a->net == ENGINE_NET_HOST) {
 		static const char *const ro[] = { "rbind", "ro" };
@@ -133,6 +186,18 @@ out:
 	return r;
 }
 
+void engine_net_cleanup(struct store *s, struct instance *in)
+{
+	const char *ip = instance_str(in, "ip");
+	struct engine_port ports[64];
+	size_t n = 0;
+	if (!ip)
+		return;
+	engine_ports_from_json(json_object_get(in->rec, "ports"), ports, 64, &n);
+	engine_net_unplumb(in->id, ip, ports, n);
+	engine_net_release(s, in->id);
+}
+
 static int check_volumes(const struct engine_run_args *a, cap_err *err)
 {
 	for (size_t i = 0; i < a->n_volumes; i++) {
@@ -153,6 +218,7 @@ void engine_finish(struct store *s, struct instance *in, int exit_code, bool rm)
 	instance_oci_root(s, root, sizeof(root));
 	struct oci_runtime rt = { .root = root };
 	oci_delete(&rt, in->id, true, &ignored);
+	engine_net_cleanup(s, in);
 	engine_unmount_root(in);
 	if (rm) {
 		instance_remove(s, in, &ignored);
@@ -189,6 +255,8 @@ int engine_run(struct store *s, const struct engine_run_args *a, char *id_out, c
 	mkdir(bundle, 0755);
 	path_in(&in, "bundle/rootfs", root, sizeof(root));
 	mkdir(root, 0755);
+	if (a->n_ports)
+		json_object_set_new(in.rec, "ports", engine_ports_json(a->ports, a->n_ports));
 	/* The root first: the image's /etc/passwd and /etc/group name the user. */
 	if ((r = engine_mount_root(s, &in, err)) < 0)
 		goto fail_nomount;
@@ -224,6 +292,7 @@ fail:
 	engine_unmount_root(&in);
 fail_nomount: {
 	cap_err ignored = { 0 };
+	engine_net_cleanup(s, &in);
 	instance_remove(s, &in, &ignored);
 	instance_free(&in);
 	return r < 0 ? r : -1;

@@ -16,8 +16,9 @@
 #include "../image/store.h"
 #include "convert.h"
 #include "instance.h"
+#include "net.h"
 
-enum engine_network { ENGINE_NET_NONE, ENGINE_NET_HOST };
+enum engine_network { ENGINE_NET_NONE, ENGINE_NET_HOST, ENGINE_NET_BRIDGE };
 
 struct engine_volume {
 	const char *host, *ctr;
@@ -31,6 +32,8 @@ struct engine_run_args {
 	enum engine_network net;
 	const struct engine_volume *volumes;
 	size_t n_volumes;
+	const struct engine_port *ports;  /* -p: with ENGINE_NET_BRIDGE */
+	size_t n_ports;
 	bool detach, rm;
 };
 
@@ -44,6 +47,10 @@ void engine_unmount_root(struct instance *in);
 /* After the container ended: record the status, drop the runtime state and the mount, and with
  * rm remove the instance. */
 void engine_finish(struct store *s, struct instance *in, int exit_code, bool rm);
+
+/* The bridge network of an instance (its "ip" and "ports" in the record) taken down and its
+ * address released; nothing when it has none. */
+void engine_net_cleanup(struct store *s, struct instance *in);
 
 /* monitor.c: start the created container (its init a child of the monitor) and watch it. */
 int engine_monitor_start(struct store *s, struct instance *in, bool rm, cap_err *err);

@@ -175,3 +175,41 @@ cap image prune >/dev/null 2>&1
 n2=$(ls "$STORE/layers" | wc -l)
 [ "$n1" = "$n0" ] && [ "$n2" = $((n0 - 1)) ] && pass engine-gc-keeps-used-layers ||
 	fail engine-gc-keeps-used-layers "layers: $n0 with the image, $n1 after image rm + prune (container kept), $n2 after rm + prune"
+
+# --- the bridge network: an address, NAT to a server in another network namespace, -p on loopback
+if ! command -v nft >/dev/null || ! command -v ip >/dev/null || ! command -v socat >/dev/null || ! command -v curl >/dev/null; then
+	for c in engine-net-bridge engine-net-nat engine-net-publish engine-net-cleanup; do skip $c "needs nft, ip, socat and curl"; done
+else
+	out=$(cap run --rm --network bridge localhost/base:1 /bin/busybox sh -c \
+		'/bin/busybox ip -4 addr show eth0 | /bin/busybox grep -o "inet 10\.88\.[0-9.]*"; /bin/busybox ip route | /bin/busybox grep default; /bin/busybox ping -c1 -W5 10.88.0.1 >/dev/null && echo gw-ok' 2>&1)
+	[[ "$out" == "inet 10.88."*"default via 10.88.0.1 dev eth0"*"gw-ok" ]] && pass engine-net-bridge || fail engine-net-bridge "$out"
+	# A "remote" server: a network namespace of its own behind a veth; it sees the host's address
+	# (masquerade), never the container's.
+	ns=capsrv$$ n=$(( $$ % 200 + 20 ))
+	if ip netns add $ns 2>/dev/null && ip link add csh$$ type veth peer name csn$$ && ip link set csn$$ netns $ns &&
+		ip addr add 10.214.$n.1/24 dev csh$$ && ip link set csh$$ up &&
+		ip -n $ns addr add 10.214.$n.2/24 dev csn$$ && ip -n $ns link set csn$$ up && ip -n $ns link set lo up &&
+		ip -n $ns route add default via 10.214.$n.1; then
+		ip netns exec $ns socat TCP-LISTEN:9999,reuseaddr SYSTEM:'echo "peer=$SOCAT_PEERADDR"' &
+		srv=$!
+		sleep 0.3
+		out=$(cap run --rm --network bridge localhost/base:1 /bin/busybox sh -c "/bin/busybox nc -w 5 10.214.$n.2 9999 </dev/null" 2>&1)
+		kill $srv 2>/dev/null; wait $srv 2>/dev/null
+		[ "$out" = "peer=10.214.$n.1" ] && pass engine-net-nat || fail engine-net-nat "the server saw '$out', want peer=10.214.$n.1 (NAT)"
+	else
+		fail engine-net-nat "could not make the server's network namespace"
+	fi
+	ip link del csh$$ 2>/dev/null; ip netns del $ns 2>/dev/null
+	mkdir -p "$TMPD/www" && echo served-by-capsule >"$TMPD/www/index.html"
+	port=$(( 20000 + $$ % 20000 ))
+	id=$(cap run -d -p 127.0.0.1:$port:80 -v "$TMPD/www:/www:ro" localhost/base:1 /bin/busybox httpd -f -p 80 -h /www 2>&1)
+	got=
+	for _ in $(seq 30); do got=$(curl -s -m 2 "http://127.0.0.1:$port/index.html") && [ -n "$got" ] && break; sleep 0.1; done
+	[ "$got" = served-by-capsule ] && pass engine-net-publish || fail engine-net-publish "curl 127.0.0.1:$port: '$got' ($id)"
+	cap rm -f "$id" >/dev/null 2>&1
+	left=$(nft list map ip capsule ports_ip 2>/dev/null | grep -c " $port :")
+	veths=$(ip -o link show | grep -c ": cap${id:0:8}")
+	lease=$(grep -c "$id" "$STORE/network.json" 2>/dev/null)
+	[ "$left" = 0 ] && [ "$veths" = 0 ] && [ "$lease" = 0 ] && [ -z "$(leftovers)" ] && pass engine-net-cleanup ||
+		fail engine-net-cleanup "port elements $left, veths $veths, lease $lease, left:$(leftovers)"
+fi
