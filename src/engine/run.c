@@ -12,11 +12,12 @@
 #include "../oci/spec_builder.h"
 
 /* Docker's default capability set: what images expect root in a container to be able to do. */
-static const char *const engine_caps[] = {
+const char *const engine_caps[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
 	"CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
 	"CAP_AUDIT_WRITE",
 };
+const size_t engine_n_caps = sizeof(engine_caps) / sizeof(engine_caps[0]);
 
 static int path_in(const struct instance *in, const char *rel, char *buf, size_t sz)
 {
@@ -31,46 +32,67 @@ static int path_in(const struct instance *in, const char *rel, char *buf, size_t
 	return 0;
 }
 
+int engine_overlay_mount(const char *target, char (*lowers)[PATH_MAX], size_t n, const char *upper,
+			 const char *work, cap_err *err)
+{
+	char opts[8192];
+	size_t len = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
+	/* overlayfs takes the top layer first */
+	for (size_t i = n; i-- > 0;) {
+		int w = snprintf(opts + len, sizeof(opts) - len, "%s%s", i + 1 == n ? "" : ":", lowers[i]);
+		if (w < 0 || (size_t)w >= sizeof(opts) - len)
+			return cap_errf(err, 0, "%zu layers are more than one overlay mount takes", n);
+		len += (size_t)w;
+	}
+	if (upper && (size_t)snprintf(opts + len, sizeof(opts) - len, ",upperdir=%s,workdir=%s", upper, work) >=
+			     sizeof(opts) - len)
+		return cap_errf(err, 0, "the overlay options are too long");
+	if (mount("overlay", target, "overlay", upper ? 0 : MS_RDONLY, opts) < 0)
+		return cap_errf(err, errno, "%s: mounting an overlay of %zu layers", target, n);
+	return 0;
+}
+
+int engine_image_lowers(struct store *s, const struct store_image *img, const char *empty, char (**out)[PATH_MAX],
+			size_t *n, cap_err *err)
+{
+	/* An empty directory at the bottom: an overlay needs a lowerdir even for an image of no layers,
+	 * and two of them to be mounted without an upper. */
+	char (*v)[PATH_MAX] = calloc(img->n_layers + 1, sizeof(*v));
+	if (!v)
+		return cap_errf(err, ENOMEM, "layers");
+	mkdir(empty, 0755);
+	snprintf(v[0], sizeof(v[0]), "%s", empty);
+	for (size_t i = 0; i < img->n_layers; i++) {
+		int r;
+		if ((r = store_layer_dir(s, img->diff_ids[i], v[i + 1], sizeof(v[i + 1]))) < 0 ||
+		    (access(v[i + 1], F_OK) < 0 && (r = store_unpack_layer(s, img->layers[i], img->diff_ids[i], err)) < 0)) {
+			free(v);
+			return r < 0 ? r : -1;
+		}
+	}
+	*out = v;
+	*n = img->n_layers + 1;
+	return 0;
+}
+
 int engine_mount_root(struct store *s, struct instance *in, cap_err *err)
 {
 	struct store_image img;
-	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], lower[PATH_MAX], opts[8192];
-	size_t len = 0;
+	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], empty[PATH_MAX], (*lowers)[PATH_MAX] = NULL;
+	size_t n = 0;
 	int r = store_image_load(s, instance_str(in, "image"), &img, err);
 	if (r < 0)
 		return r;
 	path_in(in, "bundle/rootfs", rootfs, sizeof(rootfs));
 	path_in(in, "upper", upper, sizeof(upper));
 	path_in(in, "work", work, sizeof(work));
-	path_in(in, "lower-empty", lower, sizeof(lower));
+	path_in(in, "lower-empty", empty, sizeof(empty));
 	mkdir(upper, 0755);
 	mkdir(work, 0700);
-	len = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
-	/* overlayfs takes the top layer first */
-	for (size_t i = img.n_layers; i-- > 0;) {
-		char dir[PATH_MAX];
-		if ((r = store_layer_dir(s, img.diff_ids[i], dir, sizeof(dir))) < 0 ||
-		    (access(dir, F_OK) < 0 && (r = store_unpack_layer(s, img.layers[i], img.diff_ids[i], err)) < 0))
-			goto out;
-		int w = snprintf(opts + len, sizeof(opts) - len, "%s%s", i + 1 == img.n_layers ? "" : ":", dir);
-		if (w < 0 || (size_t)w >= sizeof(opts) - len) {
-			r = cap_errf(err, 0, "image %.19s: %zu layers are more than one overlay mount takes", img.id,
-				     img.n_layers);
-			goto out;
-		}
-		len += (size_t)w;
-	}
-	if (img.n_layers == 0) {
-		mkdir(lower, 0755);
-		len += (size_t)snprintf(opts + len, sizeof(opts) - len, "%s", lower);
-	}
-	if ((size_t)snprintf(opts + len, sizeof(opts) - len, ",upperdir=%s,workdir=%s", upper, work) >= sizeof(opts) - len) {
-		r = cap_errf(err, 0, "image %.19s: the overlay options are too long", img.id);
-		goto out;
-	}
-	if (mount("overlay", rootfs, "overlay", 0, opts) < 0)
-		r = cap_errf(err, errno, "container %.12s: mounting its root (overlay)", in->id);
-out:
+	if ((r = engine_image_lowers(s, &img, empty, &lowers, &n, err)) == 0 &&
+	    (r = engine_overlay_mount(rootfs, lowers, n, upper, work, err)) < 0)
+		cap_err_prefix(err, "container %.12s", in->id);
+	free(lowers);
 	store_image_free(&img);
 	return r;
 }
@@ -154,7 +176,7 @@ static int write_spec(struct store *s, struct instance *in, const struct engine_
 	}
 	if ((r = oci_sb_set_root(spec, rootfs, false, err)) < 0 ||
 	    (r = engine_spec_from_image(spec, img.config, rootfs, &proc, err)) < 0 ||
-	    (r = oci_sb_set_caps(spec, OCI_SB_CAP_DEFAULT_SETS, engine_caps, sizeof(engine_caps) / sizeof(*engine_caps),
+	    (r = oci_sb_set_caps(spec, OCI_SB_CAP_DEFAULT_SETS, engine_caps, engine_n_caps,
 				 err)) < 0)
 		goto out;
 	if (a->net == ENGINE_NET_BRIDGE && (r = bridge_spec(s, in, spec, err)) < 0)

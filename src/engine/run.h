@@ -41,6 +41,18 @@ struct engine_run_args {
  * id_out when not NULL), or -1 with err set. */
 int engine_run(struct store *s, const struct engine_run_args *a, char *id_out, cap_err *err);
 
+/* Docker's default capability set, which images expect root in a container to have. */
+extern const char *const engine_caps[];
+extern const size_t engine_n_caps;
+
+/* An overlay at target of the lowers (lowers[0] the bottom), with upper and work (NULL: read-only). */
+int engine_overlay_mount(const char *target, char (*lowers)[PATH_MAX], size_t n, const char *upper,
+			 const char *work, cap_err *err);
+/* The image's unpacked layer directories, bottom first, above the empty directory empty (made
+ * here): a malloc'd array for engine_overlay_mount. */
+int engine_image_lowers(struct store *s, const struct store_image *img, const char *empty, char (**out)[PATH_MAX],
+			size_t *n, cap_err *err);
+
 /* The overlay root and the runtime state of an instance: mount / unmount. */
 int engine_mount_root(struct store *s, struct instance *in, cap_err *err);
 void engine_unmount_root(struct instance *in);
