@@ -55,6 +55,7 @@ struct cli_noun {
 	/* After the verb ran (or failed), with its status and error (e.g. oci's --log file). */
 	void (*finish)(const struct cli_args *a, int rc, const cap_err *err);
 	bool top_verbs;               /* its verbs also work as `capsule VERB` (capsule run = capsule container run) */
+	const char *top_only;         /* with top_verbs: only these ("build|pull|push"); NULL: all */
 };
 
 #define CLI_ANY (-1)

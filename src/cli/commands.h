@@ -19,7 +19,8 @@ int oci_prepare(const struct cli_args *a, cap_err *err);
 void oci_finish(const struct cli_args *a, int rc, const cap_err *err);
 
 /* image.c: the local image store */
-cli_handler cli_image_import, cli_image_export, cli_image_pull, cli_image_push, cli_image_unpack, cli_image_ls, cli_image_inspect, cli_image_rm,
+cli_handler cli_image_build, cli_image_import, cli_image_export, cli_image_pull, cli_image_push, cli_image_unpack, cli_image_ls,
+	cli_image_inspect, cli_image_rm,
 	cli_image_tag, cli_image_prune;
 
 /* store.c: which store the engine commands use (--root, global or the noun's) */

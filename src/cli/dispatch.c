@@ -48,9 +48,16 @@ static int run_cmd(struct cli_args *a, int argc, char **argv, int i, cap_err *er
 /* `capsule run ...` is `capsule container run ...`: the verbs of a top_verbs noun. */
 static const struct cli_noun *top_verb_noun(const char *verb)
 {
-	for (const struct cli_noun *n = cli_nouns; n->name; n++)
-		if (n->top_verbs && cli_find_cmd(n->name, verb))
+	for (const struct cli_noun *n = cli_nouns; n->name; n++) {
+		if (!n->top_verbs || !cli_find_cmd(n->name, verb))
+			continue;
+		if (!n->top_only)
 			return n;
+		size_t len = strlen(verb);
+		for (const char *p = n->top_only; p; p = strchr(p, '|'), p = p ? p + 1 : NULL)
+			if (!strncmp(p, verb, len) && (p[len] == '|' || !p[len]))
+				return n;
+	}
 	return NULL;
 }
 

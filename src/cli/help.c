@@ -85,9 +85,11 @@ void cli_help_main(FILE *f)
 		   "\nRun 'capsule <noun> <verb> --help' for a command's options, 'capsule <noun> --help' for a\n"
 		   "noun's own options.\n");
 	for (const struct cli_noun *n = cli_nouns; n->name; n++)
-		if (n->top_verbs)
+		if (n->top_verbs && !n->top_only)
 			fprintf(f, "The %s verbs also work without the noun: 'capsule run IMAGE' is 'capsule %s run IMAGE'.\n",
 				n->name, n->name);
+		else if (n->top_verbs)
+			fprintf(f, "'capsule VERB' is 'capsule %s VERB' for %s.\n", n->name, n->top_only);
 	print_exit_codes(f);
 }
 

@@ -47,7 +47,9 @@ const struct cli_noun cli_nouns[] = {
 	  .details = "Images live in a content-addressed store (docs/image-store.md): blobs named by their "
 		     "sha256, every digest verified on the way in. Commands that read or add share the store; "
 		     "rm and prune take it alone, so concurrent commands are safe.",
-	  .prepare = cli_store_prepare },
+	  .prepare = cli_store_prepare,
+	  .top_verbs = true,
+	  .top_only = "build|pull|push" },
 	{ .name = "container",
 	  .summary = "managed containers from the store's images: run, ps, logs, exec, stop, rm",
 	  .opts = OPTS(DIRV("root", 0, "DIR", "the image store (default " STORE_DEFAULT_ROOT
@@ -229,6 +231,18 @@ const struct cli_cmd cli_commands[] = {
 	{ "image", "unpack", cli_image_unpack, "flatten an image's layers into a directory", "IMAGE DIR", NULL, 2, 2,
 	  "Applies the layers in order (whiteouts delete what they name) into DIR, which must be missing "
 	  "or empty." },
+	{ "image", "build", cli_image_build, "build an image from a recipe (Capsulefile or Dockerfile) and a context",
+	  "CONTEXT",
+	  OPTS(PATHV("file", 'f', "FILE", "the recipe (default CONTEXT/Capsulefile, else CONTEXT/Dockerfile)"),
+	       VALUE("tag", 't', "NAME[:TAG]", "name the image"),
+	       VALUE("build-arg", 0, "KEY=VALUE", "a value for an ARG of the recipe (repeatable)"),
+	       FLAG("no-cache", 0, "run every step again"), FLAG("quiet", 'q', "no step lines, only the id")),
+	  1, 1,
+	  "Dockerfile syntax: FROM (an image of the store, an earlier stage, or scratch; AS NAME), RUN, COPY "
+	  "(--chown, --from=STAGE), ADD (local tar archives are unpacked), ENV, ARG, WORKDIR, USER, ENTRYPOINT, CMD, "
+	  "LABEL, EXPOSE, VOLUME. RUN runs through the runtime library; each RUN, COPY and ADD is a layer, cached: "
+	  "a rebuild reuses every step whose instruction, config and sources did not change. .capsuleignore (or "
+	  ".dockerignore) in CONTEXT leaves files out. Prints the image id. A bad line is FILE:LINE: reason." },
 	{ "image", "ls", cli_image_ls, "list the images", NULL,
 	  OPTS(FORMAT_OPT, FLAG("quiet", 'q', "only the short ids")), 0, 0, NULL },
 	{ "image", "inspect", cli_image_inspect, "print images as JSON: id, names, manifest, config", "IMAGE...",
