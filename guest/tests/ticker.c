@@ -6,6 +6,7 @@
  *   ticks=N      (default 100) how many ticks before it exits 0
  *   spin=N       (default 10000000) ring-3 loop iterations between ticks
  *   ticker.rng   each tick also takes 64 bytes from the virtio-rng device (--rng)
+ *   ticker.poke  poke the boot timer first (bench/vm_snapshot.sh: a boot of the same guest)
  *   ticker.blk   each tick also writes "tick N" to sector N % 64 of the first virtio-blk disk
  *                and reads it back (the queues' positions must survive a snapshot) */
 #include "virtio.h"
@@ -77,6 +78,8 @@ static const char *blk_tick(uint64_t t)
 
 int guest_main(void)
 {
+	if (rt_cmdline_flag("ticker.poke"))
+		rt_boot_timer_poke();
 	uint64_t n = rt_cmdline_num("ticks", 100), delay = rt_cmdline_num("spin", 10000000);
 	int use_rng = rt_cmdline_flag("ticker.rng"), use_blk = rt_cmdline_flag("ticker.blk");
 	if (use_rng && (vio_find(VIO_ID_RNG, 0, &rng) < 0 || vio_init(&rng, 0) < 0)) {

@@ -77,6 +77,12 @@ const struct cli_noun cli_nouns[] = {
 	FLAG("no-subreaper", 0, "accepted for runc compatibility"),                                  \
 	PATHV("notify-socket", 0, "SOCKET", "accepted for runc compatibility")
 
+#define SNAPSHOT_OPT                                                                                 \
+	VALUE("snapshot", 0, "after=MS|on=usr1,state=FILE,mem=FILE[,diff]",                          \
+	      "after MS ms of running (or on SIGUSR1), pause, write a snapshot (diff: only the pages "     \
+	      "dirtied since the previous one), resume; the run ends after the last one (repeatable, in " \
+	      "order)")
+
 #define FORMAT_OPT CHOICE("format", 'f', "table|json", "output format (default table)")
 
 const struct cli_cmd cli_commands[] = {
@@ -101,6 +107,7 @@ const struct cli_cmd cli_commands[] = {
 	       VALUE("vsock", 0, "cid=N,uds=PATH", "a virtio-vsock device bridged to Unix sockets at PATH"),
 	       FLAG("rng", 0, "a virtio-rng device"),
 	       FLAG("balloon", 0, "a virtio-balloon device"),
+	       SNAPSHOT_OPT,
 	       FLAG("debug", 0, "verbose diagnostics on stderr"),
 	       FLAG("jail", 0, "run the VMM locked in a jail (needs --id): see JAIL"),
 	       VALUE("id", 0, "NAME", "the VM's name (letters, digits, '_', '-'): its API socket is " API_RUN_DIR
@@ -139,6 +146,28 @@ const struct cli_cmd cli_commands[] = {
 	{ "vm", "stop", cli_vm_stop, "stop a VM and wait for its process to end", "NAME", NULL, 1, 1,
 	  "Sends the VM's process SIGTERM (as Ctrl-C would), which stops the VM and removes its socket, and "
 	  "waits up to 10 s for it to exit. NAME is the VM's --id, or the path of its API socket." },
+	{ "vm", "restore", cli_vm_restore, "restore a micro-VM from a snapshot in this process and run it", NULL,
+	  OPTS(PATHV("state", 0, "FILE", "the snapshot's state file (required)"),
+	       PATHV("mem", 0, "FILE", "the snapshot's memory file, mapped copy-on-write (required)"),
+	       VALUE("console", 0, "stdio|none|file:PATH", "where the serial console goes (default stdio)"),
+	       FLAG("boot-timer", 0, "print boot and start times when the guest writes 123 to 0xd0000000"),
+	       FLAG("paused", 0, "do not resume the guest (only useful with --snapshot)"),
+	       SNAPSHOT_OPT,
+	       FLAG("debug", 0, "verbose diagnostics on stderr")),
+	  0, 0,
+	  "Builds the snapshot's machine (vCPUs, memory, the same devices: disks reopened by path, TAPs by "
+	  "name), maps the memory file MAP_PRIVATE (pages come in on first touch; the file is never "
+	  "written), puts back every vCPU, the interrupt controllers, the PIT, the clock and every device's "
+	  "state, and runs the guest from where it was, until it ends as with vm run. A truncated, "
+	  "corrupted, wrong-version or wrong-host snapshot is refused with one line and nothing runs. A "
+	  "diff snapshot's state restores with its base memory file once the diffs are merged onto it. "
+	  "The format and the rules: docs/snapshot.md." },
+	{ "vm", "snapshot-merge", cli_vm_snapshot_merge, "fold diff snapshots' memory files onto a base memory file",
+	  "BASE DIFF...", NULL, 2, CLI_ANY,
+	  "Copies the pages each DIFF memory file holds (a diff snapshot writes only the pages dirtied since "
+	  "the snapshot before it, as a sparse file) onto BASE, in the order given, in place. BASE then "
+	  "restores with the last diff's state file. Every DIFF is checked (same size as BASE) before BASE "
+	  "is written." },
 	{ "vm", "extract-kernel", cli_vm_extract_kernel, "write the ELF vmlinux inside a bzImage to a file",
 	  "BZIMAGE OUT", NULL, 2, 2,
 	  "Decompresses the kernel payload of BZIMAGE (gzip, xz, lzma, lz4, zstd or bzip2) and writes the "

@@ -16,6 +16,7 @@
 #include "../vmm/sandbox/jail.h"
 #include "../vmm/vm.h"
 #include "commands.h"
+#include "vm_snapshot.h"
 
 static int set_kernel(struct vm_config *c, const char *v, cap_err *err)
 {
@@ -101,14 +102,16 @@ int cli_vm_run(const struct cli_args *a, cap_err *err)
 {
 	struct vm_config cfg;
 	struct vm_jail_config jail;
+	struct vmm_snapshot_at *snaps = NULL;
 	bool jail_opt = false;
-	int r = 0;
+	int nsnaps = 0, r = 0;
 
 	vm_config_init(&cfg);
 	vm_jail_config_init(&jail);
 	/* Values are checked by the VMM's validator (src/vmm/config.c), whose messages name the value. */
 	for (size_t k = 0; k < a->n && r == 0; k++)
-		if (strcmp(a->v[k].opt->name, "api-sock") && strcmp(a->v[k].opt->name, "config-file")) /* below */
+		if (strcmp(a->v[k].opt->name, "api-sock") && strcmp(a->v[k].opt->name, "config-file") &&
+		    strcmp(a->v[k].opt->name, "snapshot")) /* below */
 			r = apply_option(&cfg, &jail, &jail_opt, a->v[k].opt->name, a->v[k].value, err);
 	struct vmm_run_opts o = { .id = cli_str(a, "id"), .api_sock = cli_str(a, "api-sock"),
 				  .config_file = cli_str(a, "config-file") };
@@ -136,9 +139,18 @@ int cli_vm_run(const struct cli_args *a, cap_err *err)
 				  "vm run: --uid, --gid, --chroot-base, --netns and --cgroup need --jail");
 	if (r == 0 && jail.enabled && !jail.id)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: --jail needs --id NAME (it names the jail)");
+	if (r == 0)
+		r = cli_vm_snapshots(a, false, &snaps, &nsnaps, err);
+	if (r == 0 && jail.enabled && nsnaps)
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
+				  "vm run: --snapshot is not available with --jail (the jail has no place for its files)");
 	if (r == 0 && (r = vm_config_validate(&cfg, err)) == 0 && (r = vm_jail_validate(&jail, &cfg, err)) == 0 &&
-	    (!jail.enabled || (r = vm_jail_enter(&jail, &cfg, err)) == 0))
+	    (!jail.enabled || (r = vm_jail_enter(&jail, &cfg, err)) == 0)) {
+		o.snapshots = snaps;
+		o.nsnapshots = nsnaps;
 		r = vmm_run(&cfg, &o, err);
+	}
+	cli_vm_snapshots_free(snaps, nsnaps);
 	vm_jail_config_free(&jail);
 	vm_config_free(&cfg);
 	return r < 0 ? -1 : r;

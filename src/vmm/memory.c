@@ -1,6 +1,8 @@
 #include "memory.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -48,6 +50,22 @@ int guest_mem_init(struct guest_mem *m, uint64_t size, cap_err *err)
 	return 0;
 }
 
+int guest_mem_map_file(struct guest_mem *m, int fd, cap_err *err)
+{
+	if (m->memfd < 0 || !m->base)
+		return cap_errf(err, EINVAL, "guest memory: not mapped");
+	void *p = mmap(m->base, m->total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED)
+		return cap_errf(err, errno, "guest memory: cannot map the memory file");
+	madvise(p, m->total, MADV_DONTDUMP);
+	if (m->cow_fd > 0)
+		close(m->cow_fd);
+	m->cow_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	m->cow = true;
+	m->fresh = false;
+	return 0;
+}
+
 void guest_mem_init_buffer(struct guest_mem *m, void *buf, uint64_t size)
 {
 	memset(m, 0, sizeof(*m));
@@ -59,6 +77,9 @@ void guest_mem_init_buffer(struct guest_mem *m, void *buf, uint64_t size)
 
 void guest_mem_free(struct guest_mem *m)
 {
+	if (m->cow && m->cow_fd > 0)
+		close(m->cow_fd);
+	free((void *)atomic_load(&m->vmm_dirty));
 	if (m->memfd >= 0) {
 		if (m->base)
 			munmap(m->base, m->total);
@@ -66,6 +87,45 @@ void guest_mem_free(struct guest_mem *m)
 	}
 	memset(m, 0, sizeof(*m));
 	m->memfd = -1;
+}
+
+int guest_mem_track_vmm_writes(struct guest_mem *m)
+{
+	if (atomic_load(&m->vmm_dirty))
+		return 0;
+	_Atomic(uint64_t) *bm = calloc((size_t)((m->total / 4096 + 63) / 64), sizeof(*bm));
+	if (!bm)
+		return -ENOMEM;
+	atomic_store(&m->vmm_dirty, bm);
+	return 0;
+}
+
+void guest_mem_mark_dirty(const struct guest_mem *m, const void *p, uint64_t len)
+{
+	_Atomic(uint64_t) *bm = atomic_load_explicit(&((struct guest_mem *)m)->vmm_dirty, memory_order_acquire);
+	const uint8_t *b = p;
+	if (!bm || !len || b < m->base || b >= m->base + m->total)
+		return;
+	uint64_t first = (uint64_t)(b - m->base) / 4096, off = (uint64_t)(b - m->base);
+	uint64_t last = (len > m->total - off ? m->total - 1 : off + len - 1) / 4096;
+	for (uint64_t pg = first; pg <= last; pg++)
+		atomic_fetch_or_explicit(&bm[pg / 64], 1ull << (pg % 64), memory_order_relaxed);
+}
+
+bool guest_mem_take_dirty(const struct guest_mem *m, uint64_t page)
+{
+	_Atomic(uint64_t) *bm = atomic_load(&((struct guest_mem *)m)->vmm_dirty);
+	if (!bm || page >= m->total / 4096)
+		return false;
+	uint64_t bit = 1ull << (page % 64);
+	return atomic_fetch_and(&bm[page / 64], ~bit) & bit;
+}
+
+void guest_mem_clear_dirty(const struct guest_mem *m)
+{
+	_Atomic(uint64_t) *bm = atomic_load(&((struct guest_mem *)m)->vmm_dirty);
+	for (uint64_t i = 0; bm && i < (m->total / 4096 + 63) / 64; i++)
+		atomic_store(&bm[i], 0);
 }
 
 void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)

@@ -4,6 +4,7 @@
 #ifndef CAPSULE_VMM_MEMORY_H
 #define CAPSULE_VMM_MEMORY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,8 +27,15 @@ struct guest_mem {
 	uint64_t total;      /* bytes of RAM */
 	bool fresh;          /* nothing written yet since the memfd was made: every byte is zero, so
 	                        loaders need not clear BSS (touching pages costs start-up time) */
+	bool cow;            /* RAM is a MAP_PRIVATE mapping of a snapshot's memory file (restore):
+	                        the memfd holds none of it */
+	int cow_fd;          /* that file (kept open: where it has data tells a snapshot where to look) */
 	int nregions;
 	struct guest_region regions[2];
+	/* Pages the VMM itself wrote (virtio used rings, device-writable buffers), one bit per page
+	 * of the mapping, while a snapshot tracks dirty pages: KVM's dirty log sees only the
+	 * guest's own writes. NULL when not tracking. */
+	_Atomic(uint64_t) *_Atomic vmm_dirty;
 };
 
 /* Allocate `size` bytes of guest RAM (memfd, MAP_SHARED, MAP_NORESERVE). */
@@ -35,6 +43,20 @@ int guest_mem_init(struct guest_mem *m, uint64_t size, cap_err *err);
 /* Wrap an existing buffer as guest RAM at gpa 0 (tests and fuzzers). */
 void guest_mem_init_buffer(struct guest_mem *m, void *buf, uint64_t size);
 void guest_mem_free(struct guest_mem *m);
+/* Replace the RAM of a guest_mem_init'ed m, in place (KVM's slots keep their addresses), with a
+ * copy-on-write mapping of fd, which must hold m->total bytes: pages come in on first touch,
+ * writes stay private. fd may be closed afterwards. */
+int guest_mem_map_file(struct guest_mem *m, int fd, cap_err *err);
+
+/* Start recording the pages the VMM writes (0 or -ENOMEM); guest_mem_free releases the map. */
+int guest_mem_track_vmm_writes(struct guest_mem *m);
+/* The VMM will write [p, p+len) (a host pointer into RAM, from guest_mem_ptr): record its pages
+ * when tracking. Cheap when not. */
+void guest_mem_mark_dirty(const struct guest_mem *m, const void *p, uint64_t len);
+/* Is page (offset / 4096 in the mapping) marked; clears its bit. */
+bool guest_mem_take_dirty(const struct guest_mem *m, uint64_t page);
+/* Clear every mark (a full snapshot is the new base). */
+void guest_mem_clear_dirty(const struct guest_mem *m);
 
 /* Host pointer for [gpa, gpa+len), or NULL unless the whole range lies in one RAM region.
  * len 0 is treated as 1. Never trusts the guest: overflow-safe. */

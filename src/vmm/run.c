@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -14,10 +15,13 @@
 #include "api/config_file.h"
 #include "instance.h"
 #include "machine.h"
+#include "run_snapshot.h"
+#include "snapshot.h"
 #include "vcpu.h"
 
 struct run_ctx {
 	struct vmm_instance *in;
+	struct run_snapshots *snaps;    /* --snapshot */
 	struct evloop *loop;
 	int sig_fd;
 	int signo;              /* a stop signal that came before the VM started */
@@ -31,6 +35,11 @@ static void on_signal(void *opaque, uint32_t events)
 	if (read(ctx->sig_fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	int signo = (int)si.ssi_signo;
+	if (signo == SIGUSR1) { /* --snapshot on=usr1 */
+		if (ctx->in->created)
+			run_snapshots_signal(ctx->snaps);
+		return;
+	}
 	if (!ctx->in->created) {
 		/* Still waiting to be configured: nothing to stop but the loop. */
 		ctx->signo = signo;
@@ -83,7 +92,8 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 	struct vmm_instance in;
 	struct evloop loop = { .epfd = -1, .wake_fd = -1 };
 	struct api_server api = { .listen_fd = -1, .timer_fd = -1 };
-	struct run_ctx ctx = { .in = &in, .loop = &loop, .sig_fd = -1 };
+	struct run_snapshots snaps = { .tfd = -1 };
+	struct run_ctx ctx = { .in = &in, .snaps = &snaps, .loop = &loop, .sig_fd = -1 };
 	int rc = -1, r;
 	sigset_t sigs, old;
 	static const struct vmm_run_opts none = { 0 };
@@ -98,6 +108,7 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGQUIT);
+	sigaddset(&sigs, SIGUSR1);
 	sigaddset(&sigs, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	signal(SIGPIPE, SIG_IGN);
@@ -110,7 +121,7 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 		goto out;
 	if (o->config_file && api_apply_config_file(&in, o->config_file, err) < 0)
 		goto out;
-	if (!in.cfg.kernel && !o->api_sock) {
+	if (!in.cfg.kernel && !o->restore && !o->api_sock) {
 		cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: %s has no boot-source (and there is no API socket to give one)",
 			      o->config_file ? o->config_file : "the configuration");
 		goto out;
@@ -128,10 +139,19 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 		if (api_server_start(&api, o->api_sock, &loop, &in, err) < 0)
 			goto out;
 	}
-	if (in.cfg.kernel && in.ops->boot(&in, err) < 0)
+	/* A diff among the --snapshot specs: dirty-page tracking from the start. */
+	if (run_snapshots_need_dirty_log(o->snapshots, o->nsnapshots))
+		in.track_dirty_pages = true;
+	if (o->restore) {
+		if (in.ops->snapshot_load(&in, o->restore, err) < 0)
+			goto out;
+	} else if (in.cfg.kernel && in.ops->boot(&in, err) < 0) {
 		goto out;
-	if (!in.cfg.kernel)
+	}
+	if (!in.cfg.kernel && !o->restore)
 		cap_info("waiting for the VM's configuration on %s", o->api_sock);
+	if (in.created && run_snapshots_start(&snaps, &in.vm, &loop, o->snapshots, o->nsnapshots, err) < 0)
+		goto out;
 	evloop_run(&loop);
 
 	api_server_stop(&api);
@@ -142,7 +162,14 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 	if (in.created) {
 		vm_destroy(&in.vm);
 		in.created = false;
-		rc = stop_report(&in.vm, err);
+		if (snaps.r < 0) {
+			if (!err->set)
+				*err = snaps.err;
+		} else if (snaps.done && in.vm.stop_reason == VM_STOP_NONE) {
+			rc = 0; /* the run ended with its last snapshot */
+		} else {
+			rc = stop_report(&in.vm, err);
+		}
 	} else if (ctx.signo) {
 		cap_errf_code(err, CAP_EXIT_SIGNAL + ctx.signo, 0, "vm: stopped by signal %s before it started",
 			      strsignal(ctx.signo));
@@ -156,6 +183,7 @@ out:
 		close(ctx.sig_fd);
 	if (loop.epfd >= 0)
 		evloop_free(&loop);
+	run_snapshots_free(&snaps);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

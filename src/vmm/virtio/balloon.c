@@ -98,9 +98,12 @@ int balloon_parse_stats(const struct virtq_chain *c, uint64_t stats[VIRTIO_BALLO
 static void release_range(void *opaque, void *host, uint64_t bytes)
 {
 	struct balloon *b = opaque;
+	/* The pages change (to zeroes) behind KVM's dirty log: a diff snapshot must carry them. */
+	guest_mem_mark_dirty(b->mem, host, bytes);
 	/* MADV_REMOVE frees the memfd's pages. A plain buffer (unit tests, fuzzers) is not ours to
-	 * unmap; it gets what the guest would see, zeroes. */
-	if (!b->memfd_backed) {
+	 * unmap, and RAM restored copy-on-write from a snapshot's file would fall back to the file's
+	 * bytes: both get what the guest must see, zeroes. */
+	if (!b->memfd_backed || b->mem->cow) {
 		memset(host, 0, bytes);
 		return;
 	}
@@ -173,6 +176,47 @@ static void balloon_config_write(struct virtio_mmio *t, uint32_t off, const uint
 		memcpy(t->config + off, data, len);
 }
 
+static int balloon_save(struct virtio_mmio *t, struct vmstate_out *out)
+{
+	struct balloon *b = t->dev;
+	uint8_t st[VIRTIO_BALLOON_S_NR * 8];
+	for (unsigned i = 0; i < VIRTIO_BALLOON_S_NR; i++)
+		for (unsigned k = 0; k < 8; k++)
+			st[i * 8 + k] = (uint8_t)(b->stats[i] >> (8 * k));
+	vmstate_put_u64(out, "balloon.released", b->released);
+	vmstate_put_bytes(out, "balloon.stats", st, sizeof(st));
+	vmstate_put_bool(out, "balloon.stats_held", b->stats_held);
+	return vmstate_put_u16(out, "balloon.stats_head", b->stats_head);
+}
+
+static int balloon_restore(struct virtio_mmio *t, const struct vmstate_in *in)
+{
+	struct balloon *b = t->dev;
+	uint8_t st[VIRTIO_BALLOON_S_NR * 8];
+	uint64_t released;
+	size_t n;
+	bool held;
+	uint16_t head;
+	int r;
+	if ((r = vmstate_get_u64(in, "balloon.released", &released)) < 0 ||
+	    (r = vmstate_get_bytes(in, "balloon.stats", st, sizeof(st), &n)) < 0 ||
+	    (r = vmstate_get_bool(in, "balloon.stats_held", &held)) < 0 ||
+	    (r = vmstate_get_u16(in, "balloon.stats_head", &head)) < 0)
+		return r;
+	/* the held buffer is given back to the driver later: it must be one of the queue's */
+	if (n != sizeof(st) || released > b->mem->total / PAGE || (held && head >= t->vq[Q_STATS].num))
+		return -EINVAL;
+	b->released = released;
+	for (unsigned i = 0; i < VIRTIO_BALLOON_S_NR; i++) {
+		b->stats[i] = 0;
+		for (unsigned k = 0; k < 8; k++)
+			b->stats[i] |= (uint64_t)st[i * 8 + k] << (8 * k);
+	}
+	b->stats_held = held;
+	b->stats_head = head;
+	return 0;
+}
+
 static void balloon_destroy(struct virtio_mmio *t)
 {
 	struct balloon *b = t->dev;
@@ -188,6 +232,8 @@ static const struct virtio_dev_ops balloon_ops = {
 	.notify = balloon_notify,
 	.reset = balloon_reset,
 	.config_write = balloon_config_write,
+	.save = balloon_save,
+	.restore = balloon_restore,
 	.destroy = balloon_destroy,
 };
 

@@ -272,6 +272,33 @@ static void blk_pause(struct virtio_mmio *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Paused, no request is in flight (blk_pause finished them): what remains is the disk the guest
+ * saw, which the restored VM reopens by path and must find the same size and mode. */
+static int blk_save(struct virtio_mmio *t, struct vmstate_out *out)
+{
+	struct blk_dev *d = t->dev;
+	if (d->inflight)
+		return -EBUSY;
+	vmstate_put_u64(out, "blk.capacity", d->capacity);
+	return vmstate_put_bool(out, "blk.readonly", d->readonly);
+}
+
+static int blk_restore(struct virtio_mmio *t, const struct vmstate_in *in)
+{
+	struct blk_dev *d = t->dev;
+	uint64_t capacity;
+	bool ro;
+	int r;
+	if ((r = vmstate_get_u64(in, "blk.capacity", &capacity)) < 0 || (r = vmstate_get_bool(in, "blk.readonly", &ro)) < 0)
+		return r;
+	if (capacity != d->capacity) {
+		cap_warn("virtio-blk: the disk has %llu sectors, the snapshot's guest saw %llu",
+			 (unsigned long long)d->capacity, (unsigned long long)capacity);
+		return -EINVAL;
+	}
+	return ro == d->readonly ? 0 : -EINVAL;
+}
+
 static int blk_attach(struct virtio_mmio *t, struct evloop *io)
 {
 	struct blk_dev *d = t->dev;
@@ -300,6 +327,8 @@ static const struct virtio_dev_ops blk_ops = {
 	.notify = blk_notify,
 	.reset = blk_reset,
 	.pause = blk_pause,
+	.save = blk_save,
+	.restore = blk_restore,
 	.attach = blk_attach,
 	.destroy = blk_destroy,
 };

@@ -32,19 +32,19 @@ static void pause_cb(void *opaque)
 		t->ops->pause(t);
 }
 
-/* Until the snapshot work (issue 9) saves queues and device state, nothing here can be saved. */
+static void resume_cb(void *opaque)
+{
+	virtio_mmio_kick_ready_queues(opaque);
+}
+
 static int save_cb(void *opaque, struct vmstate_out *out)
 {
-	(void)opaque;
-	(void)out;
-	return -EOPNOTSUPP;
+	return virtio_mmio_save(opaque, out);
 }
 
 static int restore_cb(void *opaque, const struct vmstate_in *in)
 {
-	(void)opaque;
-	(void)in;
-	return -EOPNOTSUPP;
+	return virtio_mmio_restore(opaque, in);
 }
 
 static const struct vm_device_ops virtio_ops = {
@@ -52,6 +52,7 @@ static const struct vm_device_ops virtio_ops = {
 	.state_version = 1,
 	.reset = reset_cb,
 	.pause = pause_cb,
+	.resume = resume_cb,
 	.save = save_cb,
 	.restore = restore_cb,
 	.destroy = destroy_cb,

@@ -14,6 +14,7 @@
 
 #include "../../lib/evloop.h"
 #include "../memory.h"
+#include "../vmstate.h"
 #include "queue.h"
 
 #define VIRTIO_MMIO_WINDOW 0x1000
@@ -41,6 +42,12 @@ struct virtio_dev_ops {
 	/* The VM is pausing (vCPUs parked, I/O thread quiesced; lock not held): finish whatever would
 	 * still change guest memory on its own. Optional. */
 	void (*pause)(struct virtio_mmio *t);
+	/* Snapshot: the device's own fields into / back from the transport's open section (lock
+	 * held; the VM is paused). restore runs once the transport's registers and queues are back;
+	 * on failure the transport resets the device. A device without them cannot be
+	 * snapshotted. */
+	int (*save)(struct virtio_mmio *t, struct vmstate_out *out);
+	int (*restore)(struct virtio_mmio *t, const struct vmstate_in *in);
 	/* Free the device (after the I/O thread stopped); must call virtio_mmio_destroy(t). */
 	void (*destroy)(struct virtio_mmio *t);
 };
@@ -73,6 +80,14 @@ struct virtio_mmio {
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, void *dev,
 		      const struct guest_mem *mem);
 void virtio_mmio_destroy(struct virtio_mmio *t);
+
+/* Snapshot of the transport, queues included, plus the device's own ops->save fields
+ * (mmio_state.c); -EOPNOTSUPP for a device without them. Restore checks every field first. */
+int virtio_mmio_save(struct virtio_mmio *t, struct vmstate_out *out);
+int virtio_mmio_restore(struct virtio_mmio *t, const struct vmstate_in *in);
+/* After a restore or a pause: have the I/O thread look at every ready queue once, for buffers
+ * the driver published while nothing watched the kicks. */
+void virtio_mmio_kick_ready_queues(struct virtio_mmio *t);
 
 /* Reset as a driver's status write of 0 does (takes the lock). */
 void virtio_mmio_reset(struct virtio_mmio *t);

@@ -117,6 +117,8 @@ static int walk(struct virtq *q, struct virtq_chain *c, uint16_t head)
 		if (d.flags & VRING_DESC_F_WRITE) {
 			if (c->nin >= VIRTQ_MAX_SEGS)
 				return broken(q, -E2BIG, "too many buffers");
+			/* the device may write it: a diff snapshot must carry it (KVM's log will not) */
+			guest_mem_mark_dirty(q->mem, p, d.len);
 			c->in[c->nin++] = (struct iovec){ p, d.len };
 			c->in_len += d.len;
 		} else {
@@ -156,6 +158,7 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 		/* Going idle: ask for a kick at the next buffer, then look once more so a
 		 * buffer published before the driver saw avail_event is not missed. */
 		__atomic_store_n((uint16_t *)&q->used->ring[q->num], q->last_avail, __ATOMIC_RELAXED);
+		guest_mem_mark_dirty(q->mem, q->used, virtq_used_size(q->num));
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		avail_idx = load16(&q->avail->idx);
 		if (avail_idx == q->last_avail)
@@ -184,6 +187,7 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	__atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
 	q->used_idx++;
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+	guest_mem_mark_dirty(q->mem, q->used, virtq_used_size(q->num));
 }
 
 bool virtq_should_notify(struct virtq *q)

@@ -61,11 +61,28 @@ static void rng_destroy(struct virtio_mmio *t)
 	free(r);
 }
 
+/* No state of its own: requests are answered as they are popped. */
+static int rng_save(struct virtio_mmio *t, struct vmstate_out *out)
+{
+	(void)t;
+	(void)out;
+	return 0;
+}
+
+static int rng_restore(struct virtio_mmio *t, const struct vmstate_in *in)
+{
+	(void)t;
+	(void)in;
+	return 0;
+}
+
 static const struct virtio_dev_ops rng_ops = {
 	.name = "rng",
 	.device_id = VIRTIO_ID_RNG,
 	.nqueues = 1,
 	.notify = rng_notify,
+	.save = rng_save,
+	.restore = rng_restore,
 	.destroy = rng_destroy,
 };
 

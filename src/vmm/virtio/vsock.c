@@ -22,6 +22,7 @@ struct vsock_dev {
 	struct vsock_muxer *mux;
 	struct virtq_chain chain;
 	struct iovec slice[VIRTQ_MAX_SEGS];
+	bool reset_pending;	/* restored: tell the driver its connections are gone (event queue) */
 };
 
 int vsock_tx_parse(const struct virtq_chain *c, uint64_t guest_cid, struct virtio_vsock_hdr *h)
@@ -82,6 +83,19 @@ static void vsock_tx(struct vsock_dev *d)
 	vsock_rx(d);
 }
 
+/* VIRTIO_VSOCK_EVENT_TRANSPORT_RESET into the driver's first event buffer, once one is there. */
+static void vsock_event(struct vsock_dev *d)
+{
+	struct virtio_mmio *t = &d->t;
+	if (!d->reset_pending || virtio_mmio_pop(t, Q_EVENT, &d->chain) <= 0)
+		return;
+	struct virtio_vsock_event ev = { .id = VIRTIO_VSOCK_EVENT_TRANSPORT_RESET };
+	size_t n = iov_from_buf(d->chain.in, d->chain.nin, 0, &ev, sizeof(ev));
+	virtq_push(&t->vq[Q_EVENT], d->chain.head, (uint32_t)n);
+	virtio_mmio_signal(t, Q_EVENT);
+	d->reset_pending = false;
+}
+
 static void vsock_notify(struct virtio_mmio *t, unsigned q)
 {
 	struct vsock_dev *d = t->dev;
@@ -89,12 +103,38 @@ static void vsock_notify(struct virtio_mmio *t, unsigned q)
 		vsock_tx(d);
 	else if (q == Q_RX)
 		vsock_rx(d);
-	/* The event queue only holds buffers for TRANSPORT_RESET, which we never send. */
+	else
+		vsock_event(d); /* the event queue is only ever used for TRANSPORT_RESET */
+}
+
+/* The host ends of the guest's connections do not survive the process: a restored device starts
+ * with none and tells the driver so (TRANSPORT_RESET, as Firecracker does), and the guest drops
+ * its stale sockets. Nothing else is the device's own: the CID is in the config space. */
+static int vsock_save(struct virtio_mmio *t, struct vmstate_out *out)
+{
+	(void)t;
+	(void)out;
+	return 0;
+}
+
+static int vsock_restore(struct virtio_mmio *t, const struct vmstate_in *in)
+{
+	struct vsock_dev *d = t->dev;
+	uint64_t cid;
+	(void)in;
+	memcpy(&cid, t->config, sizeof(cid));
+	if (cid != d->cid)
+		return -EINVAL;
+	vsock_muxer_reset(d->mux);
+	d->reset_pending = virtio_mmio_live(t);
+	vsock_event(d); /* or when the queues are kicked on resume */
+	return 0;
 }
 
 static void vsock_reset(struct virtio_mmio *t)
 {
 	struct vsock_dev *d = t->dev;
+	d->reset_pending = false;
 	vsock_muxer_reset(d->mux);
 }
 
@@ -118,6 +158,8 @@ static const struct virtio_dev_ops vsock_ops = {
 	.nqueues = 3,
 	.notify = vsock_notify,
 	.reset = vsock_reset,
+	.save = vsock_save,
+	.restore = vsock_restore,
 	.attach = vsock_attach,
 	.destroy = vsock_destroy,
 };
