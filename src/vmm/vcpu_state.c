@@ -519,19 +519,6 @@ int vcpu_state_apply(int vm_fd, int fd, const struct vcpu_saved *s, cap_err *err
 	if (ioctl(fd, KVM_SET_SREGS, &s->sregs) < 0)
 		return cap_errf(err, errno, "KVM_SET_SREGS");
 
-	struct kvm_msrs *m = calloc(1, sizeof(*m) + s->nmsrs * sizeof(struct kvm_msr_entry));
-	if (!m)
-		return cap_errf(err, ENOMEM, "MSRs");
-	m->nmsrs = s->nmsrs;
-	memcpy(m->entries, s->msrs, s->nmsrs * sizeof(struct kvm_msr_entry));
-	int set = ioctl(fd, KVM_SET_MSRS, m);
-	free(m);
-	if (set < 0)
-		return cap_errf(err, errno, "KVM_SET_MSRS");
-	if ((uint32_t)set < s->nmsrs)
-		return cap_errf(err, 0, "MSR 0x%x: this host's KVM refuses the saved value 0x%llx", s->msrs[set].index,
-				(unsigned long long)s->msrs[set].data);
-
 	if (ioctl(fd, KVM_SET_REGS, &s->regs) < 0)
 		return cap_errf(err, errno, "KVM_SET_REGS");
 	if (ioctl(fd, KVM_SET_FPU, &s->fpu) < 0)
@@ -565,6 +552,21 @@ int vcpu_state_apply(int vm_fd, int fd, const struct vcpu_saved *s, cap_err *err
 		return cap_errf(err, errno, "KVM_SET_DEBUGREGS");
 	if (ioctl(fd, KVM_SET_LAPIC, &s->lapic) < 0)
 		return cap_errf(err, errno, "KVM_SET_LAPIC");
+	/* MSRs after the LAPIC: KVM drops a TSC_DEADLINE write while the LAPIC timer is not in
+	 * TSC-deadline mode, and a guest whose next timer interrupt was lost never wakes again. */
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + s->nmsrs * sizeof(struct kvm_msr_entry));
+	if (!m)
+		return cap_errf(err, ENOMEM, "MSRs");
+	m->nmsrs = s->nmsrs;
+	memcpy(m->entries, s->msrs, s->nmsrs * sizeof(struct kvm_msr_entry));
+	int set = ioctl(fd, KVM_SET_MSRS, m);
+	free(m);
+	if (set < 0)
+		return cap_errf(err, errno, "KVM_SET_MSRS");
+	if ((uint32_t)set < s->nmsrs)
+		return cap_errf(err, 0, "MSR 0x%x: this host's KVM refuses the saved value 0x%llx", s->msrs[set].index,
+				(unsigned long long)s->msrs[set].data);
+
 	if (ioctl(fd, KVM_SET_MP_STATE, &s->mp) < 0)
 		return cap_errf(err, errno, "KVM_SET_MP_STATE");
 	struct kvm_vcpu_events ev = s->events;

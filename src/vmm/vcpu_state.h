@@ -45,8 +45,9 @@ int vcpu_state_read(int kvm_fd, int vm_fd, int fd, struct vcpu_saved *s, cap_err
 int vcpu_state_encode(const struct vcpu_saved *s, struct vmstate_out *out);
 /* Back from the open section; every count and length is checked. */
 int vcpu_state_decode(const struct vmstate_in *in, struct vcpu_saved *s, cap_err *err);
-/* Into a new vCPU that has not run yet: CPUID, sregs, MSRs, regs, FPU, XSAVE, XCRs, debug regs,
- * LAPIC, MP state, pending events (the order in which KVM accepts them). */
+/* Into a new vCPU that has not run yet: CPUID, sregs, regs, FPU, XSAVE, XCRs, debug regs, LAPIC,
+ * MSRs, MP state, pending events (the order in which KVM accepts them: the TSC deadline MSR
+ * needs the LAPIC's timer mode first). */
 int vcpu_state_apply(int vm_fd, int fd, const struct vcpu_saved *s, cap_err *err);
 
 #endif
