@@ -18,7 +18,8 @@ diff_chain_restores err_corrupt_header err_corrupt_table err_corrupt_section_vcp
 err_corrupt_section_last err_truncated err_truncated_header err_wrong_version err_not_a_snapshot
 err_mem_wrong_size err_mem_missing err_cpuid_feature err_cpuid_vendor err_merge_size
 err_snapshot_spec err_diff_without_base err_paused_without_snapshot virtio_restore_continues
-virtio_disk_as_uncut virtio_diff_merge_equals_full err_disk_resized smp_restore_continues restored_full_equals_base_plus_diff snapshot_on_sigusr1"
+virtio_disk_as_uncut virtio_diff_merge_equals_full err_disk_resized smp_restore_continues restored_full_equals_base_plus_diff snapshot_on_sigusr1
+api_snapshot_load_continues"
 
 skip_all() {
   local c
@@ -103,6 +104,41 @@ elif ! cat "$D/u.out" "$D/u2.out" | cmp -s - "$D/full.out"; then
   fail snapshot_on_sigusr1 "snapshot + restore output differs from an uncut run"
 else
   pass snapshot_on_sigusr1
+fi
+
+# --- through the HTTP API: pause, PUT /snapshot/create; a new VMM, PUT /snapshot/load resumed ---
+if ! command -v curl >/dev/null; then
+  skip api_snapshot_load_continues "curl is missing"
+else
+  api() { curl -s -o /dev/null -w '%{http_code}' --max-time 20 --unix-socket "$1" -X "$2" "http://localhost$3" -d "$4"; }
+  wait_sock() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
+  timeout -k 5 $T "$CAPSULE" vm run $(ticker) --console "file:$D/p.out" --api-sock "$D/p.sock" \
+    </dev/null >"$D/p.log" 2>&1 &
+  ppid_=$!
+  codes=
+  if wait_sock "$D/p.sock"; then
+    for _ in $(seq 200); do grep -q '^tick 10$' "$D/p.out" 2>/dev/null && break; sleep 0.05; done
+    codes="$(api "$D/p.sock" PATCH /vm '{"state": "Paused"}')"
+    codes="$codes $(api "$D/p.sock" PUT /snapshot/create "{\"snapshot_path\": \"$D/p.state\", \"mem_file_path\": \"$D/p.mem\"}")"
+  fi
+  kill "$(pgrep -P $ppid_ capsule)" 2>/dev/null
+  wait $ppid_
+  timeout -k 5 $T "$CAPSULE" vm run --api-sock "$D/q.sock" --console "file:$D/q.out" </dev/null >"$D/q.log" 2>&1 &
+  qpid=$!
+  if wait_sock "$D/q.sock"; then
+    codes="$codes $(api "$D/q.sock" PUT /snapshot/load "{\"snapshot_path\": \"$D/p.state\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$D/p.mem\"}, \"resume_vm\": true}")"
+  fi
+  wait $qpid
+  q_rc=$?
+  if [ "$codes" != "204 204 204" ]; then
+    fail api_snapshot_load_continues "HTTP codes (pause, create, load): '$codes': $(cat "$D/p.log" "$D/q.log" | head -c 300)"
+  elif [ $q_rc -ne 0 ]; then
+    fail api_snapshot_load_continues "the loading VMM exited $q_rc: $(head -c 300 "$D/q.log")"
+  elif ! cat "$D/p.out" "$D/q.out" | cmp -s - "$D/full.out"; then
+    fail api_snapshot_load_continues "snapshot + load output differs from an uncut run"
+  else
+    pass api_snapshot_load_continues
+  fi
 fi
 
 # --- diff snapshots: a base, two diffs, and a full snapshot at the moment of the last diff ---
