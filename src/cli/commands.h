@@ -12,6 +12,8 @@ cli_handler cli_vm_run, cli_vm_extract_kernel;
 cli_handler cli_vm_ls, cli_vm_pause, cli_vm_resume, cli_vm_status, cli_vm_stop;
 /* vm_snapshot.c */
 cli_handler cli_vm_restore, cli_vm_snapshot_merge;
+/* vm_snapshot_take.c: a snapshot of a running VM through its API */
+cli_handler cli_vm_snapshot;
 
 /* oci.c: the runc-compatible runtime */
 cli_handler cli_oci_create, cli_oci_start, cli_oci_run, cli_oci_state, cli_oci_kill, cli_oci_delete,

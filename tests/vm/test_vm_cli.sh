@@ -7,7 +7,7 @@ source "$CAPSULE_ROOT/tests/lib.sh"
 
 G=$(dirname "$CAPSULE")/guest
 ALL_CHECKS="vmcli_ls_table vmcli_ls_json vmcli_status vmcli_pause vmcli_paused_silent vmcli_pause_twice
-vmcli_resume vmcli_resume_running vmcli_stop vmcli_gone_from_ls vmcli_no_such_vm vmcli_bad_name vmcli_id_in_use"
+vmcli_resume vmcli_resume_running vmcli_snapshot_fails_resumed vmcli_snapshot_usage vmcli_stop vmcli_gone_from_ls vmcli_no_such_vm vmcli_bad_name vmcli_id_in_use"
 skip_all() {
   local c
   for c in $ALL_CHECKS; do skip "$c" "$1"; done
@@ -83,6 +83,14 @@ else
   fail vmcli_resume "$(cat "$TMPD/resume.out"); ticks $n -> $(ticks)"
 fi
 expect_error vmcli_resume_running 1 "^capsule: vm resume $NAME: .*not paused" "$CAPSULE" vm resume "$NAME"
+# A snapshot that cannot be written (no such directory; or no snapshots in this VMM) is one line,
+# and the VM it paused for it runs again.
+expect_error vmcli_snapshot_fails_resumed 1 "^capsule: vm snapshot $NAME: " "$CAPSULE" vm snapshot --state /nonexistent-dir/s.state --mem /nonexistent-dir/s.mem "$NAME"
+n=$(ticks)
+if ! "$CAPSULE" vm status --format json "$NAME" | jq -e '.state == "Running"' >/dev/null || ! wait_for 20 ticks_above "$n"; then
+  echo "FAIL: vmcli_snapshot_fails_resumed: the VM was not resumed after the failed snapshot"
+fi
+expect_error vmcli_snapshot_usage 2 "--state FILE and --mem FILE are required" "$CAPSULE" vm snapshot "$NAME"
 expect_error vmcli_id_in_use 2 "another VMM is serving it" "$CAPSULE" vm run --id "$NAME" --kernel "$G/ticker.elf"
 
 if timeout 20 "$CAPSULE" vm stop "$NAME" >"$TMPD/stop.out" 2>&1 && ! kill -0 "$VMPID" 2>/dev/null && [ ! -e "/run/capsule/vm/$NAME.sock" ]; then
