@@ -139,10 +139,6 @@ const struct cli_cmd cli_commands[] = {
 	  "memory, uptime and process id." },
 	{ "vm", "pause", cli_vm_pause, "pause a running VM (its vCPUs stop; PATCH /vm Paused)", "NAME", NULL, 1, 1,
 	  "NAME is the VM's --id, or the path of its API socket." },
-	{ "vm", "resume", cli_vm_resume, "resume a paused VM (PATCH /vm Resumed)", "NAME", NULL, 1, 1,
-	  "NAME is the VM's --id, or the path of its API socket." },
-	{ "vm", "status", cli_vm_status, "show a VM's state, vCPUs, memory, uptime and process", "NAME",
-	  OPTS(FORMAT_OPT), 1, 1, "NAME is the VM's --id, or the path of its API socket." },
 	{ "vm", "snapshot", cli_vm_snapshot, "snapshot a running VM through its API (pause, write, resume)", "NAME",
 	  OPTS(PATHV("state", 0, "FILE", "the snapshot's state file (required)"),
 	       PATHV("mem", 0, "FILE", "the guest memory file (required)"),
@@ -152,6 +148,10 @@ const struct cli_cmd cli_commands[] = {
 	  "Pauses the VM if it runs, asks its VMM for a snapshot (PUT /snapshot/create: docs/api.md), and "
 	  "resumes it unless --paused or it was paused before; it is resumed also when the snapshot fails. "
 	  "Relative paths are made absolute first. NAME is the VM's --id, or the path of its API socket." },
+	{ "vm", "resume", cli_vm_resume, "resume a paused VM (PATCH /vm Resumed)", "NAME", NULL, 1, 1,
+	  "NAME is the VM's --id, or the path of its API socket." },
+	{ "vm", "status", cli_vm_status, "show a VM's state, vCPUs, memory, uptime and process", "NAME",
+	  OPTS(FORMAT_OPT), 1, 1, "NAME is the VM's --id, or the path of its API socket." },
 	{ "vm", "stop", cli_vm_stop, "stop a VM and wait for its process to end", "NAME", NULL, 1, 1,
 	  "Sends the VM's process SIGTERM (as Ctrl-C would), which stops the VM and removes its socket, and "
 	  "waits up to 10 s for it to exit. NAME is the VM's --id, or the path of its API socket." },
