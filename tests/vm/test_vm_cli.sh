@@ -7,7 +7,7 @@ source "$CAPSULE_ROOT/tests/lib.sh"
 
 G=$(dirname "$CAPSULE")/guest
 ALL_CHECKS="vmcli_ls_table vmcli_ls_json vmcli_status vmcli_pause vmcli_paused_silent vmcli_pause_twice
-vmcli_resume vmcli_resume_running vmcli_snapshot_fails_resumed vmcli_snapshot_usage vmcli_stop vmcli_gone_from_ls vmcli_no_such_vm vmcli_bad_name vmcli_id_in_use"
+vmcli_resume vmcli_resume_running vmcli_snapshot_fails_resumed vmcli_snapshot_usage vmcli_snapshot vmcli_snapshot_loaded vmcli_stop vmcli_gone_from_ls vmcli_no_such_vm vmcli_bad_name vmcli_id_in_use"
 skip_all() {
   local c
   for c in $ALL_CHECKS; do skip "$c" "$1"; done
@@ -91,6 +91,40 @@ if ! "$CAPSULE" vm status --format json "$NAME" | jq -e '.state == "Running"' >/
   echo "FAIL: vmcli_snapshot_fails_resumed: the VM was not resumed after the failed snapshot"
 fi
 expect_error vmcli_snapshot_usage 2 "--state FILE and --mem FILE are required" "$CAPSULE" vm snapshot "$NAME"
+# A snapshot through the CLI: the VM runs on; a fresh VMM (--id, no kernel) loads it through the
+# API and the guest's ticks go on from where they were.
+if "$CAPSULE" vm snapshot --state "$TMPD/s.state" --mem "$TMPD/s.mem" "$NAME" >"$TMPD/snap.out" 2>&1 &&
+  [ -s "$TMPD/s.state" ] && [ -e "$TMPD/s.mem" ]; then
+  at=$(ticks)
+  if "$CAPSULE" vm status --format json "$NAME" | jq -e '.state == "Running"' >/dev/null && wait_for 20 ticks_above "$at"; then
+    pass vmcli_snapshot
+  else
+    fail vmcli_snapshot "the VM does not run on after its snapshot"
+  fi
+  N2=vmapi-cli2-$$
+  CON2=$TMPD/console2.txt
+  "$CAPSULE" vm run --id "$N2" --console "file:$CON2" >"$TMPD/vm2.log" 2>&1 </dev/null &
+  VM2=$!
+  s2() { [ -S "/run/capsule/vm/$N2.sock" ]; }
+  if wait_for 10 s2; then
+    code=$(curl -s -o "$TMPD/load.resp" -w '%{http_code}' --max-time 30 --unix-socket "/run/capsule/vm/$N2.sock" -X PUT \
+      http://localhost/snapshot/load -H 'Content-Type: application/json' \
+      -d "{\"snapshot_path\": \"$TMPD/s.state\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$TMPD/s.mem\"}, \"resume_vm\": true}")
+    first() { grep -m1 -o '^tick [0-9]*' "$CON2" 2>/dev/null | cut -d' ' -f2; }
+    has_tick() { [ -n "$(first)" ]; }
+    if [ "$code" = 204 ] && wait_for 20 has_tick && [ "$(first)" -gt 0 ] && "$CAPSULE" vm status --format json "$N2" | jq -e '.state == "Running"' >/dev/null; then
+      pass vmcli_snapshot_loaded
+    else
+      fail vmcli_snapshot_loaded "load: $code $(cat "$TMPD/load.resp"); first tick '$(first)'; $(tail -c 200 "$TMPD/vm2.log")"
+    fi
+  else
+    fail vmcli_snapshot_loaded "the second VMM made no socket: $(tail -c 300 "$TMPD/vm2.log")"
+  fi
+  kill "$VM2" 2>/dev/null; wait "$VM2" 2>/dev/null
+else
+  fail vmcli_snapshot "$(cat "$TMPD/snap.out")"
+  fail vmcli_snapshot_loaded "no snapshot to load"
+fi
 expect_error vmcli_id_in_use 2 "another VMM is serving it" "$CAPSULE" vm run --id "$NAME" --kernel "$G/ticker.elf"
 
 if timeout 20 "$CAPSULE" vm stop "$NAME" >"$TMPD/stop.out" 2>&1 && ! kill -0 "$VMPID" 2>/dev/null && [ ! -e "/run/capsule/vm/$NAME.sock" ]; then
