@@ -7,7 +7,7 @@
 #include "cli.h"
 
 /* vm.c */
-cli_handler cli_vm_run, cli_vm_extract_kernel;
+cli_handler cli_vm_run, cli_vm_extract_kernel, cli_vm_migrate, cli_vm_receive;
 /* vm_ls.c, vm_pause.c, vm_resume.c, vm_status.c, vm_stop.c: running VMs, through their API sockets */
 cli_handler cli_vm_ls, cli_vm_pause, cli_vm_resume, cli_vm_status, cli_vm_stop;
 /* vm_snapshot.c */

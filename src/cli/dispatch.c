@@ -23,6 +23,8 @@ const struct cli_cmd *cli_find_cmd(const char *noun, const char *verb)
 	return NULL;
 }
 
+static int check_and_run(struct cli_args *a, const struct cli_cmd *c, const char *who, cap_err *err);
+
 static int run_cmd(struct cli_args *a, int argc, char **argv, int i, cap_err *err)
 {
 	const struct cli_cmd *c = a->cmd;
@@ -37,6 +39,42 @@ static int run_cmd(struct cli_args *a, int argc, char **argv, int i, cap_err *er
 	}
 	a->argc = argc - j;
 	a->argv = argv + j;
+	/* A command with a bounded number of arguments takes options after them too
+	 * (capsule vm migrate NAME --to ADDR); one whose arguments run on (exec ID CMD ARG...) does not. */
+	char **pos = NULL;
+	if (c->max_args != CLI_ANY && j < argc) {
+		int np = 0;
+		if (!(pos = calloc((size_t)argc, sizeof(*pos))))
+			return cap_errf(err, ENOMEM, "command line");
+		while (j < argc) {
+			if (!strcmp(argv[j], "--")) {
+				while (++j < argc)
+					pos[np++] = argv[j];
+				break;
+			}
+			if (argv[j][0] == '-' && argv[j][1]) {
+				int k = cli_parse(a, c->opts, argc, argv, j, who, err);
+				if (k < 0 || k == 0) {
+					free(pos);
+					if (k == 0)
+						cli_help_cmd(stdout, c);
+					return k;
+				}
+				j = k;
+				continue;
+			}
+			pos[np++] = argv[j++];
+		}
+		a->argc = np;
+		a->argv = pos;
+	}
+	int rc = check_and_run(a, c, who, err);
+	free(pos);
+	return rc;
+}
+
+static int check_and_run(struct cli_args *a, const struct cli_cmd *c, const char *who, cap_err *err)
+{
 	if (a->argc < c->min_args || (c->max_args != CLI_ANY && a->argc > c->max_args)) {
 		const char *what = a->argc < c->min_args ? "missing arguments" : "too many arguments";
 		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: %s, want %s (try: capsule %s --help)", who, what,

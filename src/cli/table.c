@@ -171,6 +171,29 @@ const struct cli_cmd cli_commands[] = {
 	  "corrupted, wrong-version or wrong-host snapshot is refused with one line and nothing runs. A "
 	  "diff snapshot's state restores with its base memory file once the diffs are merged onto it. "
 	  "The format and the rules: docs/snapshot.md." },
+	{ "vm", "migrate", cli_vm_migrate, "live-migrate a running VM to a capsule vm receive", "NAME",
+	  OPTS(VALUE("to", 0, "unix:PATH|tcp:HOST:PORT", "where capsule vm receive listens (required)"),
+	       INTV("max-downtime", 0, "MS", "pause the guest only when what is left fits in MS (default 20)"),
+	       FORMAT_OPT),
+	  1, 1,
+	  "Copies the guest's memory while it runs, then what it dirtied meanwhile, round after round (KVM's "
+	  "dirty log), until the rest fits the downtime target at the speed measured; then pauses it, sends "
+	  "the rest and every vCPU's and device's state, and waits until the destination runs the guest. "
+	  "Only then does the source VMM exit (status 0). A connection that breaks, a destination that "
+	  "refuses or does not answer: the source's VM goes on as it was. Prints the rounds, bytes, total "
+	  "time and downtime." },
+	{ "vm", "receive", cli_vm_receive, "wait for a live migration and run the VM it brings", NULL,
+	  OPTS(VALUE("listen", 0, "unix:PATH|tcp:HOST:PORT", "where to wait for capsule vm migrate (required)"),
+	       VALUE("id", 0, "NAME", "the VM's name here (its API socket in " API_RUN_DIR ")"),
+	       PATHV("api-sock", 0, "PATH", "serve the HTTP API on a Unix socket at PATH"),
+	       VALUE("console", 0, "stdio|none|file:PATH", "where the serial console goes (default stdio)"),
+	       FLAG("paused", 0, "keep the guest paused once it arrives (the API resumes it)"),
+	       FLAG("boot-timer", 0, "print the restore time"),
+	       FLAG("debug", 0, "verbose diagnostics on stderr")),
+	  0, 0,
+	  "Accepts one migration stream, checks every record (a hostile stream is refused with one line), "
+	  "restores it as a snapshot (the same devices: disks reopened by path, TAPs by name), tells the "
+	  "source, and runs the guest as vm run does." },
 	{ "vm", "snapshot-merge", cli_vm_snapshot_merge, "fold diff snapshots' memory files onto a base memory file",
 	  "BASE DIFF...", NULL, 2, CLI_ANY,
 	  "Copies the pages each DIFF memory file holds (a diff snapshot writes only the pages dirtied since "

@@ -11,6 +11,7 @@
 #include "../lib/evloop.h"
 #include "../lib/log.h"
 #include "instance.h"
+#include "migrate.h"
 #include "devices/legacy.h"
 #include "machine.h"
 #include "snapshot.h"
@@ -86,6 +87,13 @@ static int real_snapshot_create(struct vmm_instance *in, const struct vm_snapsho
 {
 	int r = need_booted(in, "snapshot/create", err);
 	return r < 0 ? r : vm_snapshot_create(&in->vm, p, err); /* refuses a VM that is not paused */
+}
+
+static int real_migrate(struct vmm_instance *in, int fd, unsigned max_downtime_ms, struct vm_migrate_stats *st,
+			cap_err *err)
+{
+	int r = need_booted(in, "migrate", err);
+	return r < 0 ? r : vm_migrate_send(&in->vm, fd, max_downtime_ms, st, err);
 }
 
 /* A VM from a snapshot instead of a boot (PUT /snapshot/load, capsule vm restore): what the guest
@@ -202,4 +210,5 @@ const struct vmm_ops vmm_real_ops = {
 	.resume = real_resume,
 	.snapshot_create = real_snapshot_create,
 	.snapshot_load = real_snapshot_load,
+	.migrate = real_migrate,
 };

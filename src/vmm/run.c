@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "api/config_file.h"
 #include "instance.h"
 #include "machine.h"
+#include "migrate.h"
 #include "run_snapshot.h"
 #include "snapshot.h"
 #include "vcpu.h"
@@ -82,9 +84,37 @@ static int stop_report(struct vm *vm, cap_err *err)
 	case VM_STOP_CONSOLE:
 		cap_errf_code(err, CAP_EXIT_CONSOLE_QUIT, 0, "vm: quit from the console (Ctrl-A x)");
 		return -1;
+	case VM_STOP_MIGRATED:
+		cap_info("vm: migrated: the destination runs the guest");
+		return 0;
 	default:
 		return rc;
 	}
+}
+
+/* capsule vm receive: one migration stream, restored as a snapshot, then the source told. */
+static int receive_migration(struct vmm_instance *in, const struct vmm_run_opts *o, cap_err *err)
+{
+	char state[PATH_MAX], mem[PATH_MAX];
+	int fds[2], lfd = migrate_listen(o->receive, err);
+	if (lfd < 0)
+		return -1;
+	cap_info("waiting for a migration on %s", o->receive);
+	int fd = migrate_accept(lfd, o->receive, err);
+	if (fd < 0)
+		return -1;
+	int r = vm_migrate_receive(fd, state, mem, fds, err);
+	if (r == 0) {
+		struct vm_snapshot_params p = { .state_path = state, .mem_path = mem, .resume = !o->receive_paused };
+		r = in->ops->snapshot_load(in, &p, err);
+		close(fds[0]);
+		close(fds[1]);
+	}
+	vm_migrate_answer(fd, r < 0 ? err : NULL);
+	close(fd);
+	if (r < 0)
+		cap_err_prefix(err, "vm receive");
+	return r;
 }
 
 int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *err)
@@ -121,7 +151,7 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 		goto out;
 	if (o->config_file && api_apply_config_file(&in, o->config_file, err) < 0)
 		goto out;
-	if (!in.cfg.kernel && !o->restore && !o->api_sock) {
+	if (!in.cfg.kernel && !o->restore && !o->receive && !o->api_sock) {
 		cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm run: %s has no boot-source (and there is no API socket to give one)",
 			      o->config_file ? o->config_file : "the configuration");
 		goto out;
@@ -142,13 +172,16 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 	/* A diff among the --snapshot specs: dirty-page tracking from the start. */
 	if (run_snapshots_need_dirty_log(o->snapshots, o->nsnapshots))
 		in.track_dirty_pages = true;
-	if (o->restore) {
+	if (o->receive) {
+		if (receive_migration(&in, o, err) < 0)
+			goto out;
+	} else if (o->restore) {
 		if (in.ops->snapshot_load(&in, o->restore, err) < 0)
 			goto out;
 	} else if (in.cfg.kernel && in.ops->boot(&in, err) < 0) {
 		goto out;
 	}
-	if (!in.cfg.kernel && !o->restore)
+	if (!in.cfg.kernel && !o->restore && !o->receive)
 		cap_info("waiting for the VM's configuration on %s", o->api_sock);
 	if (in.created && run_snapshots_start(&snaps, &in.vm, &loop, o->snapshots, o->nsnapshots, err) < 0)
 		goto out;

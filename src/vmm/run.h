@@ -17,6 +17,10 @@ struct vmm_run_opts {
 	/* Restore this snapshot instead of booting a kernel (capsule vm restore); cfg then gives
 	 * only the host side (console, boot timer). The guest runs when restore->resume. */
 	const struct vm_snapshot_params *restore;
+	/* Wait on this address (unix:PATH, tcp:HOST:PORT) for a live migration (capsule vm receive)
+	 * and restore what arrives; the guest runs unless receive_paused. */
+	const char *receive;
+	bool receive_paused;
 	/* Snapshots to take while it runs (--snapshot, run_snapshot.h); after the last one the
 	 * run ends with 0. */
 	const struct vmm_snapshot_at *snapshots;

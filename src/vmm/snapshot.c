@@ -189,9 +189,8 @@ static int get_dirty_log(struct vm *vm, int i, uint64_t **bitmap)
 	return 0;
 }
 
-/* Only the pages dirtied since the last snapshot (or since tracking began): by the guest (KVM's
- * log) or by the VMM (used rings, buffers devices filled, ballooned pages: memory.h). */
-static int write_dirty_memory(struct vm *vm, int fd, uint64_t *npages)
+int vm_snapshot_dirty_ranges(struct vm *vm, int (*cb)(void *ctx, uint64_t off, uint64_t len), void *ctx,
+			     uint64_t *npages)
 {
 	*npages = 0;
 	if (!atomic_load(&vm->mem.vmm_dirty))
@@ -215,7 +214,7 @@ static int write_dirty_memory(struct vm *vm, int fd, uint64_t *npages)
 			uint64_t q = p + 1;
 			while (q < pages && (bm[q / 64] >> (q % 64) & 1))
 				q++;
-			r = write_all(fd, g->host + p * PAGE, (size_t)((q - p) * PAGE), (off_t)(base + p * PAGE));
+			r = cb(ctx, base + p * PAGE, (q - p) * PAGE);
 			*npages += q - p;
 			p = q;
 		}
@@ -224,6 +223,25 @@ static int write_dirty_memory(struct vm *vm, int fd, uint64_t *npages)
 			return r;
 	}
 	return 0;
+}
+
+struct dirty_write {
+	struct vm *vm;
+	int fd;
+};
+
+static int write_dirty_range(void *ctx, uint64_t off, uint64_t len)
+{
+	struct dirty_write *w = ctx;
+	return write_all(w->fd, w->vm->mem.base + off, (size_t)len, (off_t)off);
+}
+
+/* Only the pages dirtied since the last snapshot (or since tracking began): by the guest (KVM's
+ * log) or by the VMM (used rings, buffers devices filled, ballooned pages: memory.h). */
+static int write_dirty_memory(struct vm *vm, int fd, uint64_t *npages)
+{
+	struct dirty_write w = { vm, fd };
+	return vm_snapshot_dirty_ranges(vm, write_dirty_range, &w, npages);
 }
 
 int vm_snapshot_track_dirty(struct vm *vm, cap_err *err)

@@ -14,6 +14,7 @@
 #define CAPSULE_VMM_SNAPSHOT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../lib/error.h"
 #include "config.h"
@@ -46,6 +47,12 @@ int vm_snapshot_restore(struct vm *vm, const struct vm_snapshot_params *p, const
 /* Turn on KVM's dirty-page log for guest RAM, so that the next snapshot can be a diff. A full
  * snapshot taken while tracking also resets the log. */
 int vm_snapshot_track_dirty(struct vm *vm, cap_err *err);
+
+/* Call cb for each run of RAM pages dirtied since the last snapshot or call (KVM's dirty log and
+ * the VMM's own writes; both are cleared): off and len in bytes from the start of guest RAM,
+ * as in the memory file. -ENOENT when tracking is off. Live migration's pre-copy rounds. */
+int vm_snapshot_dirty_ranges(struct vm *vm, int (*cb)(void *ctx, uint64_t off, uint64_t len), void *ctx,
+			     uint64_t *npages);
 
 /* Fold diff memory files onto a base memory file, in order (capsule vm snapshot merge). The
  * diffs must be of the same size as the base. */

@@ -137,6 +137,8 @@ int vm_exit_code(const struct vm *vm)
 		return vm->test_exit_status;
 	case VM_STOP_CONSOLE:
 		return CAP_EXIT_CONSOLE_QUIT;
+	case VM_STOP_MIGRATED:
+		return CAP_EXIT_OK;
 	case VM_STOP_SIGNAL:
 	case VM_STOP_NONE:
 		return CAP_EXIT_ERROR;

@@ -31,6 +31,7 @@ enum vm_stop_reason {
 	VM_STOP_TEST_EXIT,  /* test guest wrote to the test-exit port */
 	VM_STOP_SIGNAL,     /* capsule got SIGINT/SIGTERM/SIGHUP */
 	VM_STOP_CONSOLE,    /* Ctrl-A x on the console */
+	VM_STOP_MIGRATED,   /* live-migrated: another process runs the guest now */
 };
 
 struct vcpu;

@@ -32,6 +32,7 @@ static const struct route routes[] = {
 	{ "/metrics", false, api_get_metrics, api_put_metrics, NULL },
 	{ "/snapshot/create", false, NULL, api_put_snapshot_create, NULL },
 	{ "/snapshot/load", false, NULL, api_put_snapshot_load, NULL },
+	{ "/migrate", false, NULL, api_put_migrate, NULL },
 };
 
 #define ID_MAX 64

@@ -62,6 +62,7 @@ api_handler api_put_network_interface;                                   /* netw
 api_handler api_put_vsock;                                               /* vsock.c */
 api_handler api_put_metrics, api_get_metrics;                            /* metrics.c */
 api_handler api_put_snapshot_create, api_put_snapshot_load;              /* snapshot.c */
+api_handler api_put_migrate;                                             /* migrate.c */
 api_handler api_put_balloon, api_patch_balloon, api_get_balloon, api_get_balloon_statistics; /* balloon.c */
 
 /* Pre-boot only: a 400 fault (and true) once the VM has started. */
