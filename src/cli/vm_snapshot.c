@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "../vmm/api/api.h"
+#include "../vmm/instance.h"
 #include "../vmm/run.h"
 #include "commands.h"
 #include "vm_snapshot.h"
@@ -63,12 +65,28 @@ int cli_vm_restore(const struct cli_args *a, cap_err *err)
 		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm restore: --state FILE and --mem FILE are required");
 		goto out;
 	}
-	if (!p.resume && nsnaps == 0) {
-		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
-				  "vm restore: --paused without --snapshot would never run (the API resumes paused VMs)");
+	/* With --id or --api-sock the restored VM is driven through its API (capsule vm resume NAME). */
+	struct vmm_run_opts o = { .restore = &p, .snapshots = snaps, .nsnapshots = nsnaps, .id = cli_str(a, "id"),
+				  .api_sock = cli_str(a, "api-sock") };
+	char sock[256];
+	if (o.id && !vmm_id_valid(o.id)) {
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm id '%.80s': want 1 to %d letters, digits, '_' or '-'", o.id,
+				  VMM_ID_MAX);
 		goto out;
 	}
-	struct vmm_run_opts o = { .restore = &p, .snapshots = snaps, .nsnapshots = nsnaps };
+	if (o.id && !o.api_sock) {
+		if (api_default_sock(o.id, sock, sizeof(sock)) < 0) {
+			r = cap_errf_code(err, CAP_EXIT_USAGE, 0, "vm restore: id '%s': too long for a socket path", o.id);
+			goto out;
+		}
+		o.api_sock = sock;
+		o.default_dir = true;
+	}
+	if (!p.resume && nsnaps == 0 && !o.api_sock) {
+		r = cap_errf_code(err, CAP_EXIT_USAGE, 0,
+				  "vm restore: --paused without --snapshot or an API (--id, --api-sock) would never run");
+		goto out;
+	}
 	r = vmm_run(&host, &o, err);
 out:
 	cli_vm_snapshots_free(snaps, nsnaps);

@@ -7,7 +7,7 @@ source "$CAPSULE_ROOT/tests/lib.sh"
 
 G=$(dirname "$CAPSULE")/guest
 ALL_CHECKS="vmcli_ls_table vmcli_ls_json vmcli_status vmcli_pause vmcli_paused_silent vmcli_pause_twice
-vmcli_resume vmcli_resume_running vmcli_snapshot_fails_resumed vmcli_snapshot_usage vmcli_snapshot vmcli_snapshot_loaded vmcli_stop vmcli_gone_from_ls vmcli_no_such_vm vmcli_bad_name vmcli_id_in_use"
+vmcli_resume vmcli_resume_running vmcli_snapshot_fails_resumed vmcli_snapshot_usage vmcli_snapshot vmcli_snapshot_loaded vmcli_restore_named vmcli_stop vmcli_gone_from_ls vmcli_no_such_vm vmcli_bad_name vmcli_id_in_use"
 skip_all() {
   local c
   for c in $ALL_CHECKS; do skip "$c" "$1"; done
@@ -121,6 +121,22 @@ if "$CAPSULE" vm snapshot --state "$TMPD/s.state" --mem "$TMPD/s.mem" "$NAME" >"
     fail vmcli_snapshot_loaded "the second VMM made no socket: $(tail -c 300 "$TMPD/vm2.log")"
   fi
   kill "$VM2" 2>/dev/null; wait "$VM2" 2>/dev/null
+  # vm restore --id NAME --paused: a named, paused VM from the snapshot, resumed by name
+  N3=vmapi-cli3-$$
+  CON3=$TMPD/console3.txt
+  "$CAPSULE" vm restore --id "$N3" --paused --state "$TMPD/s.state" --mem "$TMPD/s.mem" --console "file:$CON3" \
+    >"$TMPD/vm3.log" 2>&1 </dev/null &
+  VM3=$!
+  s3() { [ -S "/run/capsule/vm/$N3.sock" ] && "$CAPSULE" vm status --format json "$N3" 2>/dev/null | jq -e '.state == "Paused"' >/dev/null; }
+  t3() { grep -q '^tick' "$CON3" 2>/dev/null; }
+  if wait_for 20 s3 && ! t3 && "$CAPSULE" vm resume "$N3" && wait_for 20 t3 &&
+    "$CAPSULE" vm ls --format json | jq -e --arg n "$N3" '[.[] | select(.id == $n and .state == "Running")] | length == 1' >/dev/null &&
+    "$CAPSULE" vm stop "$N3"; then
+    pass vmcli_restore_named
+  else
+    fail vmcli_restore_named "$(tail -c 300 "$TMPD/vm3.log") console: $(tail -c 100 "$CON3" 2>/dev/null)"
+  fi
+  kill "$VM3" 2>/dev/null; wait "$VM3" 2>/dev/null
 else
   fail vmcli_snapshot "$(cat "$TMPD/snap.out")"
   fail vmcli_snapshot_loaded "no snapshot to load"
