@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const thr_files[4] = {
@@ -49,6 +50,23 @@ static int v1_memory(const char *dir, const struct oci_resources *r, cap_err *er
 		return ret;
 	if (r->mem_swappiness != -1 &&
 	    (ret = cg_writef(dir, "memory.swappiness", err, "%lld", (long long)r->mem_swappiness)) < 0)
+		return ret;
+	if (r->mem_kernel != -1) {
+		/* Linux 6.x still has the file and takes the write, but no longer applies it:
+		 * what reads back tells (the kernel rounds a limit down to a page). */
+		char buf[32] = "";
+		if ((ret = cg_writef(dir, "memory.kmem.limit_in_bytes", err, "%lld", (long long)r->mem_kernel)) < 0)
+			return ret;
+		if (cg_read(dir, "memory.kmem.limit_in_bytes", buf, sizeof(buf)) > 0)
+			buf[strcspn(buf, "\n")] = 0;
+		if (!*buf ||
+		    strtoll(buf, NULL, 10) > r->mem_kernel)
+			return cap_errf(err, 0, "linux.resources.memory.kernel: this kernel ignores kernel memory limits (memory.kmem.limit_in_bytes reads %.20s after writing %lld)",
+					buf, (long long)r->mem_kernel);
+	}
+	if (r->mem_kernel_tcp != -1 &&
+	    (ret = cg_writef(dir, "memory.kmem.tcp.limit_in_bytes", err, "%lld",
+			     (long long)r->mem_kernel_tcp)) < 0)
 		return ret;
 	if (r->has_disable_oom &&
 	    (ret = cg_write(dir, "memory.oom_control", r->mem_disable_oom ? "1" : "0", err)) < 0)
@@ -163,6 +181,14 @@ int cg_v1_apply(const char *ctrls, const char *dir, const struct oci_resources *
 		return ret;
 	if (cg_list_has(ctrls, "blkio") && (ret = v1_blkio(dir, r, err)) < 0)
 		return ret;
+	if (cg_list_has(ctrls, "net_cls") && r->has_classid &&
+	    (ret = cg_writef(dir, "net_cls.classid", err, "%u", r->classid)) < 0)
+		return ret;
+	if (cg_list_has(ctrls, "net_prio"))
+		for (size_t i = 0; i < r->n_prio; i++)
+			if ((ret = cg_writef(dir, "net_prio.ifpriomap", err, "%s %u", r->prio[i].name,
+					     r->prio[i].prio)) < 0)
+				return ret;
 	if (cg_list_has(ctrls, "hugetlb") && (ret = cg_write_hugetlb(dir, r, "limit_in_bytes", err)) < 0)
 		return ret;
 	return 0;

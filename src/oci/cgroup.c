@@ -307,12 +307,40 @@ static int mkdir_tree(const struct cg_hier *h, const char *dir, bool *made_any, 
 	return 0;
 }
 
+static bool has_v1_ctrl(const struct cg_layout *l, const char *ctrl)
+{
+	for (int i = 0; i < l->n; i++)
+		if (!l->h[i].v2 && cg_has_ctrl(&l->h[i], ctrl))
+			return true;
+	return false;
+}
+
+/* The runtime-spec: a value the runtime cannot apply is an error, not something to drop.
+ * These have no cgroup v2 equivalent; on v1 they need their controller mounted. */
+static int check_applicable(const struct cg_layout *l, const struct oci_resources *r, cap_err *err)
+{
+	static const char *const w = "config.json: linux.resources";
+	if (r->has_classid && !has_v1_ctrl(l, "net_cls"))
+		return cap_errf(err, 0, "%s.network.classID: the host has no net_cls cgroup hierarchy", w);
+	if (r->n_prio && !has_v1_ctrl(l, "net_prio"))
+		return cap_errf(err, 0, "%s.network.priorities: the host has no net_prio cgroup hierarchy", w);
+	if (r->mem_kernel_tcp != -1 && !has_v1_ctrl(l, "memory"))
+		return cap_errf(err, 0, "%s.memory.kernelTCP: needs the cgroup v1 memory controller (v2 has no TCP limit)",
+				w);
+	if (r->mem_kernel != -1 && !has_v1_ctrl(l, "memory"))
+		return cap_errf(err, 0, "%s.memory.kernel: needs the cgroup v1 memory controller (v2 has no kernel memory limit)",
+				w);
+	return 0;
+}
+
 int cg_apply(const struct cg_layout *l, const char *path, const struct oci_resources *res,
 	     cap_err *err)
 {
 	char dir[PATH_MAX];
 	if (!res)
 		return 0;
+	if (check_applicable(l, res, err) < 0)
+		return -EINVAL;
 	for (int i = 0; i < l->n; i++) {
 		const struct cg_hier *h = &l->h[i];
 		hier_dir(h, path, dir, sizeof(dir));
@@ -331,6 +359,9 @@ int cg_create(const struct cg_layout *l, const char *path, const struct oci_reso
 	int r = 0;
 
 	*made_mask = 0;
+	/* before any directory exists: nothing to undo */
+	if (res && check_applicable(l, res, err) < 0)
+		return -EINVAL;
 	for (int i = 0; i < l->n; i++) {
 		const struct cg_hier *h = &l->h[i];
 		bool made = false;

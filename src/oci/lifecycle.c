@@ -21,6 +21,7 @@
 #include "container.h"
 #include "ctx.h"
 #include "hooks.h"
+#include "lsm.h"
 #include "mounts.h"
 #include "seccomp.h"
 #include "sync.h"
@@ -125,6 +126,8 @@ static int load_bundle(const struct oci_create_args *a, struct oci_ctx *c, struc
 	if (r < 0)
 		return r;
 	if (oci_sysctl_check(spec, err) < 0)
+		return -EINVAL;
+	if (oci_lsm_check(spec, spec->has_process ? &spec->proc : NULL, err) < 0)
 		return -EINVAL;
 	if (!spec->has_process)
 		return cap_errf(err, 0, "config.json: process: missing");

@@ -20,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "lsm.h"
 #include "sync.h"
 
 static int openat2_in(int dirfd, const char *path, int flags)
@@ -215,8 +216,13 @@ static int do_mount(struct oci_ctx *c, int rootfd, const struct oci_mount *m, ca
 		if (r < 0)
 			goto out;
 	} else {
-		const char *src = m->source ? m->source : m->type;
-		if (mount(src, target, m->type, flags, *m->data ? m->data : NULL) < 0) {
+		const char *src = m->source ? m->source : m->type, *data = *m->data ? m->data : NULL;
+		char labelled[4096];
+		if (oci_lsm_mount_data(c->spec->mount_label, m->type, data, labelled, sizeof(labelled), &data) < 0) {
+			r = cap_errf(err, 0, "mounts: %s: options with linux.mountLabel too long", m->dest);
+			goto out;
+		}
+		if (mount(src, target, m->type, flags, data) < 0) {
 			int e = errno;
 			/* sysfs cannot be mounted without a network namespace of our own
 			 * (and mqueue without an ipc one): fall back to binding the host's. */

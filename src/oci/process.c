@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "lsm.h"
 #include "seccomp.h"
 #include "sync.h"
 
@@ -69,6 +70,9 @@ int oci_process_prepare(struct oci_ctx *c, cap_err *err)
 		umask(022);
 	if (chdir(p->cwd) < 0)
 		return cap_errf(err, errno, "process.cwd: cannot change to %s", p->cwd);
+	/* before the ready report, so that a label the host refuses fails create, not start */
+	if (oci_lsm_set_exec(p, err) < 0)
+		return -EINVAL;
 	return resolve_program(c, err);
 }
 

@@ -285,7 +285,8 @@ static int parse_devices(json_t *a, struct oci_spec *s, cap_err *err)
 void oci_resources_init(struct oci_resources *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->mem_limit = r->mem_reservation = r->mem_swap = r->mem_kernel = r->mem_swappiness = -1;
+	r->mem_limit = r->mem_reservation = r->mem_swap = r->mem_kernel = r->mem_kernel_tcp = -1;
+	r->mem_swappiness = -1;
 	r->cpu_quota = INT64_MIN;
 	r->cpu_rt_runtime = INT64_MIN;
 	r->blkio_weight = r->blkio_leaf_weight = -1;
@@ -369,6 +370,43 @@ static int parse_blkio(json_t *b, const char *where, struct oci_resources *r, ca
 	return 0;
 }
 
+/* linux.resources.network: net_cls classID and net_prio per-interface priorities. */
+static int parse_network(json_t *o, const char *where, struct oci_resources *r, cap_err *err)
+{
+	char w[256];
+	json_t *a = NULL, *v;
+	size_t i;
+	uint64_t u;
+	snprintf(w, sizeof(w), "%.200s.network", where);
+	if (cap_json_uint(o, "classID", w, &u, err) > 0) {
+		if (u > UINT32_MAX)
+			return bad(err, "%s.classID: must fit in 32 bits", w);
+		r->has_classid = true;
+		r->classid = (uint32_t)u;
+	}
+	if (err->set)
+		return -EINVAL;
+	TRY(cap_json_arr(o, "priorities", w, &a, err));
+	if (!a)
+		return 0;
+	r->prio = xcalloc(json_array_size(a) + 1, sizeof(*r->prio));
+	json_array_foreach(a, i, v) {
+		struct oci_netprio *np = &r->prio[r->n_prio++];
+		char wi[400];
+		snprintf(wi, sizeof(wi), "%s.priorities[%zu]", w, i);
+		if (cap_json_str(v, "name", wi, &np->name, err) <= 0 ||
+		    cap_json_uint(v, "priority", wi, &u, err) <= 0)
+			return bad(err, "%s: needs name and priority", wi);
+		/* an interface name: no separator the ifpriomap line format could be fooled by */
+		if (!*np->name || strlen(np->name) >= 16 || strpbrk(np->name, " \t\n/"))
+			return bad(err, "%s.name: not an interface name (1 to 15 characters, no space or /)", wi);
+		if (u > UINT32_MAX)
+			return bad(err, "%s.priority: must fit in 32 bits", wi);
+		np->prio = (uint32_t)u;
+	}
+	return 0;
+}
+
 int oci_resources_parse(json_t *rj, const char *where, struct oci_resources *r, cap_err *err)
 {
 	char w[320];
@@ -390,6 +428,7 @@ int oci_resources_parse(json_t *rj, const char *where, struct oci_resources *r, 
 		TRY(cap_json_int(o, "reservation", w, &r->mem_reservation, err));
 		TRY(cap_json_int(o, "swap", w, &r->mem_swap, err));
 		TRY(cap_json_int(o, "kernel", w, &r->mem_kernel, err));
+		TRY(cap_json_int(o, "kernelTCP", w, &r->mem_kernel_tcp, err));
 		if (cap_json_uint(o, "swappiness", w, &u, err) > 0) {
 			if (u > 100)
 				return bad(err, "%s.swappiness: must be 0..100", w);
@@ -450,6 +489,10 @@ int oci_resources_parse(json_t *rj, const char *where, struct oci_resources *r, 
 		}
 	}
 	o = NULL;
+	TRY(cap_json_obj(rj, "network", where, &o, err));
+	if (o)
+		TRY(parse_network(o, where, r, err));
+	o = NULL;
 	TRY(cap_json_obj(rj, "unified", where, &o, err));
 	if (o) {
 		const char *k;
@@ -472,6 +515,7 @@ void oci_resources_free(struct oci_resources *r)
 		free(r->thr[k]);
 	free(r->huge);
 	free(r->devrules);
+	free(r->prio);
 	oci_resources_init(r);
 }
 

@@ -55,10 +55,11 @@ struct oci_dev_rule {
 struct oci_throttle { int64_t major, minor; uint64_t rate; };
 struct oci_weight_dev { int64_t major, minor; int64_t weight, leaf; };
 struct oci_hugepage { const char *size; uint64_t limit; };
+struct oci_netprio { const char *name; uint32_t prio; };
 
 struct oci_resources {
 	/* -1 / 0 / NULL = not set */
-	int64_t mem_limit, mem_reservation, mem_swap, mem_kernel, mem_swappiness;
+	int64_t mem_limit, mem_reservation, mem_swap, mem_kernel, mem_kernel_tcp, mem_swappiness;
 	bool mem_disable_oom, has_disable_oom;
 	uint64_t cpu_shares, cpu_period;
 	int64_t cpu_quota;          /* -1 unlimited; INT64_MIN not set */
@@ -73,6 +74,9 @@ struct oci_resources {
 	struct oci_hugepage *huge; size_t n_huge;
 	struct oci_dev_rule *devrules; size_t n_devrules;
 	json_t *unified;            /* v2 key -> value map, borrowed */
+	bool has_classid;           /* network.classID (net_cls) */
+	uint32_t classid;
+	struct oci_netprio *prio; size_t n_prio;   /* network.priorities (net_prio) */
 };
 
 struct oci_hook {

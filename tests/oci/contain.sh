@@ -73,7 +73,8 @@ v1_hiers() {
 		for (k = 1; k <= n; k++) if (o[k] !~ /^(rw|ro|xattr|clone_children|noprefix|release_agent=.*|cpuset_v2_mode|favordynmods)$/) c = c (c ? "," : "") o[k]
 		print $5, c }' /proc/self/mountinfo
 }
-v2_mount() { awk '{ for (i = 1; $i != "-"; i++); if ($(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | head -n 1; }
+# (none for crun, which common.bash runs with the hybrid cgroup2 mount hidden)
+v2_mount() { [ -n "${CAPSULE_OCI_V1ONLY:-}" ] && return 0; awk '{ for (i = 1; $i != "-"; i++); if ($(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | head -n 1; }
 # own_cg CONTROLLERS [PID]: the process's cgroup in that v1 hierarchy ("" for the cgroup2 line).
 own_cg() { awk -F: -v c="$1" '$2 == c { print $3 }' "/proc/${2:-self}/cgroup"; }
 
@@ -116,6 +117,17 @@ in_sandbox() {
 		OWN_CGS+=("$mp$(own_cg "$c")$CGPREFIX")
 		mk_cg "$mp$(own_cg "$c")$CGPREFIX/$name" || return 1
 	done <"$hf"
+	# crun 1.8.1 freezes the cgroup it kills, so when it takes the sandbox's root for the
+	# container's it freezes itself (and hangs, unkillable): thaw whatever freezes in there.
+	local fz=() wd
+	while read -r mp c; do
+		if [ -z "$c" ]; then [ -e "$mp$(own_cg "")$CGPREFIX/$name/cgroup.freeze" ] && fz+=("$mp$(own_cg "")$CGPREFIX/$name/cgroup.freeze")
+		elif [[ ",$c," == *,freezer,* ]]; then fz+=("$mp$(own_cg "$c")$CGPREFIX/$name/freezer.state"); fi
+	done <"$hf"
+	( while sleep 0.5; do for f in "${fz[@]}"; do
+		case $(cat "$f" 2>/dev/null) in FROZEN|FREEZING) echo THAWED >"$f" ;; 1) echo 0 >"$f" ;; esac
+	done; done ) 2>/dev/null &
+	wd=$!
 	(
 		while read -r mp c; do
 			echo "$BASHPID" >"$mp$(own_cg "$c")$CGPREFIX/$name/cgroup.procs" || exit 1
@@ -129,6 +141,10 @@ in_sandbox() {
 			done <"$0"
 			exec "$@"' "$hf" "$@"
 	)
+	local rc=$?
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
+	return $rc
 }
 
 # Paths that leave their parent or name a hierarchy's root are refused (create, in the sandbox).
@@ -223,4 +239,130 @@ else
 	else
 		pass oci-cgpath-relative-per-hierarchy
 	fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Values the host cannot apply are refused, never dropped; those it can are applied.
+# res_refused NAME REGEX JQ-FILTER
+res_refused() {
+	new_bundle "$1" -- true
+	cfg "$BUNDLE" "$3"
+	refused "$1" "$2" "$1" "$BUNDLE"
+}
+has_v1() { v1_hiers | awk -v c="$1" '{ n = split($2, o, ","); for (k = 1; k <= n; k++) if (o[k] == c) f = 1 } END { exit !f }'; }
+
+# net_cls / net_prio: where this host has no such hierarchy, refused ...
+if has_v1 net_cls; then
+	skip oci-res-classid-refused "net_cls is mounted here (the refusal needs a host without it)"
+else
+	res_refused oci-res-classid-refused 'network.classID.*net_cls' '.linux.resources.network.classID = 1048577'
+fi
+if has_v1 net_prio; then
+	skip oci-res-priorities-refused "net_prio is mounted here"
+else
+	res_refused oci-res-priorities-refused 'network.priorities.*net_prio' \
+		'.linux.resources.network.priorities = [{"name": "lo", "priority": 3}]'
+fi
+res_refused oci-res-priorities-badname 'priorities\[0\]\.name' \
+	'.linux.resources.network.priorities = [{"name": "lo 7\nx", "priority": 3}]'
+
+# ... and applied where it has one: net_cls and net_prio mounted for this test only, in a private
+# mount namespace below $TMPD (the hierarchy exists while mounted and holding our cgroup; the test
+# removes both before the namespace goes).
+NET_SH='
+	set -u
+	for c in net_cls net_prio; do
+		mkdir -p "$TMPD/$c" && mount -t cgroup -o "$c" "oci-contain-$c" "$TMPD/$c" || { echo "mount-failed $c"; exit 0; }
+	done
+	timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" netres >"$TMPD/netres.create" 2>&1 </dev/null
+	echo "create=$?"
+	pid=$("$RUNTIME" --root "$ROOT" state netres 2>/dev/null | jq -r .pid)
+	echo "classid=$(cat "$TMPD/net_cls$CGPREFIX/netres/net_cls.classid" 2>&1)"
+	echo "prio=$(grep "^lo " "$TMPD/net_prio$CGPREFIX/netres/net_prio.ifpriomap" 2>&1)"
+	echo "procs=$(cat "$TMPD/net_cls$CGPREFIX/netres/cgroup.procs" 2>&1 | tr "\n" " ")pid=$pid"
+	"$RUNTIME" --root "$ROOT" delete --force netres >/dev/null 2>&1
+	# A v1 hierarchy dies at its last umount only if no child cgroup is left, dying ones
+	# included: wait for its count to be 1 (the root) before the umount.
+	col() { awk -v c="$1" -v k="$2" "\$1 == c { print \$k }" /proc/cgroups; }
+	for c in net_cls net_prio; do
+		[ -d "$TMPD/$c$CGPREFIX/netres" ] && echo "left $c"
+		find "$TMPD/$c$CGPREFIX" -depth -type d -exec rmdir {} + 2>/dev/null
+		for i in $(seq 100); do [ "$(col "$c" 3)" = 1 ] && break; sleep 0.1; done
+		umount "$TMPD/$c"
+		for i in $(seq 50); do [ "$(col "$c" 2)" = 0 ] && break; sleep 0.1; done
+		[ "$(col "$c" 2)" = 0 ] || echo "hierarchy-left $c: $(grep "^$c" /proc/cgroups)"
+	done
+	exit 0'
+new_bundle netres -- sleep 30
+cfg "$BUNDLE" '.linux.resources.network = {"classID": 1048577, "priorities": [{"name": "lo", "priority": 3}]}'
+track netres
+TMPD=$TMPD RUNTIME=$RUNTIME ROOT=$ROOT BUNDLE=$BUNDLE CGPREFIX=$CGPREFIX \
+	unshare -m --propagation private bash -c "$NET_SH" >"$TMPD/netres.out" 2>&1
+OUT=$TMPD/netres.out
+if grep -q '^mount-failed' "$OUT"; then
+	skip oci-res-network-applied "cannot mount net_cls/net_prio here: $(said)"
+elif ! grep -qx 'create=0' "$OUT"; then
+	fail oci-res-network-applied "create failed: $(head -c 300 "$TMPD/netres.create" | tr '\n' '|')"
+elif ! grep -qx 'classid=1048577' "$OUT" || ! grep -qx 'prio=lo 3' "$OUT"; then
+	fail oci-res-network-applied "not applied: $(said)"
+elif ! grep -Eq '^procs=([0-9]+) pid=\1$' "$OUT"; then
+	fail oci-res-network-applied "the init is not in the net_cls cgroup: $(said)"
+elif grep -q '^left' "$OUT"; then
+	fail oci-res-network-applied "delete left a cgroup: $(said)"
+elif grep -q '^hierarchy-left' "$OUT"; then
+	fail oci-res-network-applied "the test's net_cls/net_prio hierarchy outlived its mount: $(said)"
+else
+	pass oci-res-network-applied
+fi
+
+# memory.kernelTCP: applied where the v1 memory controller has the TCP limit
+if ! has_v1 memory || [ ! -e "$mem_mp/memory.kmem.tcp.limit_in_bytes" ]; then
+	res_refused oci-res-kerneltcp-refused 'kernelTCP' '.linux.resources.memory.kernelTCP = 16777216'
+else
+	new_bundle kerneltcp -- sleep 30
+	cfg "$BUNDLE" '.linux.resources.memory.kernelTCP = 16777216'
+	ct_create kerneltcp "$BUNDLE"
+	got=$(cat "$mem_mp$CGPREFIX/kerneltcp/memory.kmem.tcp.limit_in_bytes" 2>&1)
+	if [ $RC -ne 0 ]; then
+		fail oci-res-kerneltcp-applied "create exit $RC: $(head -c 300 "$TMPD/kerneltcp.create" | tr '\n' '|')"
+	elif [ "$got" != 16777216 ]; then
+		fail oci-res-kerneltcp-applied "memory.kmem.tcp.limit_in_bytes is '$got', want 16777216"
+	else
+		pass oci-res-kerneltcp-applied
+	fi
+	rt delete --force kerneltcp >/dev/null 2>&1
+fi
+# memory.kernel: refused where the kernel ignores it (memory.kmem.limit_in_bytes does not read back)
+probe=$mem_mp$(own_cg memory)$CGPREFIX/kmem-probe
+OWN_CGS+=("$mem_mp$(own_cg memory)$CGPREFIX")
+kmem=unknown
+if has_v1 memory && mk_cg "$probe" && [ -e "$probe/memory.kmem.limit_in_bytes" ]; then
+	echo 16777216 >"$probe/memory.kmem.limit_in_bytes" 2>/dev/null
+	[ "$(cat "$probe/memory.kmem.limit_in_bytes")" = 16777216 ] && kmem=applies || kmem=ignored
+	rmdir "$probe"
+fi
+case $kmem in
+ignored) res_refused oci-res-kernel-refused 'memory.kernel.*ignores' '.linux.resources.memory.kernel = 16777216' ;;
+*) skip oci-res-kernel-refused "this kernel's kernel memory limit: $kmem (the refusal needs one that ignores it)" ;;
+esac
+
+# LSM labels: refused without the LSM (this host's LSMs are in /sys/kernel/security/lsm, or
+# the module parameter / selinuxfs when securityfs is not mounted)
+lsm_on() {
+	local l
+	l=$(unshare -m --propagation private sh -c 'mount -t securityfs none /sys/kernel/security 2>/dev/null; cat /sys/kernel/security/lsm 2>/dev/null')
+	case ",$l," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+if lsm_on apparmor; then
+	skip oci-lsm-apparmor-refused "AppArmor is enabled here"
+else
+	res_refused oci-lsm-apparmor-refused 'apparmorProfile.*AppArmor' '.process.apparmorProfile = "oci-contain-profile"'
+fi
+if lsm_on selinux; then
+	skip oci-lsm-selinux-refused "SELinux is enabled here"
+	skip oci-lsm-mountlabel-refused "SELinux is enabled here"
+else
+	res_refused oci-lsm-selinux-refused 'selinuxLabel.*SELinux' '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"'
+	res_refused oci-lsm-mountlabel-refused 'mountLabel.*SELinux' '.linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"'
 fi
