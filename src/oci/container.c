@@ -17,7 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/log.h"
 #include "cgfile.h"
+#include "cgshared.h"
 #include "hooks.h"
 #include "init.h"
 #include "nsrecord.h"
@@ -229,6 +231,10 @@ static int place_in_cgroup(struct oci_ctx *c, int fd, pid_t pid, cap_err *err)
 	int r;
 	if ((r = cg_create(&c->cg, c->cgpath, s->has_resources ? &s->res : NULL, &c->cg_made, err)) < 0)
 		return r;
+	size_t foreign = oci_cg_foreign(&c->cg, c->cgpath, c->cg_made);
+	if ((c->cg_shared = foreign > 0))
+		cap_warn("cgroup %s already holds %zu processes that are not the container's: kill --all and delete --force will spare them",
+			 c->cgpath, foreign);
 	if (oci_sync_send(fd, SYNC_CGROUP_DIRS) < 0)
 		return cap_errf(err, errno, "container init died before it started");
 	/* The first v1 migration waits for an RCU grace period; the child keeps working. */

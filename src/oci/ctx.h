@@ -27,6 +27,7 @@ struct oci_ctx {
 	struct cg_layout cg;
 	char cgpath[PATH_MAX];
 	unsigned cg_made;           /* hierarchies whose cgroup create made (the rest existed) */
+	bool cg_shared;             /* the cgroup held other processes at create (cgshared.h) */
 	int sync_fd;                /* in the child: its end of the socketpair */
 	char cgroup_seen;           /* in the child: the last cgroup message (enum oci_sync), or 0 */
 	int console_fd;             /* connected console socket or -1 */

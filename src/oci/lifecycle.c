@@ -18,6 +18,7 @@
 
 #include "../lib/log.h"
 #include "cgroup-stats.h"
+#include "cgshared.h"
 #include "container.h"
 #include "ctx.h"
 #include "hooks.h"
@@ -103,6 +104,9 @@ static int spawned(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 {
 	json_object_set_new(st->j, "pid", json_integer(st->pid));
 	json_object_set_new(st->j, "starttime", json_integer((json_int_t)st->starttime));
+	/* known once the cgroup is made (place_in_cgroup, before this) */
+	if (c->cg_shared)
+		json_object_set_new(st->j, "cgroupShared", json_true());
 	int r = oci_state_save(st, err);
 	if (r < 0)
 		return r;
@@ -316,8 +320,13 @@ static int destroy(struct oci_state *st, cap_err *err)
 		cg_layout_bind(&cg, json_object_get(st->j, "cgroupBases"));
 		/* Leftover processes (e.g. exec'd ones after the init died, or in sub-cgroups
 		 * the container made) go first. */
-		cg_kill_all(&cg, st->cgroup, SIGKILL);
-		int r = cg_destroy(&cg, st->cgroup);
+		bool shared = json_is_true(json_object_get(st->j, "cgroupShared"));
+		if (shared)
+			oci_cg_kill_own(&cg, st->cgroup, st->j, 0, SIGKILL);
+		else
+			cg_kill_all(&cg, st->cgroup, SIGKILL);
+		/* a shared cgroup is not the container's to remove */
+		int r = shared ? 0 : cg_destroy(&cg, st->cgroup);
 		/* The state stays, so that delete can be retried. */
 		if (r < 0)
 			return cap_errf(err, -r, "container %s: cannot remove its cgroup %s", st->id,
@@ -364,7 +373,10 @@ static int state_kill(struct oci_state *st, int sig, bool all, cap_err *err)
 		if (cg_layout_detect(&cg, err) < 0)
 			return -EINVAL;
 		cg_layout_bind(&cg, json_object_get(st->j, "cgroupBases"));
-		cg_kill_all(&cg, st->cgroup, sig);
+		if (json_is_true(json_object_get(st->j, "cgroupShared")))
+			oci_cg_kill_own(&cg, st->cgroup, st->j, 0, sig);
+		else
+			cg_kill_all(&cg, st->cgroup, sig);
 	}
 	int pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
 	/* The pidfd pins the process we checked, not a later one reusing its pid. */

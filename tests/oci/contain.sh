@@ -366,3 +366,43 @@ else
 	res_refused oci-lsm-selinux-refused 'selinuxLabel.*SELinux' '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"'
 	res_refused oci-lsm-mountlabel-refused 'mountLabel.*SELinux' '.linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"'
 fi
+
+# ---------------------------------------------------------------------------------------------
+# A cgroupsPath shared with a process that is not the container's: create warns, delete --force
+# kills only the container's processes and leaves the cgroup (which it did not make).
+SHARED=$CGPREFIX/shared
+sh_dirs=()
+while read -r mp c; do sh_dirs+=("$mp$SHARED"); mk_cg "$mp$SHARED"; done < <(v1_hiers; v2_mount)
+( for d in "${sh_dirs[@]}"; do echo "$BASHPID" >"$d/cgroup.procs" || exit 1; done; exec sleep 300 ) </dev/null >/dev/null 2>&1 &
+foreign=$!
+sleep 0.2
+new_bundle shared -- sleep 60
+cfg "$BUNDLE" '.linux.cgroupsPath = $p' --arg p "$SHARED"
+ct_create shared "$BUNDLE"
+pid=$(ct_pid shared)
+in_shared=$(own_cg memory "$pid")
+rt delete --force shared >"$TMPD/shared.delete" 2>&1
+drc=$?
+if [ $RC -ne 0 ]; then
+	fail oci-cgpath-shared-delete "create exit $RC: $(head -c 300 "$TMPD/shared.create" | tr '\n' '|')"
+elif [ "$in_shared" != "$SHARED" ]; then
+	fail oci-cgpath-shared-delete "the init is in '$in_shared', want $SHARED"
+elif [ $drc -ne 0 ]; then
+	fail oci-cgpath-shared-delete "delete --force exit $drc: $(head -c 300 "$TMPD/shared.delete" | tr '\n' '|')"
+elif ! kill -0 "$foreign" 2>/dev/null; then
+	fail oci-cgpath-shared-delete "delete --force killed a process of the cgroup that is not the container's"
+elif ! gone "$pid"; then
+	fail oci-cgpath-shared-delete "the container's init $pid survived delete --force"
+elif [ ! -d "${sh_dirs[0]}" ]; then
+	fail oci-cgpath-shared-delete "delete removed the shared cgroup ${sh_dirs[0]}"
+else
+	pass oci-cgpath-shared-delete
+fi
+if is_capsule; then
+	grep -q '^capsule: warning: .*cgroup.*already holds' "$TMPD/shared.create" && pass oci-cgpath-shared-warns ||
+		fail oci-cgpath-shared-warns "create said: $(head -c 300 "$TMPD/shared.create" | tr '\n' '|')"
+else
+	echo "note: oci-cgpath-shared: $(basename "$RUNTIME"): create: $(head -c 300 "$TMPD/shared.create" | tr '\n' ' ')"
+fi
+kill -9 "$foreign" 2>/dev/null
+wait "$foreign" 2>/dev/null
