@@ -192,6 +192,26 @@ static int do_mount(struct oci_ctx *c, int rootfd, const struct oci_mount *m, ca
 			return cap_errf(err, errno, "mounts: bind source %s", m->source);
 		is_file = !S_ISDIR(st.st_mode);
 	}
+	/* proc and sysfs go on a real directory where the config says (runc's rule): never
+	 * through a symlink of the image (/sys -> /etc would put sysfs over its /etc). */
+	if (!m->bind && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"))) {
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+		const char *rel = m->dest;
+		while (*rel == '/')
+			rel++;
+		int pfd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
+		if (pfd < 0 && errno == ELOOP)
+			return cap_errf(err, 0, "mounts: %s is a symlink in the rootfs (%s is mounted only on a directory)",
+					m->dest, m->type);
+		if (pfd >= 0) {
+			bool dir = fstat(pfd, &st) == 0 && S_ISDIR(st.st_mode);
+			close(pfd);
+			if (!dir)
+				return cap_errf(err, 0, "mounts: %s is not a directory in the rootfs (%s is mounted only on a directory)",
+						m->dest, m->type);
+		}
+	}
 	int fd = make_in_root(rootfd, m->dest, is_file);
 	if (fd < 0)
 		return cap_errf(err, errno, "mounts: cannot create %s in the rootfs", m->dest);

@@ -406,3 +406,22 @@ else
 fi
 kill -9 "$foreign" 2>/dev/null
 wait "$foreign" 2>/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# Mount destinations: proc and sysfs go on a real directory of the rootfs only; a symlink there
+# (/sys -> /etc, /proc -> ../../..) is refused, and nothing is mounted anywhere else.
+mnt_refused() {
+	local name=$1 dest=$2 target=$3 left
+	new_bundle "$name" -- true
+	rm -rf "$BUNDLE/rootfs$dest"
+	ln -s "$target" "$BUNDLE/rootfs$dest"
+	refused "$name" "${dest#/}.*symlink|symlink.*${dest#/}" "$name" "$BUNDLE"
+	left=$(awk -v r="$BUNDLE" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo)
+	if [ -n "$left" ] || mountpoint -q /etc; then
+		fail "$name-nothing-mounted" "mounts left: ${left:-/etc is a mount point}"
+	else
+		pass "$name-nothing-mounted"
+	fi
+}
+mnt_refused oci-mount-sys-symlink /sys /etc
+mnt_refused oci-mount-proc-symlink /proc ../../../../../tmp
