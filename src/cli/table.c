@@ -190,6 +190,7 @@ const struct cli_cmd cli_commands[] = {
 	       PATHV("api-sock", 0, "PATH", "serve the HTTP API on a Unix socket at PATH"),
 	       VALUE("console", 0, "stdio|none|file:PATH", "where the serial console goes (default stdio)"),
 	       FLAG("paused", 0, "keep the guest paused once it arrives (the API resumes it)"),
+	       PATHV("vsock-uds", 0, "PATH", "the vsock's Unix socket here (default the source's path: on one host, give another)"),
 	       FLAG("boot-timer", 0, "print the restore time"),
 	       FLAG("debug", 0, "verbose diagnostics on stderr")),
 	  0, 0,

@@ -50,11 +50,14 @@ int cli_vm_receive(const struct cli_args *a, cap_err *err)
 	if (cli_flag(a, "debug"))
 		cap_log_set_level(CAP_LOG_DEBUG);
 	host.boot_timer = cli_flag(a, "boot-timer");
-	const char *console = cli_str(a, "console");
+	const char *console = cli_str(a, "console"), *uds = cli_str(a, "vsock-uds");
+	if (uds && (r = vm_config_set_string(&host.vsock_uds, uds, err)) < 0)
+		goto out;
 	struct vmm_run_opts o = { .receive = cli_str(a, "listen"), .receive_paused = cli_flag(a, "paused"),
 				  .id = cli_str(a, "id"), .api_sock = cli_str(a, "api-sock") };
 	if ((r = console ? vm_config_set_console(&host, console, err) : 0) == 0)
 		r = vmm_run(&host, &o, err);
+out:
 	vm_config_free(&host);
 	return r < 0 ? -1 : r;
 }

@@ -566,6 +566,12 @@ int vm_snapshot_restore(struct vm *vm, const struct vm_snapshot_params *p, const
 		r = cap_errf(err, ENOMEM, "VM configuration");
 		goto out;
 	}
+	/* The host may put the vsock's Unix socket elsewhere (a migration on one host: the source
+	 * still holds the snapshot's path). */
+	if (host && host->vsock_uds && cfg.vsock_uds && vm_config_set_string(&cfg.vsock_uds, host->vsock_uds, err) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
 	pthread_cond_destroy(&vm->pause_cond);
 	pthread_mutex_destroy(&vm->pause_lock);
 	pthread_mutex_destroy(&vm->lock);

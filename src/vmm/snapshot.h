@@ -39,7 +39,7 @@ int vm_snapshot_create(struct vm *vm, const struct vm_snapshot_params *p, cap_er
 
 /* Build a new VM from a snapshot: vm is uninitialised (as for vm_create; vm_destroy it after,
  * also after a failure). host gives the host-side settings of the new process (console,
- * boot timer; NULL: console none); what the guest sees (memory, vCPUs, devices) comes from the
+ * boot timer, and a vsock socket path to use instead of the snapshot's; NULL: console none); what the guest sees (memory, vCPUs, devices) comes from the
  * state file. The VM ends RUNNING when p->resume, else PAUSED (vm_resume starts it). */
 int vm_snapshot_restore(struct vm *vm, const struct vm_snapshot_params *p, const struct vm_config *host,
 			cap_err *err);

@@ -630,7 +630,10 @@ int vm_jail_enter(const struct vm_jail_config *j, struct vm_config *cfg, cap_err
 		waitpid(pid, NULL, 0);
 		goto fail;
 	}
-	if (write(sync[1], "g", 1) != 1) {
+	/* A VMM killed before it reads this must not take the supervisor with it (SIGPIPE): the
+	 * write fails with EPIPE and the supervisor reports how the VMM died and removes the jail. */
+	signal(SIGPIPE, SIG_IGN);
+	if (write(sync[1], "g", 1) != 1 && errno != EPIPE) {
 		r = cap_errf(err, errno, "jail: start the VMM");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
