@@ -23,7 +23,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 
 .PHONY: all check check-fast asan bench demo fuzz clean deps guests unit test-kernel test-kernels man install uninstall
-all: $(B)/capsule $(B)/capsule-runtime guests unit man $(B)/completion/capsule
+all: $(B)/capsule $(B)/capsule-runtime guests unit man $(B)/completion/capsule $(B)/tests/capsule-hooks
 
 # Every compile waits for the Debian packages (order-only: the stamp's age never rebuilds an object,
 # and once it exists a no-op make does not run scripts/deps at all).
@@ -48,6 +48,19 @@ $(B)/libcapsule.a: $(LIB_OBJS)
 # 37 MB instead of 3.4 MB).
 STATIC   ?= $(if $(SAN),,-static -Wl,--gc-sections)
 $(B)/capsule: $(B)/obj/src/cli/main.o $(B)/libcapsule.a
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
+
+# The same binary with the test hooks compiled in (CAPSULE_TEST_HOOKS: e.g. a thread that makes a
+# forbidden syscall on request), for tests/vm/test_seccomp.sh only; build/capsule never has them.
+HOOK_SRCS := src/vmm/sandbox/seccomp.c
+HOOK_OBJS := $(HOOK_SRCS:%.c=$(B)/obj-hooks/%.o)
+$(B)/obj-hooks/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (test hooks)"
+	@$(CC) $(CFLAGS) -DCAPSULE_TEST_HOOKS -MMD -MP -c -o $@ $<
+
+$(B)/tests/capsule-hooks: $(B)/obj/src/cli/main.o $(HOOK_OBJS) $(B)/libcapsule.a
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
 
 $(B)/capsule-runtime: $(B)/capsule
@@ -148,4 +161,4 @@ fuzz: deps
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/obj-hooks -name '*.d' 2>/dev/null)

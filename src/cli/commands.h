@@ -14,6 +14,8 @@ cli_handler cli_vm_ls, cli_vm_pause, cli_vm_resume, cli_vm_status, cli_vm_stop;
 cli_handler cli_vm_restore, cli_vm_snapshot_merge;
 /* vm_snapshot_take.c: a snapshot of a running VM through its API */
 cli_handler cli_vm_snapshot;
+/* vm_seccomp_filters.c */
+cli_handler cli_vm_seccomp_filters;
 
 /* oci.c: the runc-compatible runtime */
 cli_handler cli_oci_create, cli_oci_start, cli_oci_run, cli_oci_state, cli_oci_kill, cli_oci_delete,

@@ -108,6 +108,10 @@ const struct cli_cmd cli_commands[] = {
 	       FLAG("rng", 0, "a virtio-rng device"),
 	       FLAG("balloon", 0, "a virtio-balloon device"),
 	       SNAPSHOT_OPT,
+	       /* a VALUE, not a CHOICE: vmm_seccomp_parse_mode's message names the value and the choices */
+	       VALUE("seccomp", 0, "default|log|none",
+		     "per-thread syscall filters (default: a refused syscall kills the VMM with SIGSYS; "
+		     "log: allowed and logged by the kernel; none: off)"),
 	       FLAG("debug", 0, "verbose diagnostics on stderr"),
 	       FLAG("jail", 0, "run the VMM locked in a jail (needs --id): see JAIL"),
 	       VALUE("id", 0, "NAME", "the VM's name (letters, digits, '_', '-'): its API socket is " API_RUN_DIR
@@ -207,6 +211,11 @@ const struct cli_cmd cli_commands[] = {
 	  "BZIMAGE OUT", NULL, 2, 2,
 	  "Decompresses the kernel payload of BZIMAGE (gzip, xz, lzma, lz4, zstd or bzip2) and writes the "
 	  "ELF vmlinux inside it to OUT." },
+	{ "vm", "seccomp-filters", cli_vm_seccomp_filters, "print the syscalls each VMM thread kind may make", NULL,
+	  OPTS(VALUE("thread", 0, "KIND", "only this thread kind (main, vcpu, io, blk, console)")), 0, 0,
+	  "Prints the allow-list (syscalls and checked arguments, with what needs each) of every kind of "
+	  "VMM thread, or of one. 'capsule vm run' builds its filters from the same table, so what is "
+	  "printed is what is enforced (docs/security.md)." },
 
 	/* oci: the runc command line (argv as podman and containerd send it) */
 	{ "oci", "create", cli_oci_create, "create a container, stopped before its program", "ID",

@@ -14,6 +14,7 @@
 #include "../vmm/instance.h"
 #include "../vmm/run.h"
 #include "../vmm/sandbox/jail.h"
+#include "../vmm/sandbox/seccomp.h"
 #include "../vmm/vm.h"
 #include "commands.h"
 #include "vm_snapshot.h"
@@ -60,13 +61,19 @@ static int set_debug(struct vm_config *c, const char *v, cap_err *err)
 	return 0;
 }
 
+static int set_seccomp(struct vm_config *c, const char *v, cap_err *err)
+{
+	return vmm_seccomp_parse_mode(v, &c->seccomp, err);
+}
+
 /* The options of the "vm run" row, applied in command-line order (--disk order is device order). */
 static const struct { const char *name; int (*set)(struct vm_config *, const char *, cap_err *); } run_setters[] = {
 	{ "kernel", set_kernel }, { "initrd", set_initrd }, { "cmdline", set_cmdline },
 	{ "cpus", vm_config_set_cpus }, { "memory", vm_config_set_memory }, { "console", vm_config_set_console },
 	{ "boot-timer", set_boot_timer }, { "bzimage-decompress", set_decompress }, { "pvh", set_pvh },
 	{ "disk", vm_config_add_disk }, { "root-disk", vm_config_set_root_disk }, { "net", vm_config_add_net },
-	{ "vsock", vm_config_set_vsock }, { "rng", set_rng }, { "balloon", set_balloon }, { "debug", set_debug },
+	{ "vsock", vm_config_set_vsock }, { "rng", set_rng }, { "balloon", set_balloon }, { "seccomp", set_seccomp },
+	{ "debug", set_debug },
 };
 
 static int set_jail(struct vm_jail_config *j, const char *v, cap_err *err)

@@ -183,8 +183,18 @@ bool evloop_is_quiesced(struct evloop *l)
 
 static void *loop_thread(void *arg)
 {
-	evloop_run(arg);
+	struct evloop *l = arg;
+	if (l->thread_init && l->thread_init(l->thread_init_arg) < 0)
+		return NULL;
+	evloop_run(l);
 	return NULL;
+}
+
+int evloop_start_thread_init(struct evloop *l, const char *name, int (*init)(void *), void *arg)
+{
+	l->thread_init = init;
+	l->thread_init_arg = arg;
+	return evloop_start_thread(l, name);
 }
 
 int evloop_start_thread(struct evloop *l, const char *name)

@@ -17,6 +17,8 @@ struct evloop {
 	volatile int stopping;
 	pthread_t thread;
 	bool has_thread;
+	int (*thread_init)(void *);  /* evloop_start_thread_init */
+	void *thread_init_arg;
 	pthread_mutex_t lock;      /* guards handlers, removed_pending and the quiesce fields */
 	struct evloop_handler *handlers; /* owned; removed ones are freed between batches */
 	bool removed_pending;      /* evloop_del marked a handler since the last sweep */
@@ -43,6 +45,9 @@ void evloop_release(struct evloop *l);
 bool evloop_is_quiesced(struct evloop *l);
 /* Run the loop on a new thread named name. */
 int evloop_start_thread(struct evloop *l, const char *name);
+/* Same, and the new thread first calls init(arg) (e.g. to install its seccomp filter); when that
+ * fails the thread ends without running the loop (init reports why). */
+int evloop_start_thread_init(struct evloop *l, const char *name, int (*init)(void *), void *arg);
 /* Stop (if running), join the thread, close fds and free handlers. */
 void evloop_free(struct evloop *l);
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../lib/error.h"
+#include "sandbox/seccomp.h"
 
 #define VM_MAX_DISKS 16
 #define VM_MAX_NETS 8
@@ -57,6 +58,8 @@ struct vm_config {
 	uint32_t vsock_cid;
 	bool rng;
 	bool balloon;
+	/* sandbox (docs/security.md) */
+	enum vmm_seccomp_mode seccomp;  /* per-thread filters; VMM_SECCOMP_DEFAULT (0) unless asked */
 };
 
 /* Defaults: 1 vCPU, VM_DEFAULT_MEMORY_MIB, console on stdio, no devices. */

@@ -11,6 +11,8 @@
 
 #include "../lib/efd.h"
 #include "../lib/evloop.h"
+#include "../lib/log.h"
+#include "sandbox/seccomp.h"
 #include "devices/serial.h"
 #include "vm.h"
 
@@ -90,6 +92,12 @@ static void *feeder_thread(void *arg)
 	struct console *c = arg;
 	char buf[4096];
 	ssize_t n;
+	cap_err e = { 0 };
+
+	if (vmm_seccomp_enter("console", &e) < 0) {
+		cap_log(CAP_LOG_ERROR, "%s", e.msg); /* never unconfined: the VMM stops */
+		_exit(CAP_EXIT_ERROR);
+	}
 
 	while ((n = read(c->file_fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t off = 0; off < n;) {

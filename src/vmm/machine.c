@@ -19,6 +19,7 @@
 #include "devices/legacy.h"
 #include "devices/serial.h"
 #include "kvm.h"
+#include "sandbox/seccomp.h"
 #include "vcpu.h"
 #include "virtio/devices.h"
 
@@ -290,12 +291,24 @@ static void set_state(struct vm *vm, enum vm_state s)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* The I/O thread's first step: its own filter, before any guest-driven event is handled. */
+static int io_thread_init(void *arg)
+{
+	struct vm *vm = arg;
+	cap_err e = { 0 };
+	if (vmm_seccomp_enter("io", &e) < 0) {
+		vm_fault(vm, "I/O thread: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int vm_start(struct vm *vm, cap_err *err)
 {
 	if (vm->state != VM_CREATED)
 		return cap_errf(err, EBUSY, "VM: already started");
 	vcpu_install_kick_handler();
-	int r = evloop_start_thread(&vm->io, "capsule-io");
+	int r = evloop_start_thread_init(&vm->io, "capsule-io", io_thread_init, vm);
 	if (r < 0)
 		return cap_errf(err, -r, "I/O thread");
 	set_state(vm, VM_RUNNING);

@@ -19,6 +19,7 @@
 #include "migrate.h"
 #include "run_snapshot.h"
 #include "snapshot.h"
+#include "sandbox/seccomp.h"
 #include "vcpu.h"
 
 struct run_ctx {
@@ -143,6 +144,7 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_run_opts *o, cap_err *
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	signal(SIGPIPE, SIG_IGN);
 
+	vmm_seccomp_set_mode(cfg->seccomp);
 	if ((r = evloop_init(&loop)) < 0) {
 		cap_errf(err, -r, "main event loop");
 		goto out;

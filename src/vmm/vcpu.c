@@ -16,6 +16,7 @@
 #include "boot/boot.h"
 #include "boot/layout.h"
 #include "cpuid.h"
+#include "sandbox/seccomp.h"
 #include "vm.h"
 
 #define CR0_PE (1ULL << 0)
@@ -291,6 +292,13 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	/* The filter goes on before the first KVM_RUN: from here on the guest drives this thread. */
+	cap_err serr = { 0 };
+	if (vmm_seccomp_enter("vcpu", &serr) < 0) {
+		vm_fault(vm, "vCPU %d: %s", v->index, serr.msg);
+		goto out;
+	}
+
 	if (v->index == 0 && !atomic_exchange(&vm->first_entry_done, 1)) {
 		vm->start_cpu_ms = vm_process_cpu_ms();
 		clock_gettime(CLOCK_REALTIME, &vm->first_entry);
@@ -326,6 +334,7 @@ static void *vcpu_thread(void *arg)
 			break;
 		io_pending = v->run->exit_reason == KVM_EXIT_IO || v->run->exit_reason == KVM_EXIT_MMIO;
 	}
+out:
 	pthread_mutex_lock(&vm->pause_lock);
 	v->exited = true;
 	pthread_cond_broadcast(&vm->pause_cond);

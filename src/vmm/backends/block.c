@@ -15,6 +15,7 @@
 
 #include "../../lib/efd.h"
 #include "../../lib/log.h"
+#include "../sandbox/seccomp.h"
 
 static void run_one(struct blk_backend *b, struct blk_io *io)
 {
@@ -37,9 +38,21 @@ static void run_one(struct blk_backend *b, struct blk_io *io)
 	io->result = n < 0 ? -errno : n;
 }
 
+/* A thread that cannot confine itself must not run unconfined: the VMM stops here. */
+static void enter_or_die(const char *kind)
+{
+	cap_err e = { 0 };
+	if (vmm_seccomp_enter(kind, &e) < 0) {
+		cap_log(CAP_LOG_ERROR, "%s", e.msg);
+		_exit(CAP_EXIT_ERROR);
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct blk_backend *b = arg;
+
+	enter_or_die("blk");
 
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
