@@ -1,6 +1,7 @@
 #include "evloop.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -184,6 +185,8 @@ bool evloop_is_quiesced(struct evloop *l)
 static void *loop_thread(void *arg)
 {
 	struct evloop *l = arg;
+	if (l->thread_name[0])
+		pthread_setname_np(pthread_self(), l->thread_name);
 	if (l->thread_init && l->thread_init(l->thread_init_arg) < 0)
 		return NULL;
 	evloop_run(l);
@@ -199,12 +202,11 @@ int evloop_start_thread_init(struct evloop *l, const char *name, int (*init)(voi
 
 int evloop_start_thread(struct evloop *l, const char *name)
 {
+	snprintf(l->thread_name, sizeof(l->thread_name), "%s", name ? name : "");
 	int r = pthread_create(&l->thread, NULL, loop_thread, l);
 	if (r)
 		return -r;
 	l->has_thread = true;
-	if (name)
-		pthread_setname_np(l->thread, name);
 	return 0;
 }
 

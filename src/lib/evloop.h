@@ -17,6 +17,7 @@ struct evloop {
 	volatile int stopping;
 	pthread_t thread;
 	bool has_thread;
+	char thread_name[16];      /* set by the thread itself, before its init (a filter) runs */
 	int (*thread_init)(void *);  /* evloop_start_thread_init */
 	void *thread_init_arg;
 	pthread_mutex_t lock;      /* guards handlers, removed_pending and the quiesce fields */

@@ -287,6 +287,10 @@ static void *vcpu_thread(void *arg)
 	struct vm *vm = v->vm;
 	sigset_t set;
 
+	char name[16];
+	snprintf(name, sizeof(name), "vcpu%d", v->index);
+	pthread_setname_np(pthread_self(), name); /* before its filter: the audit record names it */
+
 	this_run = v->run;
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
@@ -345,13 +349,10 @@ out:
 
 int vcpu_start(struct vcpu *v, cap_err *err)
 {
-	char name[16];
 	int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
 	if (r)
 		return cap_errf(err, r, "vCPU %d: thread", v->index);
 	v->thread_started = true;
-	snprintf(name, sizeof(name), "vcpu%d", v->index);
-	pthread_setname_np(v->thread, name);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,13 +68,49 @@ static int unknown_kind(const char *kind, cap_err *err)
 
 #ifdef CAPSULE_TEST_HOOKS
 /* Test builds only ($(B)/tests/capsule-hooks): CAPSULE_TEST_SECCOMP_VIOLATE=KIND makes the
- * first thread of KIND issue a syscall no filter allows, right after installing its filter. */
+ * first thread of KIND open an AF_INET socket, which no filter allows (the I/O thread's socket
+ * rule admits AF_UNIX only; none of the sanitizer runtimes' calls is a socket), right after
+ * installing its filter. In log mode the call goes through and the socket is closed. */
 static void test_violate(const char *kind)
 {
 	const char *want = getenv("CAPSULE_TEST_SECCOMP_VIOLATE");
 	static int done;
-	if (want && !strcmp(want, kind) && !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
-		syscall(SYS_getppid);
+	if (want && !strcmp(want, kind) && !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL)) {
+		long fd = syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+		if (fd >= 0)
+			close((int)fd);
+	}
+}
+
+#if VMM_SECCOMP_SANITIZER_BUILD
+/* CAPSULE_TEST_SANITIZER_FAULT=KIND: the first thread of KIND overruns a heap block once its
+ * filter is on, so that the test sees ASan's whole report (not a SIGSYS half-way through it). */
+static void test_sanitizer_fault(const char *kind)
+{
+	const char *want = getenv("CAPSULE_TEST_SANITIZER_FAULT");
+	static int done;
+	if (want && !strcmp(want, kind) && !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL)) {
+		volatile char *p = malloc(8);
+		p[8] = 1;
+		free((void *)p);
+	}
+}
+#endif
+#endif
+
+#if VMM_SECCOMP_SANITIZER_BUILD
+#include <sanitizer/common_interface_defs.h>
+/* Once, before the first filter: the sanitizer runtime caches /proc/self/maps and starts its
+ * symbolizer process (symbolizing one address does) while it still may fork and open files,
+ * so that a report from a filtered thread is whole instead of a SIGSYS half-way through. */
+static void prepare_sanitizer(void)
+{
+	static int done;
+	char buf[256];
+	if (!__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL)) {
+		__sanitizer_symbolize_pc((void *)(uintptr_t)prepare_sanitizer, "%F", buf, sizeof(buf));
+		__sanitizer_sandbox_on_notify(NULL);
+	}
 }
 #endif
 
@@ -85,6 +122,9 @@ int vmm_seccomp_enter(const char *kind, cap_err *err)
 		return unknown_kind(kind, err);
 	if (mode == VMM_SECCOMP_NONE)
 		return 0;
+#if VMM_SECCOMP_SANITIZER_BUILD
+	prepare_sanitizer();
+#endif
 
 	scmp_filter_ctx ctx = seccomp_init(mode == VMM_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
@@ -110,6 +150,9 @@ int vmm_seccomp_enter(const char *kind, cap_err *err)
 		return cap_errf(err, -rc, "seccomp filter %s: loading it", kind);
 #ifdef CAPSULE_TEST_HOOKS
 	test_violate(kind);
+#if VMM_SECCOMP_SANITIZER_BUILD
+	test_sanitizer_fault(kind);
+#endif
 #endif
 	return 0;
 }

@@ -10,6 +10,20 @@
 
 #include "../../lib/error.h"
 
+/* Built with AddressSanitizer (gcc: __SANITIZE_ADDRESS__, clang: __has_feature)? Its runtime
+ * (ASan, LSan's leak check at exit, UBSan's reports) makes syscalls of its own on every thread;
+ * only such a build adds them to the allow-lists (seccomp_table.c, SANITIZER_RULES). */
+#if defined(__SANITIZE_ADDRESS__)
+#define VMM_SECCOMP_SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VMM_SECCOMP_SANITIZER_BUILD 1
+#endif
+#endif
+#ifndef VMM_SECCOMP_SANITIZER_BUILD
+#define VMM_SECCOMP_SANITIZER_BUILD 0
+#endif
+
 enum vmm_seccomp_mode {
 	VMM_SECCOMP_DEFAULT,    /* a refused syscall kills the whole VMM (SECCOMP_RET_KILL_PROCESS) */
 	VMM_SECCOMP_LOG,        /* refused syscalls are allowed and logged by the kernel (audit) */

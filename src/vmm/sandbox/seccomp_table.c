@@ -38,6 +38,32 @@ static const struct sc_value main_ioctls[] = {
 	V(TCGETS), V(TCSETS), V(TCSETSW), V(TCSETSF), V(TIOCGWINSZ),
 };
 
+#if VMM_SECCOMP_SANITIZER_BUILD
+/* Sanitizer builds only (make asan; never build/capsule): what the ASan/LSan runtime itself
+ * calls on a filtered thread, found with --seccomp log (the kernel's SECCOMP_RET_LOG records)
+ * and strace -f over the VM suites. Every thread's exit frees its alternate signal stack and
+ * fake stacks (SANITIZER_RULES). LSan's leak check runs on the thread that calls exit (main):
+ * it clones a tracer task, which inherits main's filter and ptrace-stops every thread to scan
+ * its registers and stack (LSAN_RULES, in main's list only). */
+static const struct sc_value madv_asan[] = { V(MADV_DONTDUMP), V(MADV_NOHUGEPAGE) };
+#define SANITIZER_RULES , \
+	ANY("sigaltstack", "[sanitizer build] ASan's per-thread alternate signal stack"), \
+	IN("madvise", 2, madv_asan, "[sanitizer build] ASan's shadow and fake stacks")
+#define LSAN_RULES \
+	ANY("prctl", "[sanitizer build] LSan: PR_SET_PTRACER, the tracer's PR_SET_PDEATHSIG"), \
+	ANY("clone", "[sanitizer build] LSan: the tracer task of the leak check at exit"), \
+	ANY("getppid", "[sanitizer build] LSan's tracer: is its parent alive"), \
+	ANY("rt_sigaction", "[sanitizer build] LSan's tracer: its deadly-signal handlers"), \
+	ANY("open", "[sanitizer build] LSan's tracer: /proc/self/task"), \
+	ANY("getdents", "[sanitizer build] LSan's tracer: the threads in /proc/self/task"), \
+	ANY("getdents64", "[sanitizer build] LSan's tracer: the threads in /proc/self/task"), \
+	ANY("ptrace", "[sanitizer build] LSan's tracer: stopping each thread to read its registers"), \
+	ANY("wait4", "[sanitizer build] LSan: the tracer waits for each stopped thread, main for the tracer"),
+#else
+#define SANITIZER_RULES
+#define LSAN_RULES
+#endif
+
 /* What every thread needs to exist as a thread of this process: locks, memory (malloc's
  * arenas; never executable), signals the VMM itself sends, time, and ending. */
 #define THREAD_BASICS \
@@ -62,7 +88,8 @@ static const struct sc_value main_ioctls[] = {
 	ANY("writev", "log lines through stdio"), \
 	ANY("close", "closing a descriptor the thread owns"), \
 	ANY("newfstatat", "stdio's first use of a stream"), \
-	ANY("fstat", "stdio's first use of a stream")
+	ANY("fstat", "stdio's first use of a stream") \
+	SANITIZER_RULES
 
 static const struct sc_rule vcpu_rules[] = {
 	THREAD_BASICS,
@@ -115,6 +142,7 @@ static const struct sc_rule console_rules[] = {
 
 static const struct sc_rule main_rules[] = {
 	THREAD_BASICS,
+	LSAN_RULES
 	IN("madvise", 2, madv_free, "free, a thread's stack given back"),
 	IN("ioctl", 1, main_ioctls, "the console terminal; serial interrupts for console input"),
 	ANY("epoll_wait", "the main loop"),
