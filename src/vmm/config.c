@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -234,8 +235,15 @@ static int parse_disk(struct vm_disk_config *d, const char *spec, cap_err *err)
 		r = usage(err, "disk '%.80s': the path is empty (want PATH[,ro][,id=NAME])", spec);
 		goto out;
 	}
+	char what[96];
+	snprintf(what, sizeof(what), "disk %.80s", f[0]);
 	for (int i = 1; i < n && !r; i++) {
-		if (!strcmp(f[i], "ro"))
+		int m = rl_parse_field(what, f[i], "", "iops", &d->rl, err);
+		if (m < 0)
+			r = m;
+		else if (m)
+			continue;
+		else if (!strcmp(f[i], "ro"))
 			d->readonly = true;
 		else if (!strcmp(f[i], "rw"))
 			d->readonly = false;
@@ -250,6 +258,8 @@ static int parse_disk(struct vm_disk_config *d, const char *spec, cap_err *err)
 		else
 			r = usage(err, "disk %.80s: unknown option '%.80s'", f[0], f[i]);
 	}
+	if (!r)
+		r = rl_check(what, "", "iops", &d->rl, err);
 	if (!r && !(d->path = strdup(f[0])))
 		r = cap_errf(err, ENOMEM, "disk %.80s", f[0]);
 out:
@@ -322,8 +332,17 @@ int vm_config_add_net(struct vm_config *c, const char *spec, cap_err *err)
 		return n;
 	memset(nc, 0, sizeof(*nc));
 	const char *tap = NULL;
+	char what[96];
+	snprintf(what, sizeof(what), "net %.80s", spec);
 	for (int i = 0; i < n && !r; i++) {
-		if (!strncmp(f[i], "tap=", 4) && f[i][4] && !tap) {
+		int m = rl_parse_field(what, f[i], "rx-", "ops", &nc->rx, err);
+		if (!m)
+			m = rl_parse_field(what, f[i], "tx-", "ops", &nc->tx, err);
+		if (m < 0)
+			r = m;
+		else if (m)
+			continue;
+		else if (!strncmp(f[i], "tap=", 4) && f[i][4] && !tap) {
 			tap = f[i] + 4;
 		} else if (!strncmp(f[i], "mac=", 4) && !nc->has_mac) {
 			if (parse_mac(f[i] + 4, nc->mac) < 0)
@@ -335,11 +354,13 @@ int vm_config_add_net(struct vm_config *c, const char *spec, cap_err *err)
 		} else if (!strncmp(f[i], "tap=", 4) || !strncmp(f[i], "mac=", 4)) {
 			r = usage(err, "net %.80s: '%.80s' given twice or empty", spec, f[i]);
 		} else {
-			r = usage(err, "net %.80s: unknown option '%.80s' (want tap=NAME[,mac=MAC])", spec, f[i]);
+			r = usage(err, "net %.80s: unknown option '%.80s' (want tap=NAME[,mac=MAC][,rx-bw=..,tx-bw=..])", spec, f[i]);
 		}
 	}
 	if (!r && !tap)
 		r = usage(err, "net '%.80s': tap=NAME is required", spec);
+	if (!r && !(r = rl_check(what, "rx-", "ops", &nc->rx, err)))
+		r = rl_check(what, "tx-", "ops", &nc->tx, err);
 	if (!r && !(nc->tap = strdup(tap)))
 		r = cap_errf(err, ENOMEM, "net %.80s", spec);
 	free(buf);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../lib/error.h"
+#include "ratelimit.h"
 #include "sandbox/seccomp.h"
 
 #define VM_MAX_DISKS 16
@@ -27,12 +28,14 @@ struct vm_disk_config {
 	char *path;
 	bool readonly;
 	char *id;       /* serial/ID string returned to the guest (VIRTIO_BLK_T_GET_ID); NULL: none */
+	struct rl_config rl;    /* bw=, iops= (and their -burst): none when zero */
 };
 
 struct vm_net_config {
 	char *tap;      /* TAP device name */
 	uint8_t mac[6];
 	bool has_mac;
+	struct rl_config rx, tx;        /* rx-bw=, rx-ops=, tx-bw=, tx-ops= (and -burst) */
 };
 
 enum vm_console { VM_CONSOLE_STDIO, VM_CONSOLE_NONE, VM_CONSOLE_FILE };

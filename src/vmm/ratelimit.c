@@ -4,6 +4,7 @@
 #include "ratelimit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -187,5 +188,48 @@ int rl_parse_burst(const char *what, const char *s, bool bytes, uint64_t *out, c
 	if (r < 0 || *p)
 		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s '%.80s': want %s", what, s, bytes ? "a size (e.g. 64M)" : "a count");
 	*out = n;
+	return 0;
+}
+
+int rl_parse_field(const char *what, const char *field, const char *prefix, const char *ops, struct rl_config *c,
+		   cap_err *err)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(field, prefix, pl))
+		return 0;
+	const char *k = field + pl, *eq = strchr(k, '=');
+	if (!eq)
+		return 0;
+	size_t kl = (size_t)(eq - k), ol = strlen(ops);
+	bool bytes;
+	bool burst;
+	if (kl == 2 && !strncmp(k, "bw", 2))
+		bytes = true, burst = false;
+	else if (kl == 8 && !strncmp(k, "bw-burst", 8))
+		bytes = true, burst = true;
+	else if (kl == ol && !strncmp(k, ops, ol))
+		bytes = false, burst = false;
+	else if (kl == ol + 6 && !strncmp(k, ops, ol) && !strncmp(k + ol, "-burst", 6))
+		bytes = false, burst = true;
+	else
+		return 0;
+	struct rl_bucket_config *b = bytes ? &c->bw : &c->ops;
+	char name[160];
+	snprintf(name, sizeof(name), "%.80s: %.*s", what, (int)(eq - field), field);
+	if (burst ? b->one_time_burst != 0 : b->size != 0)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s given twice", name);
+	int r = burst ? rl_parse_burst(name, eq + 1, bytes, &b->one_time_burst, err)
+		      : rl_parse_rate(name, eq + 1, bytes, b, err);
+	return r < 0 ? r : 1;
+}
+
+int rl_check(const char *what, const char *prefix, const char *ops, const struct rl_config *c, cap_err *err)
+{
+	if (c->bw.one_time_burst && !c->bw.size)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%.80s: %sbw-burst needs %sbw (the rate it starts ahead of)", what,
+				     prefix, prefix);
+	if (c->ops.one_time_burst && !c->ops.size)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "%.80s: %s%s-burst needs %s%s (the rate it starts ahead of)",
+				     what, prefix, ops, prefix, ops);
 	return 0;
 }

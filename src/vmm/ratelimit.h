@@ -58,4 +58,13 @@ int rl_parse_rate(const char *what, const char *s, bool bytes, struct rl_bucket_
 /* A burst value: N (ops) or a size (bytes). */
 int rl_parse_burst(const char *what, const char *s, bool bytes, uint64_t *out, cap_err *err);
 
+/* One field of a device option ("bw=10M", "rx-ops=1000/100ms"): the keys are PREFIX "bw",
+ * PREFIX "bw-burst", PREFIX OPS and PREFIX OPS "-burst" (OPS: "iops" for disks, "ops" for nets).
+ * Returns 1 when the field was one of them (and is stored), 0 when it is not, < 0 on a bad value
+ * or a key given twice; what names the device ("disk x.img"). */
+int rl_parse_field(const char *what, const char *field, const char *prefix, const char *ops, struct rl_config *c,
+		   cap_err *err);
+/* After the fields: a burst without its rate is refused. */
+int rl_check(const char *what, const char *prefix, const char *ops, const struct rl_config *c, cap_err *err);
+
 #endif

@@ -101,6 +101,7 @@ static const struct sc_rule vcpu_rules[] = {
 	ANY("tgkill", "kicking another vCPU out of KVM_RUN"),
 	ANY("io_uring_enter", "virtio-blk submits the requests of a queue notify handled on this thread"),
 	ANY("epoll_ctl", "a device activated by the guest watches its descriptors"),
+	ANY("timerfd_settime", "a rate-limited queue started from here arms its limiter's timer"),
 };
 
 static const struct sc_rule io_rules[] = {
@@ -113,6 +114,7 @@ static const struct sc_rule io_rules[] = {
 	ANY("read", "ioeventfds, TAP frames, vsock streams"),
 	ANY("readv", "TAP frames into guest buffers"),
 	ANY("io_uring_enter", "virtio-blk submissions and completions"),
+	ANY("timerfd_settime", "a rate-limited queue (bw=, iops=, rx-bw=, ...) arms its limiter's timer"),
 	IN("socket", 0, af_unix, "vsock: connections to host Unix sockets only"),
 	ANY("connect", "vsock: the guest connects to a host Unix socket"),
 	ANY("accept4", "vsock: the host connects to the guest"),

@@ -14,6 +14,7 @@
 #include "../../lib/log.h"
 #include "../backends/block.h"
 #include "devices.h"
+#include "throttle.h"
 
 #define POOL (2 * VIRTQ_MAX_SIZE)	/* in-flight requests; twice a queue to survive a reset */
 
@@ -40,6 +41,8 @@ struct blk_dev {
 	unsigned inflight;
 	struct virtq_chain chain;
 	struct blk_request req;
+	struct throttle thr;		/* bw= and iops=: a request over the limit waits in the ring */
+	bool thr_init;
 };
 
 static uint8_t *last_byte(const struct virtq_chain *c)
@@ -164,10 +167,17 @@ static void blk_process(struct blk_dev *d)
 	struct blk_request *r = &d->req;
 	bool pushed = false, started = false;
 
-	while (d->free && virtio_mmio_pop(t, 0, &d->chain) > 0) {
+	while (d->free && !throttle_waiting(&d->thr) && virtio_mmio_pop(t, 0, &d->chain) > 0) {
 		if (blk_parse(&d->chain, d->capacity, d->readonly, r) < 0) {
 			virtio_guest_warn("virtio-blk: request breaks the virtio-blk layout: device needs reset");
 			virtio_mmio_set_needs_reset(t);
+			break;
+		}
+		/* Every request is an operation; reads and writes also cost their bytes. */
+		uint64_t bytes = r->early_status == VIRTIO_BLK_S_OK && (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT)
+					 ? r->data_len : 0;
+		if (!throttle_admit(&d->thr, bytes)) {
+			virtq_unpop(&t->vq[0], 1);	/* it stays first in the ring until the timer fires */
 			break;
 		}
 		if (r->early_status != VIRTIO_BLK_S_OK || r->type == VIRTIO_BLK_T_GET_ID) {
@@ -299,10 +309,24 @@ static int blk_restore(struct virtio_mmio *t, const struct vmstate_in *in)
 	return ro == d->readonly ? 0 : -EINVAL;
 }
 
+/* The rate limiter's timer fired (I/O thread): start what now passes. */
+static void blk_resume(void *opaque)
+{
+	struct blk_dev *d = opaque;
+	struct virtio_mmio *t = &d->t;
+
+	pthread_mutex_lock(&t->lock);
+	throttle_fired(&d->thr);
+	if (virtio_mmio_live(t) && t->vq[0].ready && !t->vq[0].broken)
+		blk_process(d);
+	pthread_mutex_unlock(&t->lock);
+}
+
 static int blk_attach(struct virtio_mmio *t, struct evloop *io)
 {
 	struct blk_dev *d = t->dev;
-	return evloop_add(io, d->be.efd, EPOLLIN, blk_completion_event, d);
+	int r = evloop_add(io, d->be.efd, EPOLLIN, blk_completion_event, d);
+	return r < 0 ? r : throttle_attach(&d->thr, io);
 }
 
 static void blk_destroy(struct virtio_mmio *t)
@@ -313,6 +337,12 @@ static void blk_destroy(struct virtio_mmio *t)
 		d->gen++;
 		blk_backend_drain(&d->be);
 		blk_backend_close(&d->be);
+	}
+	if (d->thr_init) {
+		if (rl_enabled(&d->thr.rl))
+			cap_debug("virtio-blk %.20s: rate limiter: %llu requests waited, %llu resumes by its timer", d->id,
+				  (unsigned long long)d->thr.rl.throttled, (unsigned long long)d->thr.resumes);
+		throttle_destroy(&d->thr);
 	}
 	virtio_mmio_destroy(t);
 	free(d->pool);
@@ -344,6 +374,12 @@ static struct virtio_mmio *blk_create(const struct guest_mem *mem, const struct 
 		return NULL;
 	}
 	virtio_mmio_init(&d->t, &blk_ops, d, mem);
+	d->thr.tfd = -1;
+	if (throttle_init(&d->thr, &disk->rl, blk_resume, d, err) < 0) {
+		blk_destroy(&d->t);
+		return NULL;
+	}
+	d->thr_init = true;
 	if (disk->readonly) /* read-only: no discard either */
 		d->t.host_features = (d->t.host_features & ~(1ULL << VIRTIO_BLK_F_DISCARD)) | (1ULL << VIRTIO_BLK_F_RO);
 	for (unsigned i = 0; i < POOL; i++) {

@@ -19,6 +19,7 @@
 #include "../../lib/log.h"
 #include "../backends/tap.h"
 #include "devices.h"
+#include "throttle.h"
 
 enum { Q_RX, Q_TX };
 #define MAX_RX_CHAINS VIRTQ_MAX_SIZE
@@ -28,6 +29,9 @@ struct net_dev {
 	int tap;
 	bool mrg;				/* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	size_t pending;				/* bytes of a received frame not yet delivered */
+	bool pending_admitted;			/* the RX limiter has passed the pending frame */
+	struct throttle rx_thr, tx_thr;		/* rx-bw=, tx-bw=, ...: frames over the limit wait */
+	bool thr_init;
 	uint8_t frame[NET_HDR_LEN + NET_MAX_FRAME];
 	struct virtq_chain chain, first;
 	uint16_t heads[MAX_RX_CHAINS];
@@ -46,10 +50,15 @@ static void net_tx(struct net_dev *d)
 	struct virtio_mmio *t = &d->t;
 	bool pushed = false;
 
-	while (virtio_mmio_pop(t, Q_TX, &d->chain) > 0) {
+	while (!throttle_waiting(&d->tx_thr) && virtio_mmio_pop(t, Q_TX, &d->chain) > 0) {
+		int len = net_tx_check(&d->chain);
+		if (!throttle_admit(&d->tx_thr, len > 0 ? (uint64_t)len : 0)) {
+			virtq_unpop(&t->vq[Q_TX], 1);	/* sent when the limiter's timer fires */
+			break;
+		}
 		/* A frame that cannot be one is dropped, and a full TAP queue drops like a full NIC
 		 * ring would: nothing to retry either way. */
-		if (net_tx_check(&d->chain) >= 0 && writev(d->tap, d->chain.out, (int)d->chain.nout) < 0)
+		if (len >= 0 && writev(d->tap, d->chain.out, (int)d->chain.nout) < 0)
 			cap_debug("virtio-net: TX frame dropped: %s", strerror(errno));
 		virtq_push(&t->vq[Q_TX], d->chain.head, 0);
 		pushed = true;
@@ -117,6 +126,14 @@ static void net_rx(struct net_dev *d)
 			if ((size_t)n < NET_HDR_LEN)
 				continue;
 			d->pending = (size_t)n;
+			d->pending_admitted = false;
+		}
+		/* Over the RX limit, the frame waits here (and the rest in the TAP's queue) until the
+		 * limiter's timer fires. */
+		if (!d->pending_admitted) {
+			if (!throttle_admit(&d->rx_thr, d->pending - NET_HDR_LEN))
+				break;
+			d->pending_admitted = true;
 		}
 		if (!deliver(d)) {
 			if (d->pending)
@@ -148,6 +165,27 @@ static void tap_event(void *opaque, uint32_t events)
 	pthread_mutex_unlock(&d->t.lock);
 }
 
+/* A limiter's timer fired (I/O thread): go on with the queue it stopped. */
+static void net_resume_rx(void *opaque)
+{
+	struct net_dev *d = opaque;
+	pthread_mutex_lock(&d->t.lock);
+	throttle_fired(&d->rx_thr);
+	net_rx(d);
+	pthread_mutex_unlock(&d->t.lock);
+}
+
+static void net_resume_tx(void *opaque)
+{
+	struct net_dev *d = opaque;
+	struct virtio_mmio *t = &d->t;
+	pthread_mutex_lock(&t->lock);
+	throttle_fired(&d->tx_thr);
+	if (virtio_mmio_live(t) && t->vq[Q_TX].ready && !t->vq[Q_TX].broken)
+		net_tx(d);
+	pthread_mutex_unlock(&t->lock);
+}
+
 static void net_activate(struct virtio_mmio *t)
 {
 	struct net_dev *d = t->dev;
@@ -173,6 +211,7 @@ static void net_reset(struct virtio_mmio *t)
 {
 	struct net_dev *d = t->dev;
 	d->pending = 0;
+	d->pending_admitted = false;
 	d->mrg = false;
 	tap_set_offload(d->tap, 0);
 }
@@ -199,7 +238,10 @@ static int net_restore(struct virtio_mmio *t, const struct vmstate_in *in)
 static int net_attach(struct virtio_mmio *t, struct evloop *io)
 {
 	struct net_dev *d = t->dev;
-	return evloop_add(io, d->tap, EPOLLIN | EPOLLET, tap_event, d);
+	int r = evloop_add(io, d->tap, EPOLLIN | EPOLLET, tap_event, d);
+	if (r >= 0)
+		r = throttle_attach(&d->rx_thr, io);
+	return r < 0 ? r : throttle_attach(&d->tx_thr, io);
 }
 
 static void net_destroy(struct virtio_mmio *t)
@@ -207,6 +249,15 @@ static void net_destroy(struct virtio_mmio *t)
 	struct net_dev *d = t->dev;
 	if (d->tap >= 0)
 		close(d->tap);
+	if (d->thr_init) {
+		if (rl_enabled(&d->rx_thr.rl) || rl_enabled(&d->tx_thr.rl))
+			cap_debug("virtio-net: rate limiters: rx %llu frames waited, %llu timer resumes; tx %llu frames "
+				  "waited, %llu timer resumes",
+				  (unsigned long long)d->rx_thr.rl.throttled, (unsigned long long)d->rx_thr.resumes,
+				  (unsigned long long)d->tx_thr.rl.throttled, (unsigned long long)d->tx_thr.resumes);
+		throttle_destroy(&d->rx_thr);
+		throttle_destroy(&d->tx_thr);
+	}
 	virtio_mmio_destroy(t);
 	free(d);
 }
@@ -238,6 +289,15 @@ struct virtio_mmio *virtio_net_create(const struct guest_mem *mem, const struct 
 		return NULL;
 	}
 	virtio_mmio_init(&d->t, &net_ops, d, mem);
+	d->tap = -1;
+	d->rx_thr.tfd = d->tx_thr.tfd = -1;
+	if (throttle_init(&d->rx_thr, &net->rx, net_resume_rx, d, err) < 0 ||
+	    throttle_init(&d->tx_thr, &net->tx, net_resume_tx, d, err) < 0) {
+		d->thr_init = true;
+		net_destroy(&d->t);
+		return NULL;
+	}
+	d->thr_init = true;
 	d->tap = tap_open(net->tap, NET_HDR_LEN, err);
 	if (d->tap < 0) {
 		d->tap = -1;
