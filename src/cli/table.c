@@ -101,9 +101,14 @@ const struct cli_cmd cli_commands[] = {
 	       CHOICE("bzimage-decompress", 0, "host|guest",
 		      "decompress a bzImage's payload on the host (default) or in the guest"),
 	       FLAG("pvh", 0, "enter an ELF kernel through its PVH entry point"),
-	       PATHV("disk", 0, "PATH[,ro][,id=NAME]", "a virtio-blk disk (repeatable)"),
+	       PATHV("disk", 0, "PATH[,ro][,id=NAME][,bw=RATE][,iops=RATE]",
+		     "a virtio-blk disk (repeatable); bw=SIZE[/TIME] and iops=N[/TIME] limit it (a token "
+		     "bucket of SIZE bytes or N requests refilled every TIME, default 1s, e.g. bw=10M, "
+		     "iops=100/100ms), bw-burst= and iops-burst= add a one-time burst"),
 	       PATHV("root-disk", 0, "PATH", "a virtio-blk disk that is also the root (adds root=/dev/vda)"),
-	       VALUE("net", 0, "tap=NAME[,mac=MAC]", "a virtio-net device on a TAP interface (repeatable)"),
+	       VALUE("net", 0, "tap=NAME[,mac=MAC][,rx-bw=RATE][,tx-bw=RATE]",
+		     "a virtio-net device on a TAP interface (repeatable); rx-bw=, tx-bw= (bytes), rx-ops=, "
+		     "tx-ops= (frames) and their -burst limit each direction as --disk's bw= and iops= do"),
 	       VALUE("vsock", 0, "cid=N,uds=PATH", "a virtio-vsock device bridged to Unix sockets at PATH"),
 	       FLAG("rng", 0, "a virtio-rng device"),
 	       FLAG("balloon", 0, "a virtio-balloon device"),
