@@ -72,8 +72,8 @@ echo "CPU cost at full speed: no limiter vs bw=1000G,iops=100000000 (never reach
 printf '%-34s %12s %14s %16s\n' "limiter" "MiB/s" "IOPS" "host CPU-s/GiB"
 t=$TMPD/cost
 for i in $(seq "$RUNS"); do
-	run none "" "blkbench.bs=4096 blkbench.mib=64 blkbench.rand" >>"$t.none"
-	run on ",bw=1000G,iops=100000000" "blkbench.bs=4096 blkbench.mib=64 blkbench.rand" >>"$t.on"
+	run none "" "blkbench.bs=4096 blkbench.mib=8 blkbench.rand" >>"$t.none"
+	run on ",bw=1000G,iops=100000000" "blkbench.bs=4096 blkbench.mib=8 blkbench.rand" >>"$t.on"
 done
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 for k in none on; do
