@@ -155,6 +155,7 @@ static const struct sc_rule main_rules[] = {
 	ANY("unlinkat", "the vsock listening socket removed at exit"),
 	ANY("unlink", "the vsock listening socket removed at exit"),
 	ANY("io_uring_enter", "virtio-blk's ring drained at exit"),
+	ANY("timerfd_settime", "a rate limit changed while the VM runs resumes a waiting queue"),
 	ANY("lseek", "stdio"),
 };
 

@@ -441,6 +441,15 @@ int virtio_blk_wait(struct virtio_mmio *t, int timeout_ms)
 	return r;
 }
 
+int virtio_blk_set_rate_limit(struct virtio_mmio *t, const struct rl_config *c, cap_err *err)
+{
+	struct blk_dev *d = t->dev;
+	pthread_mutex_lock(&t->lock);
+	int r = throttle_set(&d->thr, c, err);
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
 unsigned virtio_blk_inflight(struct virtio_mmio *t)
 {
 	struct blk_dev *d = t->dev;

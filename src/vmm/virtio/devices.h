@@ -10,6 +10,12 @@
 struct virtio_mmio *virtio_rng_create(const struct guest_mem *mem, cap_err *err);
 struct virtio_mmio *virtio_blk_create(const struct guest_mem *mem, const struct vm_disk_config *disk, cap_err *err);
 struct virtio_mmio *virtio_net_create(const struct guest_mem *mem, const struct vm_net_config *net, cap_err *err);
+/* New rate limits on a running device (the API's PATCH /drives, /network-interfaces), in force at
+ * once: buckets start full, a queue waiting under the old limit goes on under the new one. A
+ * zero config removes the limit. */
+int virtio_blk_set_rate_limit(struct virtio_mmio *t, const struct rl_config *c, cap_err *err);
+int virtio_net_set_rate_limits(struct virtio_mmio *t, const struct rl_config *rx, const struct rl_config *tx,
+			       cap_err *err);
 struct virtio_mmio *virtio_vsock_create(const struct guest_mem *mem, uint64_t guest_cid, const char *uds,
 					cap_err *err);
 struct virtio_mmio *virtio_balloon_create(struct guest_mem *mem, cap_err *err);

@@ -320,6 +320,18 @@ struct virtio_mmio *virtio_net_create(const struct guest_mem *mem, const struct 
 	return &d->t;
 }
 
+int virtio_net_set_rate_limits(struct virtio_mmio *t, const struct rl_config *rx, const struct rl_config *tx,
+			       cap_err *err)
+{
+	struct net_dev *d = t->dev;
+	pthread_mutex_lock(&t->lock);
+	int r = throttle_set(&d->rx_thr, rx, err);
+	if (r == 0)
+		r = throttle_set(&d->tx_thr, tx, err);
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
 void virtio_net_poll(struct virtio_mmio *t)
 {
 	tap_event(t->dev, EPOLLIN);

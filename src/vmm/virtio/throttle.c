@@ -22,8 +22,6 @@ int throttle_init(struct throttle *th, const struct rl_config *c, void (*resume)
 {
 	*th = (struct throttle){ .tfd = -1, .resume = resume, .opaque = opaque };
 	rl_init(&th->rl, c, now_ns());
-	if (!rl_enabled(&th->rl))
-		return 0;
 	th->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (th->tfd < 0)
 		return cap_errf(err, errno, "rate limiter: timerfd");
@@ -42,20 +40,24 @@ int throttle_attach(struct throttle *th, struct evloop *io)
 	return th->tfd < 0 ? 0 : evloop_add(io, th->tfd, EPOLLIN, timer_event, th);
 }
 
+static int arm(struct throttle *th, uint64_t wait)
+{
+	if (wait < 1000)
+		wait = 1000;	/* a zero it_value would disarm the timer */
+	struct itimerspec its = { .it_value = { (time_t)(wait / 1000000000ULL), (long)(wait % 1000000000ULL) } };
+	return timerfd_settime(th->tfd, 0, &its, NULL);
+}
+
 bool throttle_admit(struct throttle *th, uint64_t bytes)
 {
-	if (th->tfd < 0)
+	if (th->tfd < 0 || !rl_enabled(&th->rl))
 		return true;
 	if (th->waiting)
 		return false;
 	uint64_t now = now_ns();
 	if (rl_consume(&th->rl, bytes, now))
 		return true;
-	uint64_t wait = rl_wait_ns(&th->rl, bytes, now);
-	if (wait < 1000)
-		wait = 1000;	/* a zero it_value would disarm the timer */
-	struct itimerspec its = { .it_value = { (time_t)(wait / 1000000000ULL), (long)(wait % 1000000000ULL) } };
-	if (timerfd_settime(th->tfd, 0, &its, NULL) < 0) {
+	if (arm(th, rl_wait_ns(&th->rl, bytes, now)) < 0) {
 		/* Cannot happen with a valid fd and value; admit rather than stall the queue forever. */
 		cap_warn("rate limiter: timerfd_settime: %s", strerror(errno));
 		return true;
@@ -67,6 +69,14 @@ bool throttle_admit(struct throttle *th, uint64_t bytes)
 bool throttle_waiting(const struct throttle *th)
 {
 	return th->waiting;
+}
+
+int throttle_set(struct throttle *th, const struct rl_config *c, cap_err *err)
+{
+	rl_init(&th->rl, c, now_ns());
+	if (th->waiting && arm(th, 0) < 0)
+		return cap_errf(err, errno, "rate limiter: timerfd_settime");
+	return 0;
 }
 
 void throttle_fired(struct throttle *th)
