@@ -16,6 +16,7 @@
 #include "machine.h"
 #include "snapshot.h"
 #include "virtio/balloon.h"
+#include "sandbox/seccomp.h"
 
 /* The VM wants to stop (poweroff, fault, signal): the main loop ends, and with it the process. */
 static void on_vm_stop(void *opaque, uint32_t events)
@@ -53,6 +54,10 @@ static int real_boot(struct vmm_instance *in, cap_err *err)
 		in->con_attached = true;
 	}
 	if ((r = vm_load_kernel(&in->vm, err)) < 0 || (r = vm_start(&in->vm, err)) < 0)
+		goto fail;
+	/* Last, the main thread's own filter (the API's too: it runs on this thread's loop), once every
+	 * other thread is made and has its own. Before the boot nothing runs that the guest drives. */
+	if ((r = vmm_seccomp_enter("main", err)) < 0)
 		goto fail;
 	in->booted = true;
 	in->t_boot_ns = vm_now_ns();

@@ -2,6 +2,7 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,9 @@ static int add_rule(scmp_filter_ctx ctx, int nr, const struct sc_rule *r)
 	case SC_ARG_CLEAR:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_CMP((unsigned)r->arg, SCMP_CMP_MASKED_EQ, r->values[0].value, 0));
+	case SC_ARG_MASKED:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_CMP((unsigned)r->arg, SCMP_CMP_MASKED_EQ, r->values[0].value, r->values[1].value));
 	}
 	return -EINVAL;
 }
@@ -114,6 +118,16 @@ static void prepare_sanitizer(void)
 }
 #endif
 
+/* Once, before the first filter: what libraries would otherwise do lazily, behind a syscall the
+ * filters refuse. jansson seeds its hash tables from /dev/urandom when the first JSON object is
+ * made (the API's first response after the boot, say). */
+static void prepare_process(void)
+{
+	static int done;
+	if (!__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+		json_object_seed(0);
+}
+
 int vmm_seccomp_enter(const char *kind, cap_err *err)
 {
 	enum vmm_seccomp_mode mode = vmm_seccomp_get_mode();
@@ -122,6 +136,7 @@ int vmm_seccomp_enter(const char *kind, cap_err *err)
 		return unknown_kind(kind, err);
 	if (mode == VMM_SECCOMP_NONE)
 		return 0;
+	prepare_process();
 #if VMM_SECCOMP_SANITIZER_BUILD
 	prepare_sanitizer();
 #endif
@@ -170,6 +185,8 @@ static void print_kind(FILE *f, const struct vmm_thread_kind *k)
 			fprintf(f, "}");
 		} else if (r->check == SC_ARG_CLEAR) {
 			fprintf(f, " arg%d without %s", r->arg, r->values[0].name);
+		} else if (r->check == SC_ARG_MASKED) {
+			fprintf(f, " arg%d & (%s) == %s", r->arg, r->values[0].name, r->values[1].name);
 		}
 		fprintf(f, "  # %s\n", r->why);
 	}

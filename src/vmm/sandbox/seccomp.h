@@ -40,6 +40,7 @@ enum sc_check {
 	SC_ANY,                 /* any arguments */
 	SC_ARG_IN,              /* argument `arg` (masked to 32 bits for ioctl) is one of `values` */
 	SC_ARG_CLEAR,           /* argument `arg` has none of the bits of values[0] set */
+	SC_ARG_MASKED,          /* argument `arg` & values[0] == values[1] */
 };
 
 struct sc_rule {
