@@ -1,6 +1,8 @@
 /* Building, installing and printing the per-thread filters of seccomp_table.c (libseccomp). */
 #include "seccomp.h"
 
+#include "../../lib/log.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <seccomp.h>
@@ -128,6 +130,13 @@ static void prepare_process(void)
 		json_object_seed(0);
 }
 
+static const char *main_exempt;
+
+void vmm_seccomp_exempt_main(const char *why)
+{
+	main_exempt = why;
+}
+
 int vmm_seccomp_enter(const char *kind, cap_err *err)
 {
 	enum vmm_seccomp_mode mode = vmm_seccomp_get_mode();
@@ -136,6 +145,10 @@ int vmm_seccomp_enter(const char *kind, cap_err *err)
 		return unknown_kind(kind, err);
 	if (mode == VMM_SECCOMP_NONE)
 		return 0;
+	if (main_exempt && !strcmp(kind, "main")) {
+		cap_debug("seccomp: the main thread runs unfiltered: %s", main_exempt);
+		return 0;
+	}
 	prepare_process();
 #if VMM_SECCOMP_SANITIZER_BUILD
 	prepare_sanitizer();

@@ -70,6 +70,10 @@ int vmm_seccomp_parse_mode(const char *s, enum vmm_seccomp_mode *mode, cap_err *
 void vmm_seccomp_set_mode(enum vmm_seccomp_mode mode);
 enum vmm_seccomp_mode vmm_seccomp_get_mode(void);
 
+/* The main thread stays unfiltered (why: "it serves the API"): it may have to do anything after
+ * the boot (open and write snapshot files, re-open metrics). Set before the boot. */
+void vmm_seccomp_exempt_main(const char *why);
+
 /* Install the filter of thread kind `kind` on the calling thread (no-op in mode NONE). */
 int vmm_seccomp_enter(const char *kind, cap_err *err);
 

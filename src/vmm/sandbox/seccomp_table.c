@@ -18,18 +18,12 @@
 #define ANY(sc, why) { sc, SC_ANY, 0, NULL, 0, why }
 #define IN(sc, arg, vals, why) { sc, SC_ARG_IN, arg, vals, N(vals), why }
 #define CLEAR(sc, arg, vals, why) { sc, SC_ARG_CLEAR, arg, vals, 1, why }
-#define MASKED(sc, arg, mask_value, why) { sc, SC_ARG_MASKED, arg, mask_value, 2, why }
 
 static const struct sc_value no_exec[] = { V(PROT_EXEC) };
 static const struct sc_value read_only_open[] = { { O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, "O_WRONLY|O_RDWR|O_CREAT|O_TRUNC" } };
 static const struct sc_value madv_free[] = { V(MADV_DONTNEED), V(MADV_FREE) };
 static const struct sc_value madv_balloon[] = { V(MADV_DONTNEED), V(MADV_FREE), V(MADV_REMOVE) };
 static const struct sc_value af_unix[] = { V(AF_UNIX) };
-/* Appending to a file that exists (never creating, truncating, reading or a directory). */
-static const struct sc_value append_only_open[] = {
-	{ O_ACCMODE | O_APPEND | O_CREAT | O_TRUNC | O_DIRECTORY | O_TMPFILE, "O_ACCMODE|O_APPEND|O_CREAT|O_TRUNC|O_DIRECTORY|O_TMPFILE" },
-	{ O_WRONLY | O_APPEND, "O_WRONLY|O_APPEND" },
-};
 
 static const struct sc_value vcpu_ioctls[] = {
 	V(KVM_RUN), V(KVM_IRQ_LINE), V(KVM_IRQ_LINE_STATUS), V(KVM_SIGNAL_MSI),
@@ -163,16 +157,11 @@ static const struct sc_rule main_rules[] = {
 	ANY("io_uring_enter", "virtio-blk's ring drained at exit"),
 	ANY("timerfd_settime", "a rate limit changed while the VM runs resumes a waiting queue"),
 	ANY("lseek", "stdio"),
-	/* The API socket (--api-sock), served on this thread's loop. */
-	ANY("accept4", "API: a client connects"),
-	ANY("recvfrom", "API: a request arrives"),
-	ANY("sendto", "API: the response leaves"),
-	MASKED("openat", 2, append_only_open, "API: PUT /metrics while the VM runs opens the (existing) metrics file to append"),
 };
 
 const struct vmm_thread_kind vmm_thread_kinds[] = {
-	{ "main", "the main thread once the guest runs: signals, console, the API socket, stop, teardown", main_rules,
-	  N(main_rules) },
+	{ "main", "the main thread once the guest runs (not with --api-sock/--id or --snapshot: see docs/security.md): "
+		  "signals, console, stop, teardown", main_rules, N(main_rules) },
 	{ "vcpu", "each vCPU thread (vcpuN): KVM_RUN and the devices that exit into it", vcpu_rules, N(vcpu_rules) },
 	{ "io", "the I/O thread (capsule-io): virtio queues, TAP, vsock, block completions", io_rules, N(io_rules) },
 	{ "blk", "virtio-blk's worker thread (capsule-blk) when io_uring is unavailable", blk_rules, N(blk_rules) },
