@@ -15,9 +15,8 @@
 #include "boot/boot.h"
 #include "boot/layout.h"
 #include "cpuid.h"
-#include "devices/acpi_pm.h"
 #include "devices/legacy.h"
-#include "devices/serial.h"
+#include "devices/platform.h"
 #include "kvm.h"
 #include "sandbox/seccomp.h"
 #include "vcpu.h"
@@ -26,8 +25,6 @@
 /* KVM's x86 needs three pages for the TSS and one for the EPT identity map below 4 GiB, outside RAM. */
 #define KVM_TSS_ADDR 0xfffbd000ULL
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
-/* First GSI handed to devices: 0-4 are PIT, keyboard, cascade, COM2, COM1. */
-#define FIRST_DEVICE_IRQ 5
 
 static int virtio_init(struct vm *vm, cap_err *err)
 {
@@ -35,18 +32,15 @@ static int virtio_init(struct vm *vm, cap_err *err)
 }
 
 /* Every device of the machine, created in this order (and destroyed in the reverse one), in
- * the spirit of kvmtool's init levels: the console first, so that later failures can already be
- * seen; the legacy platform devices; then the virtio devices, which allocate MMIO windows and
- * GSIs and record them for the DSDT or the command line. Each registers itself (device.h). */
+ * the spirit of kvmtool's init levels: the platform devices, the console first among them, so
+ * that later failures can already be seen (devices/platform.h); then the virtio devices, which
+ * allocate MMIO windows and GSIs and record them for the DSDT or the command line. Each
+ * registers itself (device.h). */
 static const struct device_init {
 	const char *name;
 	int (*init)(struct vm *vm, cap_err *err);
 } device_inits[] = {
-	{ "serial", serial_init },
-	{ "i8042", i8042_create },
-	{ "boot-timer", boot_timer_create },
-	{ "acpi-pm", acpi_pm_register },
-	{ "test-exit", test_exit_create },
+	{ "platform", platform_devices_create },
 	{ "virtio", virtio_init },
 };
 
@@ -161,18 +155,7 @@ out:
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, cap_err *err)
 {
-	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
-	vm->mem.memfd = -1;
-	vm->io.epfd = vm->io.wake_fd = -1;
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_mutex_init(&vm->pause_lock, NULL);
-	pthread_cond_init(&vm->pause_cond, NULL);
-	bus_init(&vm->pio, "port I/O");
-	bus_init(&vm->mmio, "MMIO");
-	vm->next_mmio = MMIO_VIRTIO_BASE;
-	vm->next_irq = FIRST_DEVICE_IRQ;
-	vm->state = VM_CREATED;
+	vm_init(vm);
 
 	int r = check_config(cfg, err);
 	if (r < 0)

@@ -210,20 +210,14 @@ static bool handle_exit(struct vcpu *v)
 
 	count_exit(v, exit_kind(run->exit_reason));
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO: {
-		uint8_t *data = (uint8_t *)run + run->io.data_offset;
-		for (uint32_t i = 0; i < run->io.count; i++) {
-			if (!bus_access(&vm->pio, run->io.port, data, run->io.size, run->io.direction == KVM_EXIT_IO_OUT))
-				cap_debug("vCPU %d: unclaimed port %s 0x%x", v->index,
-					  run->io.direction == KVM_EXIT_IO_OUT ? "write" : "read", run->io.port);
-			data += run->io.size;
-		}
+	case KVM_EXIT_IO:
+		if (!vm_pio_exit(vm, run->io.port, run->io.size, run->io.count, run->io.direction == KVM_EXIT_IO_OUT,
+				 (uint8_t *)run + run->io.data_offset))
+			cap_debug("vCPU %d: unclaimed port %s 0x%x", v->index,
+				  run->io.direction == KVM_EXIT_IO_OUT ? "write" : "read", run->io.port);
 		return true;
-	}
 	case KVM_EXIT_MMIO:
-		if (run->mmio.len > sizeof(run->mmio.data))
-			return true;
-		if (!bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len, run->mmio.is_write))
+		if (!vm_mmio_exit(vm, run->mmio.phys_addr, run->mmio.data, run->mmio.len, run->mmio.is_write))
 			cap_debug("vCPU %d: unclaimed MMIO %s 0x%llx", v->index, run->mmio.is_write ? "write" : "read",
 				  (unsigned long long)run->mmio.phys_addr);
 		return true;

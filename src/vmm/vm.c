@@ -25,6 +25,40 @@ uint64_t vm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* First GSI handed to devices: 0-4 are PIT, keyboard, cascade, COM2, COM1. */
+#define FIRST_DEVICE_IRQ 5
+
+void vm_init(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
+	vm->mem.memfd = -1;
+	vm->io.epfd = vm->io.wake_fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	bus_init(&vm->pio, "port I/O");
+	bus_init(&vm->mmio, "MMIO");
+	vm->next_mmio = MMIO_VIRTIO_BASE;
+	vm->next_irq = FIRST_DEVICE_IRQ;
+	vm->state = VM_CREATED;
+}
+
+bool vm_pio_exit(struct vm *vm, uint16_t port, uint32_t size, uint32_t count, bool is_write, uint8_t *data)
+{
+	bool claimed = true;
+	for (uint32_t i = 0; i < count; i++, data += size)
+		claimed = bus_access(&vm->pio, port, data, size, is_write);
+	return claimed;
+}
+
+bool vm_mmio_exit(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bool is_write)
+{
+	if (len > sizeof(((struct kvm_run *)0)->mmio.data))
+		return true;
+	return bus_access(&vm->mmio, addr, data, len, is_write);
+}
+
 int vm_add_device(struct vm *vm, const char *name, const struct vm_device_ops *ops, void *opaque, cap_err *err)
 {
 	return vm_device_register(&vm->devices, name, ops, opaque, err);

@@ -86,6 +86,17 @@ struct vm {
 	atomic_int first_entry_done;
 };
 
+/* The part of vm_create (machine.h) that needs no KVM: a zeroed VM with every fd at -1, its
+ * locks, empty buses, the resource allocators at their first values, state VM_CREATED. */
+void vm_init(struct vm *vm);
+
+/* A vCPU's I/O exit, dispatched to the devices as the guest made it: a port access of size
+ * bytes repeated count times (string I/O: `rep outsb` hands over count elements at once, data
+ * walking through them), or one MMIO access of len bytes (at most 8, the exit's buffer; longer
+ * ones are dropped). false: no device claims the address (reads then return all-ones). */
+bool vm_pio_exit(struct vm *vm, uint16_t port, uint32_t size, uint32_t count, bool is_write, uint8_t *data);
+bool vm_mmio_exit(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+
 /* Request the VM to stop (any thread, async-signal unsafe); the first reason wins. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why);
 /* A vCPU fault: record the first description and stop the VM with VM_STOP_FAULT. */
