@@ -6,7 +6,8 @@
  *   address mode 0-4: one byte, a signed offset from COM1, the i8042, the ACPI PM block, the
  *           test-exit port or the boot timer (so that both edges of every window are near);
  *           mode 5: 2 bytes (port) or 4 bytes (MMIO) little-endian; mode 6: 8 bytes
- *   data    on a write, size x count bytes (short input: zero-filled)
+ *   data    on a write, size bytes (short input: zero-filled), the same for every element of
+ *           a repeated access (so that filling a FIFO takes a short input)
  *
  * Mode 7 is a host event instead of an access: the next byte is 0 console input (a length byte
  * and the bytes follow), 1 a device reset, 2 a save/restore round trip now.

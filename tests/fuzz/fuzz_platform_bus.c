@@ -9,7 +9,8 @@
  *  - an address is claimed exactly when it lies in a device's window, and an unclaimed read
  *    returns all-ones;
  *  - the serial LSR always says the transmitter is empty, and data-ready exactly when the
- *    receive FIFO holds a byte; PM1_CNT always reads SCI_EN;
+ *    receive FIFO holds a byte; in loopback the MSR follows the MCR; PM1_CNT always reads SCI_EN;
+ *  - once the receive FIFO has room again, the console's paused input source has been told;
  *  - every state a guest can drive the devices into can be saved and restored into another
  *    VM, which then saves the same bytes (a snapshot of any running guest works);
  *  - a reset brings each resettable device back to the state it was created in. */
@@ -33,10 +34,12 @@
 struct fz_vm {
 	struct vm vm;
 	struct vmstate_out fresh;	/* every device's section right after creation */
+	bool input_paused;		/* the console's input source, as console.c runs it */
 };
 
 static struct fz_vm vms[2];		/* [0] a plain kernel, [1] a Capsule test guest */
-static struct vm shadow;		/* what the round trip restores into */
+static struct fz_vm shadow_vm;		/* what the round trip restores into */
+#define shadow shadow_vm.vm
 
 static __attribute__((noreturn)) void fail(const char *what)
 {
@@ -44,21 +47,24 @@ static __attribute__((noreturn)) void fail(const char *what)
 	abort();
 }
 
+/* console.c stops reading the host's input while the receive FIFO is full and resumes when
+ * the device says it drained. */
 static void drained(void *opaque)
 {
-	(void)opaque;
+	((struct fz_vm *)opaque)->input_paused = false;
 }
 
-static void make_vm(struct vm *vm, bool test_guest)
+static void make_vm(struct fz_vm *f, bool test_guest)
 {
 	cap_err err = { 0 };
+	struct vm *vm = &f->vm;
 	vm_init(vm);
 	vm->cfg.console = VM_CONSOLE_NONE; /* guest output discarded; the panic watch still runs */
 	vm->boot_timer = true;
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0 || platform_devices_create(vm, &err) < 0)
 		fail("cannot create the platform devices");
-	serial_set_drain_notify(vm->serial, drained, NULL);
+	serial_set_drain_notify(vm->serial, drained, f);
 	if (test_guest)
 		test_exit_arm(vm);
 }
@@ -77,10 +83,10 @@ static void init_once(void)
 		return;
 	cap_log_set_level(CAP_LOG_QUIET);
 	for (int i = 0; i < 2; i++) {
-		make_vm(&vms[i].vm, i == 1);
+		make_vm(&vms[i], i == 1);
 		save_all(&vms[i].vm, &vms[i].fresh);
 	}
-	make_vm(&shadow, false);
+	make_vm(&shadow_vm, false);
 }
 
 /* The section of device d inside a whole-VM save. */
@@ -142,6 +148,14 @@ static bool in_window(uint64_t addr, bool mmio)
 	       (addr >= PORT_TEST_EXIT && addr < PORT_TEST_EXIT + 4);
 }
 
+/* MCR as the guest reads it back (through the bus, like everything here). */
+static uint8_t mcr_of(struct vm *vm)
+{
+	uint8_t v = 0;
+	bus_access(&vm->pio, PORT_COM1 + 4, &v, 1, false);
+	return v;
+}
+
 /* What the guest can always rely on, checked after each of its reads. */
 static void check_read(struct vm *vm, uint64_t addr, bool mmio, uint32_t size, const uint8_t *data)
 {
@@ -151,6 +165,14 @@ static void check_read(struct vm *vm, uint64_t addr, bool mmio, uint32_t size, c
 		bool ready = serial_input_room(vm->serial) < SERIAL_FIFO;
 		if ((data[0] & 0x60) != 0x60 || (bool)(data[0] & 1) != ready)
 			fail("serial LSR disagrees with the FIFO");
+	}
+	if (addr == PORT_COM1 + 6 && (mcr_of(vm) & 0x10)) {
+		/* Loopback: CTS <- RTS, DSR <- DTR, RI <- OUT1, DCD <- OUT2 (16550A data sheet). */
+		uint8_t mcr = mcr_of(vm);
+		uint8_t want = (uint8_t)((mcr & 2 ? 0x10 : 0) | (mcr & 1 ? 0x20 : 0) | (mcr & 4 ? 0x40 : 0) |
+					 (mcr & 8 ? 0x80 : 0));
+		if ((data[0] & 0xf0) != want)
+			fail("serial MSR in loopback does not follow MCR");
 	}
 	if (addr == ACPI_PM_PORT + ACPI_PM1_CNT_OFF && !(data[0] & ACPI_PM1_CNT_SCI_EN))
 		fail("PM1_CNT reads without SCI_EN");
@@ -186,6 +208,8 @@ static void host_event(struct fz_vm *f, struct cursor *c)
 		for (size_t i = 0; i < n; i++)
 			buf[i] = next(c);
 		serial_input(f->vm.serial, buf, n);
+		if (serial_input_room(f->vm.serial) == 0)
+			f->input_paused = true;
 		break;
 	}
 	case FP_HOST_RESET:
@@ -230,9 +254,12 @@ static void guest_access(struct vm *vm, uint8_t op, struct cursor *c)
 		addr &= 0xffff; /* a port number */
 	uint32_t count = op & FP_REP ? (uint32_t)next(c) + 1 : 1;
 	memset(data, 0, (size_t)count * size);
-	if (is_write)
-		for (uint32_t i = 0; i < count * size; i++)
+	if (is_write) {
+		for (uint32_t i = 0; i < size; i++)
 			data[i] = next(c);
+		for (uint32_t i = 1; i < count; i++)
+			memcpy(data + (size_t)i * size, data, size);
+	}
 
 	/* Port string I/O is one exit of count elements; MMIO `rep movs` is one exit per element. */
 	if (!mmio)
@@ -261,12 +288,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	atomic_store(&vm->panic_seen, 0);
 	efd_drain(vm->stop_fd);
 
+	f->input_paused = false;
+
 	while (c.n) {
 		uint8_t op = next(&c);
 		if (((op >> 4) & 7) == FP_HOST)
 			host_event(f, &c);
 		else
 			guest_access(vm, op, &c);
+		if (f->input_paused && serial_input_room(vm->serial) > 0)
+			fail("the receive FIFO has room but the console input stays paused");
 	}
 	if (flags & FP_FLAG_ROUNDTRIP)
 		roundtrip(vm);

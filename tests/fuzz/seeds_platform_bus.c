@@ -33,14 +33,19 @@ static void io(int mode, int off, int size, bool mmio, bool write, uint64_t v)
 static void outb(int mode, int off, uint8_t v) { io(mode, off, 1, false, true, v); }
 static void inb(int mode, int off) { io(mode, off, 1, false, false, 0); }
 
-/* `rep outsb` of n (1..256) bytes to one port. */
-static void outsb(int mode, int off, const void *p, size_t n)
+/* `rep outsb` of n (1..256) copies of v to one port. */
+static void outsb(int mode, int off, uint8_t v, size_t n)
 {
 	byte((uint8_t)(FP_SIZE(1) | FP_WRITE | FP_MODE(mode) | FP_REP));
 	byte((uint8_t)(int8_t)off);
 	byte((uint8_t)(n - 1));
-	for (size_t i = 0; i < n; i++)
-		byte(((const uint8_t *)p)[i]);
+	byte(v);
+}
+
+static void puts_com1(const char *s)
+{
+	while (*s)
+		outb(FP_AT_COM1, 0, (uint8_t)*s++);
 }
 
 static void host(enum fp_host ev)
@@ -75,7 +80,7 @@ int main(int argc, char **argv)
 	const char *dir = argv[1];
 
 	/* Linux's 8250 autoconfig and setup: scratch, loopback, divisor, FIFO, IER, IIR, output. */
-	start(FP_FLAG_CHECKS);
+	start(0);
 	outb(FP_AT_COM1, 7, 0x55);
 	inb(FP_AT_COM1, 7);
 	outb(FP_AT_COM1, 4, 0x1a); /* loopback, RTS, OUT2 */
@@ -91,7 +96,7 @@ int main(int argc, char **argv)
 	outb(FP_AT_COM1, 1, 0x03); /* RDI | THRI */
 	inb(FP_AT_COM1, 2);
 	inb(FP_AT_COM1, 5);
-	outsb(FP_AT_COM1, 0, "hello from the guest\r\n", 22);
+	puts_com1("hello\r\n");
 	inb(FP_AT_COM1, 2);
 	put(dir, "serial-setup");
 
@@ -108,10 +113,8 @@ int main(int argc, char **argv)
 		inb(FP_AT_COM1, 0);
 	}
 	outb(FP_AT_COM1, 4, 0x10);
-	uint8_t fill[256];
-	memset(fill, 'x', sizeof(fill));
 	for (int i = 0; i < 5; i++)
-		outsb(FP_AT_COM1, 0, fill, sizeof(fill));
+		outsb(FP_AT_COM1, 0, 'x', 256);
 	host(FP_HOST_ROUNDTRIP);
 	inb(FP_AT_COM1, 0);
 	outb(FP_AT_COM1, 2, 0x03);
@@ -119,12 +122,12 @@ int main(int argc, char **argv)
 	put(dir, "serial-fifo");
 
 	/* A panicking kernel's console line (the panic watch). */
-	start(FP_FLAG_CHECKS);
-	outsb(FP_AT_COM1, 0, "Kernel panic - not syncing: VFS\n", 32);
+	start(0);
+	puts_com1("Kernel panic - not syncing: VFS\n");
 	put(dir, "serial-panic");
 
 	/* Linux's i8042 probe: flush, read/write the CTR, self-tests, AUX loopback, then reboot. */
-	start(FP_FLAG_CHECKS);
+	start(0);
 	inb(FP_AT_I8042, 4);
 	inb(FP_AT_I8042, 0);
 	outb(FP_AT_I8042, 4, 0x20);
@@ -173,7 +176,7 @@ int main(int argc, char **argv)
 	put(dir, "test-exit");
 
 	/* A plain kernel poking the same port and a few unclaimed addresses. */
-	start(FP_FLAG_CHECKS);
+	start(0);
 	io(FP_AT_TEST_EXIT, 0, 4, false, true, 7);
 	io(FP_AT_TEST_EXIT, -1, 2, false, false, 0);
 	io(FP_AT_COM1, 7, 4, false, false, 0);

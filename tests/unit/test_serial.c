@@ -74,9 +74,30 @@ static void test_fifo_clear_resumes(void)
 	bus_free(&vm.pio);
 }
 
+/* Loopback wires the modem outputs to the inputs, RTS -> CTS, DTR -> DSR, OUT1 -> RI, OUT2 ->
+ * DCD; Linux's 8250 autoconfig checks it (MCR LOOP|RTS|OUT2 must read back CTS|DCD, 0x90). */
+static void test_loopback_msr(void)
+{
+	struct vm vm;
+	make(&vm);
+	uint8_t msr;
+	reg(&vm, 4, 0x10 | 0x0a, true, NULL);
+	reg(&vm, 6, 0, false, &msr);
+	CHECK_EQ(msr & 0xf0, 0x90);
+	reg(&vm, 4, 0x10 | 0x01, true, NULL); /* DTR */
+	reg(&vm, 6, 0, false, &msr);
+	CHECK_EQ(msr & 0xf0, 0x20);
+	reg(&vm, 4, 0x10 | 0x04, true, NULL); /* OUT1 */
+	reg(&vm, 6, 0, false, &msr);
+	CHECK_EQ(msr & 0xf0, 0x40);
+	vm_devices_destroy(&vm.devices);
+	bus_free(&vm.pio);
+}
+
 int main(void)
 {
 	RUN(test_read_resumes);
 	RUN(test_fifo_clear_resumes);
+	RUN(test_loopback_msr);
 	UNIT_EXIT();
 }

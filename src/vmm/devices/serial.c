@@ -31,12 +31,16 @@
 #define UART_FCR_ENABLE 0x01
 #define UART_FCR_CLEAR_RCVR 0x02
 #define UART_LCR_DLAB 0x80
-#define UART_MCR_LOOP 0x10
+#define UART_MCR_DTR 0x01
+#define UART_MCR_RTS 0x02
+#define UART_MCR_OUT1 0x04
 #define UART_MCR_OUT2 0x08
+#define UART_MCR_LOOP 0x10
 #define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
 #define UART_LSR_TEMT 0x40
 #define UART_MSR_DCD 0x80
+#define UART_MSR_RI 0x40
 #define UART_MSR_DSR 0x20
 #define UART_MSR_CTS 0x10
 
@@ -199,8 +203,9 @@ static void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t le
 			v = UART_LSR_THRE | UART_LSR_TEMT | (s->rx_len ? UART_LSR_DR : 0);
 			break;
 		case 6:
-			if (s->mcr & UART_MCR_LOOP)
-				v = (uint8_t)((s->mcr & 0x0c) << 4) | (uint8_t)((s->mcr & 0x03) << 4);
+			if (s->mcr & UART_MCR_LOOP) /* the modem outputs wired back to the inputs */
+				v = (s->mcr & UART_MCR_RTS ? UART_MSR_CTS : 0) | (s->mcr & UART_MCR_DTR ? UART_MSR_DSR : 0) |
+				    (s->mcr & UART_MCR_OUT1 ? UART_MSR_RI : 0) | (s->mcr & UART_MCR_OUT2 ? UART_MSR_DCD : 0);
 			else
 				v = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
 			break;
