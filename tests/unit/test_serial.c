@@ -1,5 +1,6 @@
 /* The 16550's receive side: a paused input source is resumed whenever the FIFO leaves the full
- * state, by a read or by the FCR "clear receiver" bit (Linux's 8250 startup clears it). */
+ * state, by a read, by the FCR "clear receiver" bit (Linux's 8250 startup clears it), by a reset
+ * or by a restore; and its modem-status loopback. */
 #include <string.h>
 
 #include "unit.h"
@@ -74,6 +75,43 @@ static void test_fifo_clear_resumes(void)
 	bus_free(&vm.pio);
 }
 
+/* A reset empties a full FIFO: the paused input source must hear of it too. */
+static void test_reset_resumes(void)
+{
+	struct vm vm;
+	struct serial *s = make(&vm);
+	drained = 0;
+	fill(s);
+	vm_devices_reset(&vm.devices);
+	CHECK_EQ(serial_input_room(s), 1024u);
+	CHECK_EQ(drained, 1);
+	vm_devices_destroy(&vm.devices);
+	bus_free(&vm.pio);
+}
+
+/* So does a restore that replaces a full FIFO with a shorter one. */
+static void test_restore_resumes(void)
+{
+	struct vm vm, other;
+	struct serial *s = make(&vm);
+	make(&other);
+	struct vmstate_out out;
+	vmstate_out_init(&out);
+	CHECK_EQ(vm_device_save(vm_device_find(&other.devices, "serial"), &out), 0);
+	drained = 0;
+	fill(s);
+	struct vmstate_in in;
+	vmstate_in_init(&in, out.buf, out.len);
+	CHECK_EQ(vm_device_restore(vm_device_find(&vm.devices, "serial"), &in), 0);
+	CHECK_EQ(serial_input_room(s), 1024u);
+	CHECK_EQ(drained, 1);
+	vmstate_out_free(&out);
+	vm_devices_destroy(&vm.devices);
+	vm_devices_destroy(&other.devices);
+	bus_free(&vm.pio);
+	bus_free(&other.pio);
+}
+
 /* Loopback wires the modem outputs to the inputs, RTS -> CTS, DTR -> DSR, OUT1 -> RI, OUT2 ->
  * DCD; Linux's 8250 autoconfig checks it (MCR LOOP|RTS|OUT2 must read back CTS|DCD, 0x90). */
 static void test_loopback_msr(void)
@@ -98,6 +136,8 @@ int main(void)
 {
 	RUN(test_read_resumes);
 	RUN(test_fifo_clear_resumes);
+	RUN(test_reset_resumes);
+	RUN(test_restore_resumes);
 	RUN(test_loopback_msr);
 	UNIT_EXIT();
 }

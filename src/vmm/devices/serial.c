@@ -95,6 +95,14 @@ static void watch_for_panic(struct serial *s, uint8_t c)
 	}
 }
 
+/* Every way out of the full state (a guest read, an FCR clear, a reset, a restore) resumes an
+ * input source that paused on it: none may leave it waiting for room it already has. */
+static void rx_shrunk(struct serial *s, size_t old_len)
+{
+	if (old_len == FIFO_SIZE && s->rx_len < FIFO_SIZE && s->drain_fn)
+		s->drain_fn(s->drain_opaque);
+}
+
 static void transmit(struct serial *s, uint8_t c)
 {
 	if (s->mcr & UART_MCR_LOOP) {
@@ -153,10 +161,9 @@ static void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t le
 		case 2:
 			s->fcr = v;
 			if (v & UART_FCR_CLEAR_RCVR) {
-				/* Leaving the full state, by a read or by this clear, resumes paused input. */
-				if (s->rx_len == FIFO_SIZE && s->drain_fn)
-					s->drain_fn(s->drain_opaque);
+				size_t old = s->rx_len;
 				s->rx_len = 0;
+				rx_shrunk(s, old);
 			}
 			break;
 		case 3:
@@ -180,8 +187,8 @@ static void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t le
 			} else if (s->rx_len) {
 				v = s->rx[s->rx_head];
 				s->rx_head = (s->rx_head + 1) % FIFO_SIZE;
-				if (s->rx_len-- == FIFO_SIZE && s->drain_fn)
-					s->drain_fn(s->drain_opaque);
+				s->rx_len--;
+				rx_shrunk(s, s->rx_len + 1);
 			}
 			break;
 		case 1:
@@ -263,7 +270,9 @@ static void serial_reset(void *opaque)
 {
 	struct serial *s = opaque;
 	pthread_mutex_lock(&s->lock);
+	size_t old = s->rx_len;
 	power_on(s);
+	rx_shrunk(s, old);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -327,7 +336,9 @@ static int serial_restore(void *opaque, const struct vmstate_in *in)
 	s->panic_match = panic_match;
 	memcpy(s->rx, rx, rx_len);
 	s->rx_head = 0;
+	size_t old = s->rx_len;
 	s->rx_len = rx_len;
+	rx_shrunk(s, old);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
