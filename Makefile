@@ -159,6 +159,6 @@ fuzz: deps
 	@B=$(B) tests/fuzz/run $(FUZZ_SRCS)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(B)/obj $(B)/obj-hooks -name '*.d' 2>/dev/null)

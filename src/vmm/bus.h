@@ -26,7 +26,7 @@ struct bus {
 
 void bus_init(struct bus *b, const char *name);
 void bus_free(struct bus *b);
-/* Returns 0, -EEXIST on overlap, -ENOMEM. */
+/* Returns 0, -EINVAL for an empty range or one that wraps past 2^64, -EEXIST on overlap, -ENOMEM. */
 int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_access_fn fn, void *opaque, const char *name);
 /* Dispatches one access; returns false when no device claims addr (reads then return all-ones). */
 bool bus_access(const struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
