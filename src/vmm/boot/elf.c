@@ -110,7 +110,12 @@ int elf_load(struct guest_mem *m, const char *name, const uint8_t *img, size_t l
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		memcpy(&ph, img + eh.e_phoff + (uint64_t)i * eh.e_phentsize, sizeof(ph));
-		if (ph.p_type == PT_NOTE && in_bounds(ph.p_offset, ph.p_filesz, len)) {
+		if (ph.p_type == PT_NOTE) {
+			/* Refused, not skipped: the notes decide how the image boots (test guest, PVH). */
+			if (!in_bounds(ph.p_offset, ph.p_filesz, len))
+				return cap_errf(err, 0,
+						"kernel %s: truncated ELF: note segment at offset %llu (%llu bytes) extends past the end of the file (%zu bytes)",
+						name, (unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz, len);
 			int r = scan_notes(name, img + ph.p_offset, ph.p_filesz, info, err);
 			if (r < 0)
 				return r;
