@@ -381,6 +381,21 @@ static int open_target_namespaces(struct oci_ctx *c, pid_t target, unsigned long
 		c->ns_fd[c->n_ns_fd] = fd;
 		c->ns_flag[c->n_ns_fd++] = order[i];
 	}
+	/* In our mount namespace the init is only chrooted (no mount namespace of its own):
+	 * the process must enter the same root, or it would run on the host's. */
+	bool joins_mnt = false;
+	for (int i = 0; i < c->n_ns_fd; i++)
+		joins_mnt |= c->ns_flag[i] == CLONE_NEWNS;
+	if (!joins_mnt) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/root", target);
+		c->root_fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->root_fd < 0) {
+			r = cap_errf(err, errno, "cannot open %s", p);
+			close(pfd);
+			return r;
+		}
+	}
 	struct pollfd alive = { .fd = pfd, .events = POLLIN };
 	r = poll(&alive, 1, 0);
 	close(pfd);
@@ -401,6 +416,14 @@ static void __attribute__((noreturn)) exec_child(struct oci_ctx *c, int fd)
 		_exit(1);
 	if (oci_join_namespaces(c, false, &e) < 0)
 		oci_child_fail(fd, &e);
+	if (c->root_fd >= 0) {
+		if (fchdir(c->root_fd) < 0 || chroot(".") < 0) {
+			cap_errf(&e, errno, "cannot enter the container's root");
+			oci_child_fail(fd, &e);
+		}
+		close(c->root_fd);
+		c->root_fd = -1;
+	}
 	if (setsid() < 0 && c->proc->terminal) {
 		cap_errf(&e, errno, "setsid");
 		oci_child_fail(fd, &e);

@@ -35,6 +35,8 @@ struct oci_ctx {
 	int fifo_fd;                /* O_PATH of exec.fifo (create) or -1 (run) */
 	int fd_dir;                 /* init: O_PATH of its /proc/self/fd, opened before any root
 				     * change, to reopen fifo_fd without a /proc in the container */
+	int root_fd;                /* exec: O_PATH of the init's root when exec joins no mount
+				     * namespace (the container shares ours): chroot into it */
 	int late_fd;                /* child: where a failure after ready is reported (the
 				     * exec fifo for create, the sync socket for run and exec) */
 	int state_fd;               /* the locked state directory: the init must not keep it */

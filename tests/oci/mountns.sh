@@ -3,12 +3,13 @@
 # "mount" in linux.namespaces) the configured mounts (/proc, /dev, ...) are made on a private
 # bind of the rootfs, the init chroots into it, and delete (or a failed create) leaves no mount;
 # with one joined by path it gets the configured root and mounts like a new one. In both the
-# exec fifo is reopened without the container's /proc.
+# exec fifo is reopened without the container's /proc, and exec enters the container's root.
 #
 # runc 1.1.5 refuses the host's namespace while maskedPaths/readonlyPaths are set ("unable to
 # restrict sys entries without a private MNT namespace") and, without them, leaves the mounts on
 # the host after delete; crun 1.8.1 runs it and leaves them too; both ignore root.readonly there
-# (the container writes the host's directory). Both handle the joined case.
+# (the container writes the host's directory), and both run `exec` in the host's root, not
+# the container's. Both handle the joined case.
 source "$(dirname "$0")/common.bash"
 oci_require
 
@@ -67,6 +68,21 @@ else
 	else
 		pass oci-mountns-host-start
 	fi
+fi
+# exec into it runs in the container's root, not the host's (which has no /capsule-marker)
+echo "in-the-container" >"$BUNDLE/rootfs/capsule-marker"
+OUT=$TMPD/hostexec.out
+timeout -k 5 20 "$RUNTIME" --root "$ROOT" exec hoststart sh -c 'cat /capsule-marker; test -r /proc/self/stat && echo proc-ok' \
+	>"$OUT" 2>&1 </dev/null
+RC=$?
+if [ "$(ct_state hoststart)" != running ]; then
+	skip oci-mountns-host-exec "the container is not running (see oci-mountns-host-start)"
+elif ! is_capsule && [ $RC -eq 0 ] && ! grep -qx in-the-container "$OUT"; then
+	skip oci-mountns-host-exec "capsule-specific ($(basename "$RUNTIME") execs in the host's root here)"
+elif [ $RC -ne 0 ] || ! grep -qx in-the-container "$OUT" || ! grep -qx proc-ok "$OUT"; then
+	fail oci-mountns-host-exec "exec did not run in the container's root: exit $RC: $(said)"
+else
+	pass oci-mountns-host-exec
 fi
 timeout -k 5 20 "$RUNTIME" --root "$ROOT" delete --force hoststart >/dev/null 2>&1
 n=$(mounts_under "$BUNDLE/")
