@@ -57,6 +57,11 @@ static void add_mount(struct cg_layout *l, char *line)
 	bool v2 = !strcmp(fstype, "cgroup2");
 	if ((!v2 && strcmp(fstype, "cgroup")) || !reachable(f[4], v2))
 		return;
+	/* Only a mount of the hierarchy's root (mountinfo field 4 is "/"): paths are resolved
+	 * from it. A bind of one cgroup, such as a container's /sys/fs/cgroup seen here when it
+	 * shares our mount namespace, is not the hierarchy (and is read-only). */
+	if (strcmp(f[3], "/"))
+		return;
 	struct cg_hier *h = &l->h[l->n];
 	memset(h, 0, sizeof(*h));
 	h->v2 = v2;

@@ -84,6 +84,26 @@ elif [ $RC -ne 0 ] || ! grep -qx in-the-container "$OUT" || ! grep -qx proc-ok "
 else
 	pass oci-mountns-host-exec
 fi
+# ... and its cgroup binds, now in the host's mountinfo, are not taken for hierarchies by another
+# container's runtime: here one that cannot reach the hybrid host's unified mount (hidden by a
+# tmpfs in a private namespace, as for crun), which used to pick this container's read-only bind
+if ! is_capsule; then
+	skip oci-mountns-host-cgroup-binds "capsule-specific (cgroup layout detection)"
+elif [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" != cgroup2fs ] ||
+	[ "$(mounts_under "$BUNDLE/rootfs/sys/fs/cgroup/")" -eq 0 ]; then
+	skip oci-mountns-host-cgroup-binds "no hybrid unified cgroup2 mount, or no cgroup mounts in the container"
+else
+	new_bundle other -- sh -c 'echo other-ok'
+	track other
+	OUT=$TMPD/other.out
+	timeout -k 5 30 unshare -m --propagation private bash -c \
+		'mount -t tmpfs -o size=1m capsule-hide /sys/fs/cgroup/unified &&
+		 exec "$0" --root "$1" run --bundle "$2" other' "$RUNTIME" "$ROOT" "$BUNDLE" >"$OUT" 2>&1 </dev/null
+	RC=$?
+	[ $RC -eq 0 ] && grep -qx other-ok "$OUT" && pass oci-mountns-host-cgroup-binds ||
+		fail oci-mountns-host-cgroup-binds "run beside a container sharing the host's namespace: exit $RC: $(said)"
+	BUNDLE=$TMPD/hoststart
+fi
 timeout -k 5 20 "$RUNTIME" --root "$ROOT" delete --force hoststart >/dev/null 2>&1
 n=$(mounts_under "$BUNDLE/")
 if ! is_capsule; then
