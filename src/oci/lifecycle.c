@@ -255,6 +255,7 @@ static int do_create(const struct oci_runtime *rt, const struct oci_create_args 
 	int r;
 	pid_t pid;
 	uint64_t host_mnt = 0;
+	int host_tree = -1;
 
 	if ((r = load_bundle(a, c, spec, err)) < 0 || (r = prepare_container(rt, a, run, c, err)) < 0)
 		return r;
@@ -267,12 +268,17 @@ static int do_create(const struct oci_runtime *rt, const struct oci_create_args 
 	 * only `create` trips over. */
 	record_state(c, st);
 	if (!oci_spec_has_ns(spec, CLONE_NEWNS)) {
-		if ((r = oci_rootfs_host_bind(c->rootfs, &host_mnt, err)) < 0)
+		if ((r = oci_rootfs_host_bind(c->rootfs, &host_tree, &host_mnt, err)) < 0)
 			goto fail_cg;
 		json_object_set_new(st->j, "hostMountId", json_integer((json_int_t)host_mnt));
 	}
-	if ((r = oci_state_save(st, err)) < 0 || (!run && (r = make_exec_fifo(c, st, err)) < 0))
+	if ((r = oci_state_save(st, err)) < 0 ||
+	    (host_tree >= 0 && (r = oci_rootfs_host_attach(c->rootfs, host_tree, err)) < 0) ||
+	    (!run && (r = make_exec_fifo(c, st, err)) < 0))
 		goto fail_cg;
+	if (host_tree >= 0)
+		close(host_tree);
+	host_tree = -1;
 	c->spawned = spawned;
 	c->pid_file = a->pid_file;
 	pid = oci_container_spawn(c, st, err);
@@ -285,6 +291,8 @@ static int do_create(const struct oci_runtime *rt, const struct oci_create_args 
 fail_cg:
 	if (c->cg_made)
 		cg_destroy_some(&c->cg, c->cgpath, c->cg_made);
+	if (host_tree >= 0)
+		close(host_tree);   /* one not attached yet goes with its descriptor */
 	oci_rootfs_host_release(c->rootfs, host_mnt);
 	if (a->pid_file && st->pid > 0)
 		unlink(a->pid_file);

@@ -425,22 +425,34 @@ static uint64_t mount_root_id(const char *path)
 	return sx.stx_mnt_id;
 }
 
-int oci_rootfs_host_bind(const char *rootfs, uint64_t *mnt_id, cap_err *err)
+int oci_rootfs_host_bind(const char *rootfs, int *tree_fd, uint64_t *mnt_id, cap_err *err)
 {
 	*mnt_id = 0;
-	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+	*tree_fd = open_tree(AT_FDCWD, rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (*tree_fd < 0)
 		return cap_errf(err, errno, "cannot bind the rootfs %s", rootfs);
 	/* Private: the host's mount events stay out, the container's stay in. */
-	if (mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0) {
-		int e = errno;
-		umount2(rootfs, MNT_DETACH);
-		return cap_errf(err, e, "cannot make the rootfs %s private", rootfs);
+	struct mount_attr ma = { .propagation = MS_PRIVATE };
+	struct statx sx;
+	int r = 0;
+	if (mount_setattr(*tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
+		r = cap_errf(err, errno, "cannot make the bind of the rootfs %s private", rootfs);
+	else if (statx(*tree_fd, "", AT_EMPTY_PATH, STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &sx) < 0 ||
+		 !(sx.stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)))
+		r = cap_errf(err, errno, "cannot identify the bind of the rootfs %s (statx)", rootfs);
+	if (r < 0) {
+		close(*tree_fd);
+		*tree_fd = -1;
+		return r;
 	}
-	*mnt_id = mount_root_id(rootfs);
-	if (!*mnt_id) {
-		umount2(rootfs, MNT_DETACH);
-		return cap_errf(err, 0, "cannot identify the bind of the rootfs %s (statx)", rootfs);
-	}
+	*mnt_id = sx.stx_mnt_id;
+	return 0;
+}
+
+int oci_rootfs_host_attach(const char *rootfs, int tree_fd, cap_err *err)
+{
+	if (move_mount(tree_fd, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cap_errf(err, errno, "cannot bind the rootfs %s", rootfs);
 	return 0;
 }
 

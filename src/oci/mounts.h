@@ -8,10 +8,14 @@
 
 #include "ctx.h"
 
-/* In the runtime, for a container that shares its mount namespace: bind the rootfs onto
- * itself, private, so that what the init mounts there stays under that bind and never
- * propagates; *mnt_id names the bind for oci_rootfs_host_release. */
-int oci_rootfs_host_bind(const char *rootfs, uint64_t *mnt_id, cap_err *err);
+/* In the runtime, for a container that shares its mount namespace: a private, recursive bind
+ * of the rootfs, still detached (*tree_fd; nothing is in the host's namespace yet), so that
+ * what the init mounts there stays under it and never propagates; *mnt_id names it for
+ * oci_rootfs_host_release. */
+int oci_rootfs_host_bind(const char *rootfs, int *tree_fd, uint64_t *mnt_id, cap_err *err);
+/* Put it on the rootfs. Called once its id is in state.json: a runtime killed before leaves no
+ * mount, one killed after leaves one that delete finds. */
+int oci_rootfs_host_attach(const char *rootfs, int tree_fd, cap_err *err);
 /* Detach that bind and every mount under it, if it is still the top mount on rootfs. */
 void oci_rootfs_host_release(const char *rootfs, uint64_t mnt_id);
 
