@@ -448,8 +448,9 @@ static int stage_from(struct build *b, struct stage *st, const struct recipe_ins
 	for (size_t i = 0; i + 1 < b->nstages; i++)
 		if (b->stages[i].name && !strcmp(b->stages[i].name, ref)) {
 			struct stage *o = &b->stages[i];
-			st->layers = malloc((o->n + 1) * sizeof(*st->layers));
-			memcpy(st->layers, o->layers, o->n * sizeof(*st->layers));
+			st->layers = calloc(o->n + 1, sizeof(*st->layers));
+			if (o->n)
+				memcpy(st->layers, o->layers, o->n * sizeof(*st->layers));
 			st->n = o->n;
 			json_decref(st->config), json_decref(st->history);
 			st->config = json_deep_copy(o->config);

@@ -139,7 +139,8 @@ int instance_list(const struct store *s, struct instance **out, size_t *n, cap_e
 			(*n)++;
 	}
 	closedir(d);
-	qsort(*out, *n, sizeof(**out), by_created);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), by_created);
 	return 0;
 }
 
