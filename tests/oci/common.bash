@@ -68,6 +68,20 @@ oci_cleanup() {
 }
 trap oci_cleanup EXIT
 
+# A suite killed outright (SIGKILL runs no trap: a job killed with its process group, a hard
+# timeout) leaves its cgroup prefix behind. Those of suites whose process is gone are removed
+# here when empty (rmdir refuses a cgroup that still has processes; nothing is killed).
+oci_sweep_stale_prefixes() {
+	local d pid
+	for d in /sys/fs/cgroup/*/capsule-oci-test-* /sys/fs/cgroup/capsule-oci-test-*; do
+		[ -d "$d" ] || continue
+		pid=${d##*-}
+		[[ "$pid" =~ ^[0-9]+$ ]] && [ ! -d "/proc/$pid" ] || continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+oci_sweep_stale_prefixes
+
 # oci_require: SKIP the whole suite (one line) when the runtime or the bundle's busybox is missing;
 # FAIL it (one line) when the runtime is there but broken.
 oci_require() {
