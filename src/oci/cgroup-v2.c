@@ -20,7 +20,7 @@ static bool v2_has(const char *dir, const char *ctrl)
 }
 
 /* Enable every available controller in each ancestor's subtree_control. */
-int cg_v2_enable_controllers(const char *mnt, const char *path, cap_err *err)
+int cg_v2_enable_controllers(const char *mnt, const char *path, size_t *first_made, cap_err *err)
 {
 	char dir[PATH_MAX], avail[512], want[600];
 	snprintf(dir, sizeof(dir), "%s", mnt);
@@ -47,8 +47,12 @@ int cg_v2_enable_controllers(const char *mnt, const char *path, cap_err *err)
 			break;
 		size_t len = strlen(dir);
 		snprintf(dir + len, sizeof(dir) - len, "/%.*s", (int)(next - p), p);
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0755) == 0) {
+			if (!*first_made)
+				*first_made = strlen(dir);
+		} else if (errno != EEXIST) {
 			return cap_errf(err, errno, "cgroup: cannot create %s", dir);
+		}
 		p = next;
 	}
 	return 0;

@@ -284,32 +284,43 @@ static int cpuset_fill(const char *dir, cap_err *err)
 	return 0;
 }
 
-/* mkdir -p, remembering in *made the first directory that did not exist. */
-static int mkdir_tree(const struct cg_hier *h, const char *dir, bool *made_any, cap_err *err)
+/* mkdir -p, setting *made_any when it made a directory and *first_made to the length of the
+ * first one it made (0 if none). An ancestor that another runtime's delete removes between
+ * our seeing it and making its child (ENOENT) is made again. */
+static int mkdir_tree(const struct cg_hier *h, const char *dir, bool *made_any, size_t *first_made,
+		      cap_err *err)
 {
 	char p[PATH_MAX];
 	size_t base = strlen(h->mnt);
 	snprintf(p, sizeof(p), "%s", dir);
-	for (char *s = p + base + 1; ; s++) {
-		if (*s != '/' && *s)
-			continue;
-		char c = *s;
-		*s = 0;
-		if (mkdir(p, 0755) == 0) {
-			*made_any = true;
-			if (!h->v2 && cg_has_ctrl(h, "cpuset")) {
-				int r = cpuset_fill(p, err);
-				if (r < 0)
-					return r;
+	for (int tries = 0;; tries++) {
+		bool again = false;
+		for (char *s = p + base + 1; ; s++) {
+			if (*s != '/' && *s)
+				continue;
+			char c = *s;
+			*s = 0;
+			if (mkdir(p, 0755) == 0) {
+				*made_any = true;
+				if (!*first_made)
+					*first_made = strlen(p);
+				if (!h->v2 && cg_has_ctrl(h, "cpuset")) {
+					int r = cpuset_fill(p, err);
+					if (r < 0)
+						return r;
+				}
+			} else if (errno == ENOENT && tries < 10) {
+				again = true;
+			} else if (errno != EEXIST) {
+				return cap_errf(err, errno, "cgroup: cannot create %s", p);
 			}
-		} else if (errno != EEXIST) {
-			return cap_errf(err, errno, "cgroup: cannot create %s", p);
+			*s = c;
+			if (!c || again)
+				break;
 		}
-		*s = c;
-		if (!c)
-			break;
+		if (!again)
+			return 0;
 	}
-	return 0;
 }
 
 static bool has_v1_ctrl(const struct cg_layout *l, const char *ctrl)
@@ -357,7 +368,7 @@ int cg_apply(const struct cg_layout *l, const char *path, const struct oci_resou
 	return 0;
 }
 
-int cg_create(const struct cg_layout *l, const char *path, const struct oci_resources *res,
+int cg_create(struct cg_layout *l, const char *path, const struct oci_resources *res,
 	      unsigned *made_mask, cap_err *err)
 {
 	char dir[PATH_MAX];
@@ -368,21 +379,24 @@ int cg_create(const struct cg_layout *l, const char *path, const struct oci_reso
 	if (res && check_applicable(l, res, err) < 0)
 		return -EINVAL;
 	for (int i = 0; i < l->n; i++) {
-		const struct cg_hier *h = &l->h[i];
+		struct cg_hier *h = &l->h[i];
 		bool made = false;
+		size_t first = 0;
 		hier_dir(h, path, dir, sizeof(dir));
 		/* Pure v2, and the hybrid "unified" mount (hugetlb here): a nested path gets a
 		 * controller's files only if every ancestor enables it in its subtree_control. */
 		if (h->v2) {
 			char full[PATH_MAX];
 			snprintf(full, sizeof(full), "%s%s", h->base, path);
-			r = cg_v2_enable_controllers(h->mnt, full, err);
-			if (r < 0)
-				goto fail;
+			r = cg_v2_enable_controllers(h->mnt, full, &first, err);
 		}
-		r = mkdir_tree(h, dir, &made, err);
-		if (made)
+		if (r == 0)
+			r = mkdir_tree(h, dir, &made, &first, err);
+		if (made || first)
 			*made_mask |= 1u << i;
+		/* (as a length of path: the directory is the mount point, then path) */
+		size_t plen = strlen(path), dlen = strlen(dir);
+		h->made_len = first && dlen >= plen && first > dlen - plen ? first - (dlen - plen) : 0;
 		if (r < 0)
 			goto fail;
 	}
@@ -474,6 +488,21 @@ static int rmdir_tree(const char *dir, int *budget, int depth)
 	}
 }
 
+/* The ancestors of path that create made in h, deepest first, while they are empty. */
+static void rmdir_made_ancestors(const struct cg_hier *h, const char *path)
+{
+	char p[PATH_MAX], dir[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *slash; h->made_len && (slash = strrchr(p, '/')) && slash > p;) {
+		*slash = 0;
+		if (strlen(p) < h->made_len)
+			break;
+		hier_dir(h, p, dir, sizeof(dir));
+		if (rmdir(dir) < 0 && errno != ENOENT)
+			break;
+	}
+}
+
 int cg_destroy_some(const struct cg_layout *l, const char *path, unsigned mask)
 {
 	char dir[PATH_MAX];
@@ -487,8 +516,36 @@ int cg_destroy_some(const struct cg_layout *l, const char *path, unsigned mask)
 		int r = rmdir_tree(dir, &budget, 0);
 		if (r < 0 && !ret)
 			ret = r;
+		if (r == 0)
+			rmdir_made_ancestors(&l->h[i], path);
 	}
 	return ret;
+}
+
+json_t *cg_made_json(const struct cg_layout *l, const char *path)
+{
+	json_t *o = NULL;
+	for (int i = 0; i < l->n; i++) {
+		const struct cg_hier *h = &l->h[i];
+		if (!h->made_len || h->made_len >= strlen(path))
+			continue;   /* none, or only the container's own directory */
+		if (!o)
+			o = json_object();
+		json_object_set_new(o, h->v2 ? "" : h->opts, json_stringn(path, h->made_len));
+	}
+	return o;
+}
+
+void cg_made_bind(struct cg_layout *l, const char *path, json_t *made)
+{
+	size_t plen = path ? strlen(path) : 0;
+	for (int i = 0; i < l->n; i++) {
+		struct cg_hier *h = &l->h[i];
+		const char *v = json_string_value(made ? json_object_get(made, h->v2 ? "" : h->opts) : NULL);
+		size_t n = v ? strlen(v) : 0;
+		/* a proper ancestor of path, never a hierarchy's root */
+		h->made_len = n > 1 && n < plen && !strncmp(path, v, n) && path[n] == '/' ? n : 0;
+	}
 }
 
 int cg_destroy(const struct cg_layout *l, const char *path)

@@ -24,6 +24,10 @@ struct cg_hier {
 	char own[PATH_MAX];      /* our own cgroup in it, from /proc/self/cgroup */
 	char base[PATH_MAX];     /* prefix of the container's path in it: "" for an absolute
 				  * cgroupsPath, the creator's own cgroup there for a relative one */
+	/* Length of the prefix of the container's path whose directory was the first cg_create
+	 * made here (the ancestors below it too): removing the container removes those, when
+	 * empty, as well. 0: create made no ancestor (or is not known to have). */
+	size_t made_len;
 	bool v2;
 };
 
@@ -54,15 +58,21 @@ void cg_layout_bind(struct cg_layout *l, json_t *bases);
 /* The directory of the container's cgroup path in hierarchy h. */
 void cg_dir(const struct cg_hier *h, const char *path, char *out, size_t sz);
 
-/* mkdir in every hierarchy and apply res (may be NULL). On failure removes what it made. */
-int cg_create(const struct cg_layout *l, const char *path, const struct oci_resources *res,
+/* mkdir in every hierarchy and apply res (may be NULL). On failure removes what it made.
+ * Sets each h->made_len. */
+int cg_create(struct cg_layout *l, const char *path, const struct oci_resources *res,
 	      unsigned *made_mask, cap_err *err);   /* made_mask: hierarchies whose cgroup we made */
+/* The ancestors cg_create made (h->made_len) as a JSON object keyed by hierarchy (its
+ * controllers, "" for v2) for state.json; NULL when it made none. cg_made_bind restores them
+ * into a later command's layout (a value that is not a proper prefix of path is ignored). */
+json_t *cg_made_json(const struct cg_layout *l, const char *path);
+void cg_made_bind(struct cg_layout *l, const char *path, json_t *made);
 int cg_enter(const struct cg_layout *l, const char *path, pid_t pid, cap_err *err);
 int cg_apply(const struct cg_layout *l, const char *path, const struct oci_resources *res,
 	     cap_err *err);
-/* rmdir everywhere; returns -EBUSY if tasks are still inside after a short wait. */
 /* Remove the cgroup and its sub-cgroups (deepest first) in every hierarchy, or those in mask;
- * -EBUSY etc. when one remains. */
+ * -EBUSY etc. when one remains. Then the ancestors create made (h->made_len) that are empty,
+ * deepest first (one that is not, say a sibling container's parent, stays). */
 int cg_destroy(const struct cg_layout *l, const char *path);
 int cg_destroy_some(const struct cg_layout *l, const char *path, unsigned mask);
 /* Signal every process in the cgroup and its sub-cgroups. */

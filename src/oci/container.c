@@ -225,7 +225,7 @@ static int set_oom_score_adj(pid_t pid, int adj, cap_err *err)
 
 /* The cgroup is made while the child builds its rootfs: CGROUP_DIRS once the directories
  * exist, CGROUP_JOINED once the child is inside. */
-static int place_in_cgroup(struct oci_ctx *c, int fd, pid_t pid, cap_err *err)
+static int place_in_cgroup(struct oci_ctx *c, struct oci_state *st, int fd, pid_t pid, cap_err *err)
 {
 	struct oci_spec *s = c->spec;
 	int r;
@@ -235,6 +235,14 @@ static int place_in_cgroup(struct oci_ctx *c, int fd, pid_t pid, cap_err *err)
 	if ((c->cg_shared = foreign > 0))
 		cap_warn("cgroup %s already holds %zu processes that are not the container's: kill --all and delete --force will spare them",
 			 c->cgpath, foreign);
+	/* Ancestors of the container's cgroup made for it are removed with it: recorded now,
+	 * so that a runtime killed from here on does not leave them. */
+	json_t *made = cg_made_json(&c->cg, c->cgpath);
+	if (made) {
+		json_object_set_new(st->j, "cgroupMade", made);
+		if ((r = oci_state_save(st, err)) < 0)
+			return r;
+	}
 	if (oci_sync_send(fd, SYNC_CGROUP_DIRS) < 0)
 		return cap_errf(err, errno, "container init died before it started");
 	/* The first v1 migration waits for an RCU grace period; the child keeps working. */
@@ -299,7 +307,7 @@ pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 	/* Until GO the init waits: its namespaces are the ones it was made with, not yet any a
 	 * program of the container could make (it runs as soon as the init is ready). */
 	if ((r = oci_ns_record(c, pid, st->j, err)) < 0 || (r = send_go(c, st, sv[0], pid, err)) < 0 ||
-	    (r = place_in_cgroup(c, sv[0], pid, err)) < 0)
+	    (r = place_in_cgroup(c, st, sv[0], pid, err)) < 0)
 		goto fail;
 	if (c->spawned && (r = c->spawned(c, st, err)) < 0)
 		goto fail;

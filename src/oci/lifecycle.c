@@ -326,6 +326,7 @@ static int destroy(struct oci_state *st, cap_err *err)
 
 	if (st->cgroup && cg_layout_detect(&cg, &tmp) == 0) {
 		cg_layout_bind(&cg, json_object_get(st->j, "cgroupBases"));
+		cg_made_bind(&cg, st->cgroup, json_object_get(st->j, "cgroupMade"));
 		/* Leftover processes (e.g. exec'd ones after the init died, or in sub-cgroups
 		 * the container made) go first. */
 		bool shared = json_is_true(json_object_get(st->j, "cgroupShared"));
