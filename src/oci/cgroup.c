@@ -300,19 +300,25 @@ static int mkdir_tree(const struct cg_hier *h, const char *dir, bool *made_any, 
 				continue;
 			char c = *s;
 			*s = 0;
+			bool exists = false;
 			if (mkdir(p, 0755) == 0) {
 				*made_any = true;
 				if (!*first_made)
 					*first_made = strlen(p);
-				if (!h->v2 && cg_has_ctrl(h, "cpuset")) {
-					int r = cpuset_fill(p, err);
-					if (r < 0)
-						return r;
-				}
+				exists = true;
 			} else if (errno == ENOENT && tries < 10) {
 				again = true;
 			} else if (errno != EEXIST) {
 				return cap_errf(err, errno, "cgroup: cannot create %s", p);
+			} else {
+				exists = true;
+			}
+			/* An ancestor someone made with `mkdir` has no cpus or mems either, and no
+			 * task could join below it: filled like ours (runc does the same). */
+			if (exists && !h->v2 && cg_has_ctrl(h, "cpuset")) {
+				int r = cpuset_fill(p, err);
+				if (r < 0)
+					return r;
 			}
 			*s = c;
 			if (!c || again)

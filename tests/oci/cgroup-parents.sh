@@ -103,3 +103,19 @@ elif [ -n "$left" ]; then
 else
 	pass oci-cgroup-failed-create-parents
 fi
+
+# --- a v1 cpuset ancestor someone made with a plain mkdir has no cpus or mems: create fills it
+# (as runc does) instead of failing with ENOSPC when the init joins below it
+if [ ! -f /sys/fs/cgroup/cpuset/cpuset.cpus ]; then
+	skip oci-cgroup-empty-cpuset-parent "no v1 cpuset hierarchy"
+else
+	mkdir -p "/sys/fs/cgroup/cpuset$CGPREFIX/rawmk"
+	new_bundle rawmk -- true
+	cfg "$BUNDLE" '.linux.cgroupsPath = $p' --arg p "$CGPREFIX/rawmk/c"
+	ct_run rawmk rawmk "$BUNDLE"
+	if [ $RC -ne 0 ]; then
+		fail oci-cgroup-empty-cpuset-parent "run below a plainly made cpuset parent: exit $RC: $(said)"
+	else
+		pass oci-cgroup-empty-cpuset-parent
+	fi
+fi
