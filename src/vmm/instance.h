@@ -32,9 +32,9 @@ struct vmm_ops {
 	int (*ctrl_alt_del)(struct vmm_instance *in, cap_err *err);
 	int (*snapshot_create)(struct vmm_instance *in, const struct vm_snapshot_params *p, cap_err *err);
 	int (*snapshot_load)(struct vmm_instance *in, const struct vm_snapshot_params *p, cap_err *err);
-	/* Live migration to the connected socket fd (migrate.h); on success the VM is paused and the
-	 * caller stops it. */
-	int (*migrate)(struct vmm_instance *in, int fd, unsigned max_downtime_ms, struct vm_migrate_stats *st,
+	/* Live migration to dest ("unix:PATH", "tcp:HOST:PORT"; migrate.h); on success the VM is paused
+	 * and the caller stops it. */
+	int (*migrate)(struct vmm_instance *in, const char *dest, unsigned max_downtime_ms, struct vm_migrate_stats *st,
 		       cap_err *err);
 	void (*teardown)(struct vmm_instance *in);                      /* the VM and its console */
 	/* PUT /metrics: open the (existing) file or FIFO for appending; an fd or -errno. */

@@ -94,11 +94,18 @@ static int real_snapshot_create(struct vmm_instance *in, const struct vm_snapsho
 	return r < 0 ? r : vm_snapshot_create(&in->vm, p, err); /* refuses a VM that is not paused */
 }
 
-static int real_migrate(struct vmm_instance *in, int fd, unsigned max_downtime_ms, struct vm_migrate_stats *st,
-			cap_err *err)
+static int real_migrate(struct vmm_instance *in, const char *dest, unsigned max_downtime_ms,
+			struct vm_migrate_stats *st, cap_err *err)
 {
 	int r = need_booted(in, "migrate", err);
-	return r < 0 ? r : vm_migrate_send(&in->vm, fd, max_downtime_ms, st, err);
+	if (r < 0)
+		return r;
+	int fd = migrate_connect(dest, err);
+	if (fd < 0)
+		return fd;
+	r = vm_migrate_send(&in->vm, fd, max_downtime_ms, st, err);
+	close(fd);
+	return r;
 }
 
 /* A VM from a snapshot instead of a boot (PUT /snapshot/load, capsule vm restore): what the guest

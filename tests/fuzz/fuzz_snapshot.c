@@ -1,4 +1,4 @@
-// fuzz-sources: src/vmm/snapshot_file.c src/vmm/snapshot_decode.c src/vmm/snapshot_config.c src/vmm/snapshot_cpuid.c src/vmm/vcpu_state.c src/vmm/kvm_vm_state.c src/vmm/vmstate.c src/vmm/config.c src/vmm/virtio/mmio_state.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/virtio/rng.c src/vmm/virtio/balloon.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/efd.c
+// fuzz-sources: src/vmm/snapshot_file.c src/vmm/snapshot_decode.c src/vmm/snapshot_config.c src/vmm/snapshot_cpuid.c src/vmm/vcpu_state.c src/vmm/kvm_vm_state.c src/vmm/vmstate.c src/vmm/config.c src/vmm/virtio/mmio_state.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/virtio/rng.c src/vmm/virtio/balloon.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/efd.c src/vmm/ratelimit.c
 // fuzz-seeds: tests/fuzz/seeds_snapshot.c
 /* libFuzzer target: a snapshot state file as `capsule vm restore` reads it. The first byte picks
  * what the rest is: even, a whole state file (envelope, section table, checksums); odd, a body

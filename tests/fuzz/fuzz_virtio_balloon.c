@@ -1,4 +1,4 @@
-// fuzz-sources: src/vmm/virtio/balloon.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/efd.c
+// fuzz-sources: src/vmm/virtio/balloon.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/efd.c src/vmm/vmstate.c
 /* libFuzzer target: virtio-balloon PFN arrays (inflate/deflate) and statistics buffers, and
  * config-space writes, through the MMIO transport. */
 #include "fuzz_virtio_common.h"

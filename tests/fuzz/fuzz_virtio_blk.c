@@ -1,4 +1,4 @@
-// fuzz-sources: src/vmm/virtio/blk.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/backends/block.c src/vmm/backends/block_uring.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/evloop.c src/lib/efd.c
+// fuzz-sources: src/vmm/virtio/blk.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/backends/block.c src/vmm/backends/block_uring.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/evloop.c src/lib/efd.c src/vmm/virtio/throttle.c src/vmm/ratelimit.c src/vmm/vmstate.c src/vmm/sandbox/seccomp.c src/vmm/sandbox/seccomp_table.c
 /* libFuzzer target: virtio-blk requests (header, data, status layout; read, write, flush,
  * get-id, discard; ranges) through the MMIO transport, against a 64 KiB image file. */
 #include <stdio.h>

@@ -1,4 +1,4 @@
-// fuzz-sources: src/vmm/virtio/net.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/backends/tap.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/evloop.c src/lib/efd.c
+// fuzz-sources: src/vmm/virtio/net.c src/vmm/virtio/mmio.c src/vmm/virtio/queue.c src/vmm/backends/tap.c src/vmm/memory.c src/lib/log.c src/lib/error.c src/lib/evloop.c src/lib/efd.c src/vmm/virtio/throttle.c src/vmm/ratelimit.c
 /* libFuzzer target: virtio-net TX chain validation over chains the walker pops from
  * fuzzer-controlled rings (the TAP side needs CAP_NET_ADMIN, so the device itself is covered
  * by the unit tests instead). */

@@ -3,8 +3,6 @@
  * once the destination runs the guest: 200 with the rounds, bytes and times; this VMM then stops
  * (exit status 0). Any failure answers 4xx/5xx and leaves the VM as it was. (Not a Firecracker
  * endpoint: Firecracker has no live migration.) */
-#include <unistd.h>
-
 #include "../instance.h"
 #include "../migrate.h"
 #include "router.h"
@@ -30,15 +28,8 @@ void api_put_migrate(struct vmm_instance *in, const struct api_request *req, con
 		api_fault(resp, 501, "migrate: this VMM cannot migrate");
 		goto out;
 	}
-	int fd = migrate_connect(dest, &err);
-	if (fd < 0) {
-		api_fault_err(resp, &err);
-		goto out;
-	}
 	struct vm_migrate_stats st;
-	int r = in->ops->migrate(in, fd, (unsigned)downtime, &st, &err);
-	close(fd);
-	if (r < 0) {
+	if (in->ops->migrate(in, dest, (unsigned)downtime, &st, &err) < 0) {
 		api_fault_err(resp, &err);
 		goto out;
 	}
