@@ -10,35 +10,13 @@
 #                         with pids.max 200 written there
 #   linux_jail_cleanup    afterwards the jail directory, the cgroup and the TAP are gone
 # The micro-VM kernel when it is built (scripts/kernel/build), else Debian's cloud kernel.
-source "$CAPSULE_ROOT/tests/lib.sh"
-HERE=$CAPSULE_ROOT/tests/vm/linux
-LINUX=${CAPSULE_LINUX_DIR:-$CAPSULE_ROOT/build/linux}
 NAMES="linux_jail_blk_ext4 linux_jail_net_ping linux_jail_identity linux_jail_cleanup"
-skip_all() { for c in $NAMES; do skip "$c" "$1"; done; exit 0; }
-[ -x "$CAPSULE" ] || skip_all "$CAPSULE is not built"
-command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 missing"
-command -v mkfs.ext4 >/dev/null || skip_all "mkfs.ext4 missing"
-timeout -k 5 240 "$CAPSULE_ROOT/scripts/fetch-kernel" >"$TMPD/fetch.log" 2>&1 ||
-	skip_all "no L1 kernel: scripts/fetch-kernel failed (status $?): $(tail -n1 "$TMPD/fetch.log")"
+source "$CAPSULE_ROOT/tests/vm/linux/common.bash"
+nested_require mkfs.ext4
+nested_ext4_disk 64M
+nested_l2_initrd "$HERE/virtio-l2-part" /l2/virtio-initrd.gz --modules
 
 d=$TMPD
-{ truncate -s 64M "$d/disk.img" && mkfs.ext4 -q -F "$d/disk.img"; } >"$d/mkfs.log" 2>&1 ||
-	skip_all "cannot make the ext4 image: $(tail -n1 "$d/mkfs.log")"
-mk=(--part "$HERE/virtio-l2-part")
-files=(--file "$d/disk.img=/l2/disk.img")
-if microvm_kernel && [ -f "$KDIR/bzImage" ]; then
-	kernel=/l2/microvm cmdline="console=ttyS0 panic=-1 quiet acpi=off"
-	files+=(--file "$KDIR/bzImage=/l2/microvm")
-else
-	kernel=/l2/vmlinuz cmdline="console=ttyS0 panic=-1 quiet"
-	mk+=(--file "$LINUX/modules=/lib/capsule/modules")
-fi
-"$CAPSULE_ROOT/scripts/mkinitramfs" -o "$d/l2.cpio.gz" "${mk[@]}" >"$d/mk.log" 2>&1 || {
-	for c in $NAMES; do fail "$c" "scripts/mkinitramfs failed: $(tail -n1 "$d/mk.log")"; done
-	exit 0
-}
-files+=(--file "$d/l2.cpio.gz=/l2/virtio-initrd.gz")
-
 cat >"$d/l1.sh" <<L1
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
 chown 65534:65534 /l2/disk.img
@@ -65,16 +43,7 @@ else
 fi
 exit \$rc
 L1
-"$HERE/nested-run" --timeout 300 "${files[@]}" --sh "$(cat "$d/l1.sh")" >"$d/out" 2>"$d/err" </dev/null
-rc=$?
-tr -d '\r' <"$d/out" >"$d/o"
-grep -hE '^nested-run: timings' "$d/err" | sed "s|^nested-run: |  time ($kernel, jailed): |"
-grep -E '^(virtio|l1): ' "$d/o" | sed 's/^/  /'
-if [ $rc -ne 0 ]; then
-	why="nested-run/capsule exited $rc: $(grep -E 'capsule:|virtio:' "$d/o" | tail -n 5 | tr '\n' ' ') $(tail -n 2 "$d/err" | tr '\n' ' ')"
-	for c in $NAMES; do fail "$c" "$why"; done
-	exit 0
-fi
+nested_run 300
 g=$(sed -n 's/^virtio: blk file md5 \([0-9a-f]*\)$/\1/p' "$d/o")
 h=$(sed -n 's/^l1: image file md5 \([0-9a-f]*\)$/\1/p' "$d/o")
 [ -n "$g" ] && [ "$g" = "$h" ] && pass linux_jail_blk_ext4 || fail linux_jail_blk_ext4 "guest md5 '${g}', image md5 '${h}'"

@@ -9,35 +9,13 @@
 #   linux_migrate_disk        after the destination exited, L1 loop-mounts the disk: the counts file
 #                             holds 0..59, each once (the writes before and after the move)
 # The micro-VM kernel when it is built (scripts/kernel/build), else Debian's cloud kernel.
-source "$CAPSULE_ROOT/tests/lib.sh"
-HERE=$CAPSULE_ROOT/tests/vm/linux
-LINUX=${CAPSULE_LINUX_DIR:-$CAPSULE_ROOT/build/linux}
 NAMES="linux_migrate_done linux_migrate_continues linux_migrate_disk"
-skip_all() { for c in $NAMES; do skip "$c" "$1"; done; exit 0; }
-[ -x "$CAPSULE" ] || skip_all "$CAPSULE is not built"
-command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 missing"
-command -v mkfs.ext4 >/dev/null || skip_all "mkfs.ext4 missing"
-timeout -k 5 240 "$CAPSULE_ROOT/scripts/fetch-kernel" >"$TMPD/fetch.log" 2>&1 ||
-	skip_all "no L1 kernel: scripts/fetch-kernel failed (status $?): $(tail -n1 "$TMPD/fetch.log")"
+source "$CAPSULE_ROOT/tests/vm/linux/common.bash"
+nested_require mkfs.ext4
+nested_ext4_disk 64M
+nested_l2_initrd "$HERE/migrate-l2-part" /l2/mig-initrd.gz --modules
 
 d=$TMPD
-{ truncate -s 64M "$d/disk.img" && mkfs.ext4 -q -F "$d/disk.img"; } >"$d/mkfs.log" 2>&1 ||
-	skip_all "cannot make the ext4 image: $(tail -n1 "$d/mkfs.log")"
-mk=(--part "$HERE/migrate-l2-part")
-files=(--file "$d/disk.img=/l2/disk.img")
-if microvm_kernel && [ -f "$KDIR/bzImage" ]; then
-	kernel=/l2/microvm cmdline="console=ttyS0 panic=-1 quiet acpi=off"
-	files+=(--file "$KDIR/bzImage=/l2/microvm")
-else
-	kernel=/l2/vmlinuz cmdline="console=ttyS0 panic=-1 quiet"
-	mk+=(--file "$LINUX/modules=/lib/capsule/modules")
-fi
-"$CAPSULE_ROOT/scripts/mkinitramfs" -o "$d/l2.cpio.gz" "${mk[@]}" >"$d/mk.log" 2>&1 || {
-	for c in $NAMES; do fail "$c" "scripts/mkinitramfs failed: $(tail -n1 "$d/mk.log")"; done
-	exit 0
-}
-files+=(--file "$d/l2.cpio.gz=/l2/mig-initrd.gz")
-
 cat >"$d/l1.sh" <<L1
 /bin/capsule vm receive --listen unix:/tmp/mig.sock --vsock-uds /tmp/v2.sock --console file:/tmp/b.out &
 dst=\$!
@@ -63,20 +41,10 @@ sed 's/^/a: /' /tmp/a.out
 echo
 sed 's/^/b: /' /tmp/b.out
 L1
-"$HERE/nested-run" --timeout 400 "${files[@]}" --sh "$(cat "$d/l1.sh")" >"$d/out" 2>"$d/err" </dev/null
-rc=$?
-tr -d '\r' <"$d/out" >"$d/o"
-grep -hE '^nested-run: timings' "$d/err" | sed "s|^nested-run: |  time ($kernel): |"
-grep -E '^l1: |^migrated ' "$d/o" | sed 's/^/  /' | cut -c1-200
-if [ $rc -ne 0 ] && ! grep -q '^l1: destination rc' "$d/o"; then
-	why="nested-run exited $rc: $(tail -n 3 "$d/o" | tr '\n' ' ') $(tail -n 2 "$d/err" | tr '\n' ' ')"
-	for c in $NAMES; do fail "$c" "$why"; done
-	exit 0
-fi
+nested_run 400 '^l1: destination rc'
 grep -qE '^l1: migrate rc 0$' "$d/o" && grep -qE '^l1: source rc 0$' "$d/o" && pass linux_migrate_done ||
 	fail linux_migrate_done "$(grep -E '^l1: (migrate|source)' "$d/o" | tr '\n' ' ') $(grep -h 'capsule:' "$d/o" | head -3 | tr '\n' ' ')"
-seq_ok=$({ sed -n 's/^a: //p' "$d/o"; sed -n 's/^b: //p' "$d/o"; } | tr -d '\n' | grep -o 'count: [0-9]*' |
-	awk '{ if ($2 != NR - 1) bad = 1 } END { print (NR == 60 && !bad) ? "yes" : "no: " NR " counts" }')
+seq_ok=$(counts_in_order 60)
 if ! grep -q '^l1: destination rc 0$' "$d/o"; then
 	fail linux_migrate_continues "$(grep '^l1: destination' "$d/o"): $(sed -n 's/^b: //p' "$d/o" | tail -n 3 | tr '\n' ' ')"
 elif sed -n 's/^b: //p' "$d/o" | grep -qE 'Linux version|^guest: uname'; then

@@ -9,31 +9,12 @@
 #                            twice, none missing (0..49 over the two consoles, in order), with no
 #                            second boot, and powered off (restore exited 0)
 # The micro-VM kernel when it is built (scripts/kernel/build), else Debian's cloud kernel.
-source "$CAPSULE_ROOT/tests/lib.sh"
-HERE=$CAPSULE_ROOT/tests/vm/linux
-LINUX=${CAPSULE_LINUX_DIR:-$CAPSULE_ROOT/build/linux}
 NAMES="linux_snapshot_taken linux_restore_continues"
-skip_all() { for c in $NAMES; do skip "$c" "$1"; done; exit 0; }
-[ -x "$CAPSULE" ] || skip_all "$CAPSULE is not built"
-command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 missing"
-timeout -k 5 240 "$CAPSULE_ROOT/scripts/fetch-kernel" >"$TMPD/fetch.log" 2>&1 ||
-	skip_all "no L1 kernel: scripts/fetch-kernel failed (status $?): $(tail -n1 "$TMPD/fetch.log")"
+source "$CAPSULE_ROOT/tests/vm/linux/common.bash"
+nested_require
+nested_l2_initrd "$HERE/snapshot-l2-part" /l2/snap-initrd.gz
 
 d=$TMPD
-mk=(--part "$HERE/snapshot-l2-part")
-files=()
-if microvm_kernel && [ -f "$KDIR/bzImage" ]; then
-	kernel=/l2/microvm cmdline="console=ttyS0 panic=-1 quiet acpi=off"
-	files+=(--file "$KDIR/bzImage=/l2/microvm")
-else
-	kernel=/l2/vmlinuz cmdline="console=ttyS0 panic=-1 quiet"
-fi
-"$CAPSULE_ROOT/scripts/mkinitramfs" -o "$d/l2.cpio.gz" "${mk[@]}" >"$d/mk.log" 2>&1 || {
-	for c in $NAMES; do fail "$c" "scripts/mkinitramfs failed: $(tail -n1 "$d/mk.log")"; done
-	exit 0
-}
-files+=(--file "$d/l2.cpio.gz=/l2/snap-initrd.gz")
-
 cat >"$d/l1.sh" <<L1
 /bin/capsule vm run --kernel $kernel --initrd /l2/snap-initrd.gz --memory 256 --cmdline "$cmdline" \\
 	--console file:/tmp/a.out --snapshot on=usr1,state=/tmp/s.state,mem=/tmp/s.mem &
@@ -49,24 +30,13 @@ sed 's/^/a: /' /tmp/a.out
 echo
 sed 's/^/b: /' /tmp/b.out
 L1
-"$HERE/nested-run" --timeout 400 "${files[@]}" --sh "$(cat "$d/l1.sh")" >"$d/out" 2>"$d/err" </dev/null
-rc=$?
-tr -d '\r' <"$d/out" >"$d/o"
-grep -hE '^nested-run: timings' "$d/err" | sed "s|^nested-run: |  time ($kernel): |"
-grep -E '^l1: ' "$d/o" | sed 's/^/  /'
-if [ $rc -ne 0 ] && ! grep -q '^l1: restore rc' "$d/o"; then
-	why="nested-run exited $rc: $(tail -n 3 "$d/o" | tr '\n' ' ') $(tail -n 2 "$d/err" | tr '\n' ' ')"
-	for c in $NAMES; do fail "$c" "$why"; done
-	exit 0
-fi
+nested_run 400 '^l1: restore rc'
 if grep -qE '^l1: snapshot rc 0 state [1-9][0-9]* mem [0-9]+ KiB$' "$d/o"; then
 	pass linux_snapshot_taken
 else
 	fail linux_snapshot_taken "$(grep '^l1: snapshot' "$d/o")"
 fi
-# the counts over both consoles, newlines dropped so that a line the snapshot cut is joined again
-seq_ok=$({ sed -n 's/^a: //p' "$d/o"; sed -n 's/^b: //p' "$d/o"; } | tr -d '\n' | grep -o 'count: [0-9]*' |
-	awk '{ if ($2 != NR - 1) bad = 1 } END { print (NR == 50 && !bad) ? "yes" : "no: " NR " counts" }')
+seq_ok=$(counts_in_order 50)
 before=$(sed -n 's/^a: //p' "$d/o" | grep -c '^count: ')
 if ! grep -q '^l1: restore rc 0$' "$d/o"; then
 	fail linux_restore_continues "$(grep '^l1: restore' "$d/o"): $(sed -n 's/^b: //p' "$d/o" | tail -n 3 | tr '\n' ' ')"
