@@ -26,6 +26,39 @@ static void on_vm_stop(void *opaque, uint32_t events)
 	evloop_stop(in->loop);
 }
 
+/* What a booted and a restored VM both need once the machine exists: dirty tracking when asked
+ * (machine-config track_dirty_pages, or a diff among --snapshot: diffs need it from the start), the
+ * stop event on the main loop, and the console's input. */
+static int attach_host_side(struct vmm_instance *in, cap_err *err)
+{
+	int r;
+	if (in->track_dirty_pages && (r = vm_snapshot_track_dirty(&in->vm, err)) < 0)
+		return r;
+	if ((r = evloop_add(in->loop, in->vm.stop_fd, EPOLLIN, on_vm_stop, in)) < 0)
+		return cap_errf(err, -r, "main event loop");
+	if (in->vm.cfg.console == VM_CONSOLE_STDIO) {
+		if ((r = console_attach(&in->con, &in->vm, STDIN_FILENO, in->loop)) < 0)
+			return cap_errf(err, -r, "console input");
+		in->con_attached = true;
+	}
+	return 0;
+}
+
+/* A failed boot or load goes back to "Not started", with nothing of the attempt left: it may be
+ * retried. */
+static void undo_start(struct vmm_instance *in)
+{
+	if (in->con_attached) {
+		console_close(&in->con);
+		memset(&in->con, 0, sizeof(in->con));
+		in->con_attached = false;
+	}
+	if (in->vm.stop_fd >= 0)
+		evloop_del(in->loop, in->vm.stop_fd);
+	vm_destroy(&in->vm);
+	in->created = false;
+}
+
 static int real_boot(struct vmm_instance *in, cap_err *err)
 {
 	int r;
@@ -39,20 +72,8 @@ static int real_boot(struct vmm_instance *in, cap_err *err)
 	in->created = true;
 	if (r < 0)
 		goto fail;
-	/* machine-config track_dirty_pages (or a diff among --snapshot): diffs need it from the start */
-	if (in->track_dirty_pages && (r = vm_snapshot_track_dirty(&in->vm, err)) < 0)
+	if ((r = attach_host_side(in, err)) < 0)
 		goto fail;
-	if ((r = evloop_add(in->loop, in->vm.stop_fd, EPOLLIN, on_vm_stop, in)) < 0) {
-		cap_errf(err, -r, "main event loop");
-		goto fail;
-	}
-	if (in->vm.cfg.console == VM_CONSOLE_STDIO) {
-		if ((r = console_attach(&in->con, &in->vm, STDIN_FILENO, in->loop)) < 0) {
-			cap_errf(err, -r, "console input");
-			goto fail;
-		}
-		in->con_attached = true;
-	}
 	if ((r = vm_load_kernel(&in->vm, err)) < 0 || (r = vm_start(&in->vm, err)) < 0)
 		goto fail;
 	/* Last, the main thread's own filter (the API's too: it runs on this thread's loop), once every
@@ -68,16 +89,7 @@ static int real_boot(struct vmm_instance *in, cap_err *err)
 	}
 	return 0;
 fail:
-	/* Back to "Not started", with nothing of the failed attempt left: it may be retried. */
-	if (in->con_attached) {
-		console_close(&in->con);
-		memset(&in->con, 0, sizeof(in->con));
-		in->con_attached = false;
-	}
-	if (in->vm.stop_fd >= 0)
-		evloop_del(in->loop, in->vm.stop_fd);
-	vm_destroy(&in->vm);
-	in->created = false;
+	undo_start(in);
 	return r;
 }
 
@@ -122,19 +134,8 @@ static int real_snapshot_load(struct vmm_instance *in, const struct vm_snapshot_
 	in->created = true;
 	if (r < 0)
 		goto fail;
-	if (in->track_dirty_pages && (r = vm_snapshot_track_dirty(&in->vm, err)) < 0)
+	if ((r = attach_host_side(in, err)) < 0)
 		goto fail;
-	if ((r = evloop_add(in->loop, in->vm.stop_fd, EPOLLIN, on_vm_stop, in)) < 0) {
-		cap_errf(err, -r, "main event loop");
-		goto fail;
-	}
-	if (in->vm.cfg.console == VM_CONSOLE_STDIO) {
-		if ((r = console_attach(&in->con, &in->vm, STDIN_FILENO, in->loop)) < 0) {
-			cap_errf(err, -r, "console input");
-			goto fail;
-		}
-		in->con_attached = true;
-	}
 	if (p->resume && !q.resume && (r = vm_resume(&in->vm, err)) < 0)
 		goto fail;
 	if (in->vm.cfg.boot_timer) {
@@ -142,23 +143,17 @@ static int real_snapshot_load(struct vmm_instance *in, const struct vm_snapshot_
 		 * realtime at which the guest may run again (bench/vm_snapshot.sh). */
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		fprintf(stderr, "restore: %.3f ms (snapshot files -> guest %s), %.2f CPU-ms since process start\n",
-			(double)(vm_now_ns() - t0) / 1e6, p->resume ? "running" : "paused", vm_process_cpu_ms());
+		fprintf(stderr, "restore: %.3f ms (snapshot files -> guest %s; %.3f ms of it in "
+			"KVM_SET_USER_MEMORY_REGION), %.2f CPU-ms since process start\n",
+			(double)(vm_now_ns() - t0) / 1e6, p->resume ? "running" : "paused",
+			(double)in->vm.memslot_ns / 1e6, vm_process_cpu_ms());
 		fprintf(stderr, "restored: %lld.%06ld (realtime)\n", (long long)now.tv_sec, now.tv_nsec / 1000);
 	}
 	in->booted = true;
 	in->t_boot_ns = vm_now_ns();
 	return 0;
 fail:
-	if (in->con_attached) {
-		console_close(&in->con);
-		memset(&in->con, 0, sizeof(in->con));
-		in->con_attached = false;
-	}
-	if (in->vm.stop_fd >= 0)
-		evloop_del(in->loop, in->vm.stop_fd);
-	vm_destroy(&in->vm);
-	in->created = false;
+	undo_start(in);
 	return r;
 }
 

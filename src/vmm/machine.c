@@ -109,8 +109,10 @@ static int create_memory(struct vm *vm, cap_err *err)
 			.memory_size = vm->mem.regions[i].size,
 			.userspace_addr = (uint64_t)(uintptr_t)vm->mem.regions[i].host,
 		};
+		uint64_t t0 = vm_now_ns();
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
 			return cap_errf(err, errno, "KVM_SET_USER_MEMORY_REGION (slot %d)", i);
+		vm->memslot_ns += vm_now_ns() - t0;
 	}
 	cap_debug("start: guest memory registered at %.2f CPU-ms", vm_process_cpu_ms());
 	return 0;

@@ -256,8 +256,10 @@ int vm_snapshot_track_dirty(struct vm *vm, cap_err *err)
 			.memory_size = vm->mem.regions[i].size,
 			.userspace_addr = (uint64_t)(uintptr_t)vm->mem.regions[i].host,
 		};
+		uint64_t t0 = vm_now_ns();
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
 			return cap_errf(err, errno, "dirty-page tracking: KVM_SET_USER_MEMORY_REGION (slot %d)", i);
+		vm->memslot_ns += vm_now_ns() - t0;
 	}
 	return 0;
 }

@@ -84,6 +84,9 @@ struct vm {
 	double start_cpu_ms;            /* process CPU time when the BSP first entered the guest */
 	struct timespec first_entry;    /* CLOCK_REALTIME then, so callers can measure wall time from their launch */
 	atomic_int first_entry_done;
+	/* Wall time spent in KVM_SET_USER_MEMORY_REGION: a fixed cost per call (KVM waits for an SRCU
+	 * grace period), whatever the size, that a restore's latency report names apart. */
+	uint64_t memslot_ns;
 };
 
 /* The part of vm_create (machine.h) that needs no KVM: a zeroed VM with every fd at -1, its
