@@ -36,17 +36,26 @@ int open_beneath(int dirfd, const char *path, int flags, int mode)
 			     RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
 }
 
-int empty_dir_at(int dirfd)
+DIR *dir_open_at(int at)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(at, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return NULL;
 	DIR *d = fdopendir(fd);
 	if (!d) {
-		int e = -errno;
+		int e = errno;
 		close(fd);
-		return e;
+		errno = e;
 	}
+	return d;
+}
+
+int empty_dir_at(int at)
+{
+	DIR *d = dir_open_at(at);
+	if (!d)
+		return -errno;
+	int fd = dirfd(d);
 	int r = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {

@@ -3,6 +3,7 @@
 #ifndef CAPSULE_IMAGE_FSUTIL_H
 #define CAPSULE_IMAGE_FSUTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,6 +18,9 @@ int open_beneath(int dirfd, const char *path, int flags, int mode);
 int remove_tree_at(int dirfd, const char *name);
 /* remove_tree_at(AT_FDCWD, path). */
 int remove_tree(const char *path);
+/* A directory stream of dirfd's directory on a new descriptor (dirfd stays open and
+ * unmoved); NULL with errno set on failure. */
+DIR *dir_open_at(int dirfd);
 /* Remove everything inside the directory dirfd, keeping it. */
 int empty_dir_at(int dirfd);
 

@@ -208,19 +208,14 @@ static int write_data(struct archive *a, int fd, struct layer_stats *st, la_int6
 
 /* Remove what is under dirfd (the directory rel) unless this layer made it: an opaque
  * whiteout hides the layers below, not the entries of its own layer that came before it. */
-static int remove_unseen(int dirfd, const char *rel, json_t *seen, int depth)
+static int remove_unseen(int at, const char *rel, json_t *seen, int depth)
 {
 	if (depth > PATH_MAX / 2)
 		return -ELOOP;
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = dir_open_at(at);
+	if (!d)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
+	int fd = dirfd(d);
 	int r = 0;
 	struct dirent *de;
 	while (r == 0 && (de = readdir(d))) {

@@ -11,13 +11,9 @@
 
 static bool dir_empty(int fd)
 {
-	int d = dup(fd);
-	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
-	if (!dir) {
-		if (d >= 0)
-			close(d);
+	DIR *dir = dir_open_at(fd);
+	if (!dir)
 		return false;
-	}
 	struct dirent *de;
 	bool empty = true;
 	while ((de = readdir(dir)))

@@ -286,6 +286,20 @@ static int wait_ready(struct oci_ctx *c, int fd, pid_t *pid, cap_err *err)
 	}
 }
 
+/* A spawn that failed after fork: the child is killed and reaped, the socket pair closed. */
+static int spawn_failed(pid_t pid, int sv[2], int r)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	return r;
+}
+
 pid_t oci_container_spawn(struct oci_ctx *c, struct oci_state *st, cap_err *err)
 {
 	int sv[2] = { -1, -1 };
@@ -329,15 +343,7 @@ fail:
 	if (sv[0] >= 0)
 		r = oci_sync_child_error(sv[0], r, err);
 	leave_target_pidns(&own_pidns);
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	return r;
+	return spawn_failed(pid, sv, r);
 }
 
 /* Open the namespaces recorded at create (rec, nsrecord.h), or for a container whose state
@@ -494,13 +500,5 @@ pid_t oci_exec_spawn(struct oci_ctx *c, pid_t target, unsigned long long startti
 	close(sv[0]);
 	return pid;
 fail:
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	return r;
+	return spawn_failed(pid, sv, r);
 }
