@@ -6,6 +6,7 @@
 # device reaches, interleaved and repeated; host CPU of every thread but the vCPUs, whose ring-3
 # polling is the guest's). Timings are reported, never judged.
 source "$CAPSULE_ROOT/tests/lib.sh"
+source "$(dirname "$0")/lib.bash"
 G=$(dirname "$CAPSULE")/guest/virtio_blkbench.elf
 RUNS=${RUNS:-3}
 if [ ! -x "$CAPSULE" ] || [ ! -f "$G" ] || ! have_kvm || ! command -v python3 >/dev/null; then
@@ -75,7 +76,6 @@ for i in $(seq "$RUNS"); do
 	run none "" "blkbench.bs=4096 blkbench.mib=8 blkbench.rand" >>"$t.none"
 	run on ",bw=1000G,iops=100000000" "blkbench.bs=4096 blkbench.mib=8 blkbench.rand" >>"$t.on"
 done
-median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 for k in none on; do
 	printf '%-34s %12s %14s %16s\n' "$k (median, 4 KiB random reads)" "$(awk '{print $1}' "$t.$k" | median)" \
 		"$(awk '{print $2}' "$t.$k" | median)" "$(awk '{print $3}' "$t.$k" | median)"

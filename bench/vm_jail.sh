@@ -6,13 +6,9 @@
 # the VMM process alone (for the jail: the jailed child, after the supervisor's part).
 # Timings are reported, never judged.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=${B:-build}
-CAPSULE=${CAPSULE:-$ROOT/$B/capsule}
+source "$(dirname "$0")/lib.bash"
 GUEST=$ROOT/$B/guest/boottimer.elf
 RUNS=${RUNS:-20}
-
-median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "== VM start, plain vs --jail, $RUNS runs each, interleaved"
 if [ ! -c /dev/kvm ] || [ ! -f "$GUEST" ] || [ "$(id -u)" != 0 ]; then

@@ -6,13 +6,9 @@
 # first guest instruction, when only the vCPU and I/O threads have installed theirs).
 # Timings are reported, never judged.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=${B:-build}
-CAPSULE=${CAPSULE:-$ROOT/$B/capsule}
+source "$(dirname "$0")/lib.bash"
 GUEST=$ROOT/$B/guest/boottimer.elf
 RUNS=${RUNS:-20}
-
-median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "== VM start, --seccomp none vs default, $RUNS runs each, interleaved"
 if [ ! -c /dev/kvm ] || [ ! -f "$GUEST" ]; then

@@ -15,15 +15,10 @@
 # Timings are reported, never judged.
 set -uo pipefail
 export LC_ALL=C
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=${B:-build}
-CAPSULE=${CAPSULE:-$ROOT/$B/capsule}
+source "$(dirname "$0")/lib.bash"
 GUEST=${GUEST:-$ROOT/$B/guest/ticker.elf}
 ROUNDS=${ROUNDS:-20}
 SIZES=${SIZES:-128 512 2048}
-
-median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-p90() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else {i=int(NR*0.9+0.5); if (i<1) i=1; print a[i]}}'; }
 
 echo "== snapshot/restore on this host's /dev/kvm ($( [ -d /sys/module/kvm_pvm ] && echo kvm_pvm || echo hardware-like)), $ROUNDS rounds"
 if [ ! -c /dev/kvm ] || [ ! -f "$GUEST" ]; then

@@ -6,14 +6,9 @@
 # Published targets: Firecracker <= 8 CPU-ms start and <= 5 MiB overhead; Capsule aims for <= 2 / <= 2.
 # Timings are reported, never judged.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=${B:-build}
-CAPSULE=${CAPSULE:-$ROOT/$B/capsule}
+source "$(dirname "$0")/lib.bash"
 GUEST=$ROOT/$B/guest/boottimer.elf
 RUNS=${RUNS:-20}
-
-median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-p90() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else {i=int(NR*0.9+0.5); if (i<1) i=1; print a[i]}}'; }
 
 echo "== VMM start on this host's /dev/kvm ($( [ -d /sys/module/kvm_pvm ] && echo kvm_pvm || echo hardware-like)), $RUNS runs, 64 MiB guest"
 if [ ! -c /dev/kvm ] || [ ! -f "$GUEST" ]; then
