@@ -5,8 +5,8 @@
 # full speed (the same unthrottled stream with no limiter and with a limit far above what the
 # device reaches, interleaved and repeated; host CPU of every thread but the vCPUs, whose ring-3
 # polling is the guest's). Timings are reported, never judged.
-source "$CAPSULE_ROOT/tests/lib.sh"
 source "$(dirname "$0")/lib.bash"
+source "$CAPSULE_ROOT/tests/lib.sh"
 G=$(dirname "$CAPSULE")/guest/virtio_blkbench.elf
 RUNS=${RUNS:-3}
 if [ ! -x "$CAPSULE" ] || [ ! -f "$G" ] || ! have_kvm || ! command -v python3 >/dev/null; then
