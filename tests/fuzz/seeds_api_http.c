@@ -13,6 +13,8 @@ static const struct { const char *head, *body; } seeds[] = {
 	{ "GET /machine-config HTTP/1.1\r\n\r\nGET /vm/config HTTP/1.1\r\n\r\n", NULL },
 	{ "PUT /drives/rootfs HTTP/1.1\r\n", "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/dev/null\", \"is_root_device\": true, \"is_read_only\": true}" },
 	{ "PUT /network-interfaces/eth0 HTTP/1.1\r\n", "{\"iface_id\": \"eth0\", \"guest_mac\": \"AA:FC:00:00:00:01\", \"host_dev_name\": \"tap0\"}" },
+	{ "PUT /drives/scratch HTTP/1.1\r\n", "{\"drive_id\": \"scratch\", \"path_on_host\": \"/dev/null\", \"is_root_device\": false, \"is_read_only\": true, \"rate_limiter\": {\"bandwidth\": {\"size\": 1048576, \"one_time_burst\": 4096, \"refill_time\": 100}, \"ops\": {\"size\": 100, \"refill_time\": 1000}}}" },
+	{ "PUT /network-interfaces/eth1 HTTP/1.1\r\n", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 65536, \"refill_time\": 10}}, \"tx_rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}}" },
 	{ "PUT /vsock HTTP/1.1\r\n", "{\"guest_cid\": 3, \"uds_path\": \"/tmp/v.sock\"}" },
 	{ "PUT /actions HTTP/1.1\r\n", "{\"action_type\": \"InstanceStart\"}" },
 	{ "PUT /actions HTTP/1.1\r\n", "{\"action_type\": \"FlushMetrics\"}" },

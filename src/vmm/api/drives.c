@@ -1,4 +1,5 @@
-/* PUT /drives/{id}: a virtio-blk disk before boot, in Firecracker's fields. The drive_id is the
+/* PUT /drives/{id}: a virtio-blk disk before boot, in Firecracker's fields (rate_limiter as
+ * --disk's bw=/iops=). The drive_id is the
  * disk's id (what the guest reads back as its serial), so a second PUT with the same id replaces
  * the disk; the root device becomes the first disk (/dev/vda, root=/dev/vda). */
 #include <errno.h>
@@ -32,10 +33,6 @@ static int check_unsupported(json_t *o, struct api_response *resp)
 		api_fault(resp, 400, "partuuid: not supported (the root device is /dev/vda)");
 		return -1;
 	}
-	if ((v = json_object_get(o, "rate_limiter")) && !json_is_null(v)) {
-		api_fault(resp, 400, "rate_limiter: not supported");
-		return -1;
-	}
 	if ((v = json_object_get(o, "socket")) && !json_is_null(v)) {
 		api_fault(resp, 400, "socket: vhost-user drives are not supported");
 		return -1;
@@ -62,6 +59,7 @@ void api_put_drive(struct vmm_instance *in, const struct api_request *req, const
 					      "cache_type", "rate_limiter", "io_engine", "socket", NULL };
 	const char *drive_id, *path;
 	bool root = false, ro = false;
+	struct api_rate_limiter rl;
 	struct vm_config c;
 	cap_err err = { 0 };
 
@@ -72,7 +70,7 @@ void api_put_drive(struct vmm_instance *in, const struct api_request *req, const
 		return;
 	if (api_need_str(o, "drive_id", &drive_id, resp) < 0 || api_need_str(o, "path_on_host", &path, resp) < 0 ||
 	    api_get_bool(o, "is_root_device", &root, resp) < 0 || api_get_bool(o, "is_read_only", &ro, resp) < 0 ||
-	    check_unsupported(o, resp) < 0)
+	    api_get_rate_limiter(o, "rate_limiter", &rl, resp) < 0 || check_unsupported(o, resp) < 0)
 		goto out;
 	if (strcmp(drive_id, id)) {
 		api_fault(resp, 400, "drive_id '%.80s' differs from the id in the path ('%s')", drive_id, id);
@@ -125,6 +123,7 @@ void api_put_drive(struct vmm_instance *in, const struct api_request *req, const
 		r = cap_errf(&err, ENOMEM, "drive %s", id);
 	if (r == 0) {
 		d->readonly = ro;
+		d->rl = rl.c;
 		r = vm_config_validate(&c, &err);
 	}
 	if (r < 0) {

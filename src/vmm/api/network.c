@@ -1,5 +1,6 @@
 /* PUT /network-interfaces/{id}: a virtio-net device on a TAP interface, before boot. The TAP
- * name and MAC go through config.c's own parser (vm_config_add_net), as --net does. */
+ * name and MAC go through config.c's own parser (vm_config_add_net), as --net does; the rx_ and
+ * tx_rate_limiter objects are --net's rx-bw=, tx-ops=... in Firecracker's shape. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ void api_put_network_interface(struct vmm_instance *in, const struct api_request
 	struct vm_config c;
 	char *ids[VM_MAX_NETS] = { 0 };
 	cap_err err = { 0 };
-	json_t *v;
+	struct api_rate_limiter rx, tx;
 
 	if (api_refuse_after_boot(in, "PUT /network-interfaces", resp))
 		return;
@@ -35,13 +36,9 @@ void api_put_network_interface(struct vmm_instance *in, const struct api_request
 	if (!o)
 		return;
 	if (api_need_str(o, "iface_id", &iface, resp) < 0 || api_need_str(o, "host_dev_name", &tap, resp) < 0 ||
-	    api_get_str(o, "guest_mac", &mac, resp) < 0)
+	    api_get_str(o, "guest_mac", &mac, resp) < 0 || api_get_rate_limiter(o, "rx_rate_limiter", &rx, resp) < 0 ||
+	    api_get_rate_limiter(o, "tx_rate_limiter", &tx, resp) < 0)
 		goto out;
-	if (((v = json_object_get(o, "rx_rate_limiter")) && !json_is_null(v)) ||
-	    ((v = json_object_get(o, "tx_rate_limiter")) && !json_is_null(v))) {
-		api_fault(resp, 400, "interface %s: rate limiters are not supported", id);
-		goto out;
-	}
 	if (strcmp(iface, id)) {
 		api_fault(resp, 400, "iface_id '%.80s' differs from the id in the path ('%s')", iface, id);
 		goto out;
@@ -69,7 +66,13 @@ void api_put_network_interface(struct vmm_instance *in, const struct api_request
 		api_fault(resp, 400, "interface %s: guest_mac '%.80s' is not a MAC address", id, mac);
 		goto free;
 	}
-	if (vm_config_add_net(&c, spec, &err) < 0 || vm_config_validate(&c, &err) < 0) {
+	if (vm_config_add_net(&c, spec, &err) < 0) {
+		api_fault_err(resp, &err);
+		goto free;
+	}
+	c.nets[c.nnets - 1].rx = rx.c;
+	c.nets[c.nnets - 1].tx = tx.c;
+	if (vm_config_validate(&c, &err) < 0) {
 		api_fault_err(resp, &err);
 		goto free;
 	}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../../lib/error.h"
+#include "../ratelimit.h"
 
 struct vmm_instance;
 
@@ -49,6 +50,18 @@ int api_get_uint(json_t *o, const char *key, uint64_t max, uint64_t *out, struct
 /* The same, but a missing field is a fault too. */
 int api_need_str(json_t *o, const char *key, const char **out, struct api_response *resp);
 int api_need_uint(json_t *o, const char *key, uint64_t max, uint64_t *out, struct api_response *resp);
+
+/* Firecracker's RateLimiter object (rate_limiter.c): the buckets it names, each checked. */
+struct api_rate_limiter {
+	struct rl_config c;
+	bool has_bw, has_ops;      /* the body named the bucket ("size": 0 in it: no limit) */
+};
+/* o[key]: 0 absent (or null), 1 read into out, -1 with a 400 fault naming the bad field. */
+int api_get_rate_limiter(json_t *o, const char *key, struct api_rate_limiter *out, struct api_response *resp);
+/* The buckets rl names replace those of c; the others stay (PATCH's partial update). */
+void api_rate_limiter_apply(const struct api_rate_limiter *rl, struct rl_config *c);
+/* c in Firecracker's shape, or JSON null without a limit (GET /vm/config). */
+json_t *api_rate_limiter_json(const struct rl_config *c);
 
 /* Routes (one file per group). id is the {id} part of the path, or NULL. */
 typedef void api_handler(struct vmm_instance *in, const struct api_request *req, const char *id,

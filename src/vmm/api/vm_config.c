@@ -15,11 +15,11 @@ static json_t *drives_json(const struct vm_config *c)
 	for (int i = 0; i < c->ndisks; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "disk%d", i);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:b, s:n, s:s, s:n, s:s}", "drive_id",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:b, s:n, s:s, s:o, s:s}", "drive_id",
 						   c->disks[i].id ? c->disks[i].id : name, "path_on_host", c->disks[i].path,
 						   "is_root_device", c->root_disk && i == 0, "is_read_only",
 						   c->disks[i].readonly, "partuuid", "cache_type", "Unsafe", "rate_limiter",
-						   "io_engine", "Async"));
+						   api_rate_limiter_json(&c->disks[i].rl), "io_engine", "Async"));
 	}
 	return a;
 }
@@ -32,9 +32,11 @@ static json_t *nets_json(const struct vmm_instance *in, const struct vm_config *
 		snprintf(name, sizeof(name), "eth%d", i);
 		const uint8_t *m = c->nets[i].mac;
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "iface_id",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "iface_id",
 						   in->net_ids[i] ? in->net_ids[i] : name, "host_dev_name",
-						   c->nets[i].tap, "guest_mac", c->nets[i].has_mac ? json_string(mac) : json_null()));
+						   c->nets[i].tap, "guest_mac", c->nets[i].has_mac ? json_string(mac) : json_null(),
+						   "rx_rate_limiter", api_rate_limiter_json(&c->nets[i].rx), "tx_rate_limiter",
+						   api_rate_limiter_json(&c->nets[i].tx)));
 	}
 	return a;
 }

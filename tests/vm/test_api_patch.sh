@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The API's device settings that change (docs/api.md): Firecracker's rate_limiter objects on
+# PUT /drives and PUT /network-interfaces (read back by GET /vm/config, refused field by field
+# when malformed, in force once the VM boots: the throttle guest's disk reads wait for the
+# limiter's timer). Driven with curl --unix-socket as Firecracker's scripts are. Needs /dev/kvm,
+# curl and jq.
+source "$CAPSULE_ROOT/tests/lib.sh"
+
+G=$(dirname "$CAPSULE")/guest
+ALL_CHECKS="patch_put_drive_rl patch_put_net_rl patch_rl_faults patch_rl_faults_net patch_put_rl_enforced"
+
+skip_all() {
+  local c
+  for c in $ALL_CHECKS; do skip "$c" "$1"; done
+  exit 0
+}
+have_kvm || skip_all "/dev/kvm is missing or not usable by $(id -un)"
+[ -x "$CAPSULE" ] || skip_all "$CAPSULE is not built (run make)"
+for t in curl jq; do
+  command -v $t >/dev/null || skip_all "$t is not installed (scripts/deps)"
+done
+for g in virtio_throttle; do
+  [ -f "$G/$g.elf" ] || skip_all "$G/$g.elf is missing (make guests)"
+done
+
+VMPID=
+cleanup() {
+  [ -n "$VMPID" ] && kill "$VMPID" 2>/dev/null && wait "$VMPID" 2>/dev/null
+  rm -rf "$TMPD"
+}
+trap cleanup EXIT
+
+# api METHOD PATH [JSON]: one request on $SOCK; the answer in $CODE and $RESP.
+api() {
+  local args=(-s -o "$TMPD/resp" -w '%{http_code}' --max-time 10 --unix-socket "$SOCK" -X "$1"
+    "http://localhost$2" -H 'Accept: application/json')
+  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' -d "$3")
+  CODE=$(curl "${args[@]}" 2>/dev/null)
+  RESP=$(cat "$TMPD/resp" 2>/dev/null)
+}
+# want CHECK CODE [JQ-FILTER]: the last answer had status CODE (a fault with a fault_message; with
+# a filter, a body that satisfies it); prints the failure and returns 1 otherwise.
+want() {
+  local check=$1 code=$2 filter=${3-}
+  if [ "$CODE" != "$code" ]; then
+    fail "$check" "status $CODE, want $code: $RESP"
+    return 1
+  fi
+  if [ "$code" -ge 400 ] && ! jq -e '.fault_message | type == "string" and length > 0' <<<"$RESP" >/dev/null 2>&1; then
+    fail "$check" "no fault_message in: $RESP"
+    return 1
+  fi
+  if [ -n "$filter" ] && ! jq -e "$filter" <<<"$RESP" >/dev/null 2>&1; then
+    fail "$check" "body does not satisfy $filter: $RESP"
+    return 1
+  fi
+}
+wait_for() {
+  local end=$(( $(date +%s) + $1 )); shift
+  until "$@"; do
+    [ "$(date +%s)" -ge "$end" ] && return 1
+    sleep 0.1
+  done
+}
+sock_up() { [ -S "$SOCK" ]; }
+vm_alive() { kill -0 "$VMPID" 2>/dev/null; }
+
+# start_vmm NAME [OPTIONS...]: a VMM waiting on its API socket ($SOCK), console in $CON.
+start_vmm() {
+  local name=$1; shift
+  SOCK=$TMPD/$name-vmpatch-$$.sock
+  CON=$TMPD/$name.console
+  LOG=$TMPD/$name.log
+  "$CAPSULE" vm run --api-sock "$SOCK" --console "file:$CON" "$@" >"$LOG" 2>&1 </dev/null &
+  VMPID=$!
+  wait_for 10 sock_up || skip_all "capsule vm run --api-sock did not make its socket: $(tail -c 300 "$LOG")"
+}
+stop_vmm() {
+  kill "$VMPID" 2>/dev/null
+  wait "$VMPID" 2>/dev/null
+  VMPID=
+}
+
+DISK=$TMPD/disk.img
+truncate -s 1M "$DISK"
+drive() { # drive ID RATE_LIMITER_JSON: a PUT /drives body
+  printf '{"drive_id": "%s", "path_on_host": "%s", "is_root_device": false, "is_read_only": false, "rate_limiter": %s}' \
+    "$1" "$DISK" "$2"
+}
+iface() { # iface ID RX TX: a PUT /network-interfaces body
+  printf '{"iface_id": "%s", "host_dev_name": "vmpatch%d", "rx_rate_limiter": %s, "tx_rate_limiter": %s}' "$1" $$ "$2" "$3"
+}
+
+# --- PUT with rate limiters, read back; the malformed ones
+start_vmm shapes
+api PUT /drives/rl1 "$(drive rl1 '{"bandwidth": {"size": 1048576, "one_time_burst": 4194304, "refill_time": 1000}, "ops": {"size": 100, "refill_time": 100}}')"
+if want patch_put_drive_rl 204; then
+  api GET /vm/config
+  want patch_put_drive_rl 200 '.drives[0].drive_id == "rl1" and .drives[0].rate_limiter == {"bandwidth": {"size": 1048576, "one_time_burst": 4194304, "refill_time": 1000}, "ops": {"size": 100, "one_time_burst": 0, "refill_time": 100}}' &&
+    pass patch_put_drive_rl
+fi
+api PUT /network-interfaces/n1 "$(iface n1 '{"bandwidth": {"size": 65536, "refill_time": 100}}' '{"ops": {"size": 10, "one_time_burst": 5, "refill_time": 1000}}')"
+if want patch_put_net_rl 204; then
+  api GET /vm/config
+  want patch_put_net_rl 200 '.["network-interfaces"][0] | .iface_id == "n1" and .rx_rate_limiter == {"bandwidth": {"size": 65536, "one_time_burst": 0, "refill_time": 100}} and .tx_rate_limiter == {"ops": {"size": 10, "one_time_burst": 5, "refill_time": 1000}}' &&
+    pass patch_put_net_rl
+fi
+
+# Each malformed class: WHAT|LIMITER|what the fault_message must say (the field it names).
+bad_classes=(
+  'unknown field|{"bandwidth": {"size": 1, "refill_time": 1}, "iops": {}}|unknown field .iops'
+  'unknown bucket field|{"ops": {"size": 1, "refill_time": 1, "burst": 2}}|unknown field .burst'
+  'limiter not an object|[1, 2]|must be an object'
+  'bucket not an object|{"ops": 5}|ops: must be an object'
+  'size a string|{"ops": {"size": "10", "refill_time": 1}}|ops.size: must be a non-negative integer'
+  'size a float|{"bandwidth": {"size": 1.5, "refill_time": 1}}|bandwidth.size: must be a non-negative integer'
+  'negative size|{"bandwidth": {"size": -1, "refill_time": 1}}|bandwidth.size: must be a non-negative integer'
+  'refill_time a bool|{"ops": {"size": 1, "refill_time": true}}|ops.refill_time: must be a non-negative integer'
+  'size missing|{"ops": {"refill_time": 100}}|ops.size: missing'
+  'refill_time missing|{"ops": {"size": 100}}|ops.refill_time: missing'
+  'zero refill_time|{"bandwidth": {"size": 4096, "refill_time": 0}}|bandwidth.refill_time: 0 with a size'
+  'burst without a size|{"ops": {"size": 0, "one_time_burst": 5, "refill_time": 100}}|one_time_burst: needs a size'
+  'size overflow|{"bandwidth": {"size": 1125899906842625, "refill_time": 1}}|bandwidth.size 1125899906842625: at most'
+  'refill_time overflow|{"ops": {"size": 1, "refill_time": 3600001}}|ops.refill_time 3600001: at most'
+  'burst overflow|{"ops": {"size": 1, "one_time_burst": 9223372036854775807, "refill_time": 1}}|one_time_burst 9223372036854775807: at most'
+  'integer past int64|{"ops": {"size": 18446744073709551616, "refill_time": 1}}|not valid JSON'
+)
+ok=1
+for c in "${bad_classes[@]}"; do
+  IFS='|' read -r what lim re <<<"$c"
+  api PUT /drives/rl1 "$(drive rl1 "$lim")"
+  want patch_rl_faults 400 ".fault_message | test(\"$re\")" || { ok=0; echo "  (drive rate_limiter, $what)"; }
+done
+[ $ok = 1 ] && pass patch_rl_faults
+ok=1
+for c in "${bad_classes[@]}"; do
+  IFS='|' read -r what lim re <<<"$c"
+  api PUT /network-interfaces/n1 "$(iface n1 "$lim" null)"
+  want patch_rl_faults_net 400 "(.fault_message | test(\"rx_rate_limiter|not valid JSON\")) and (.fault_message | test(\"$re\"))" ||
+    { ok=0; echo "  (rx_rate_limiter, $what)"; }
+  api PUT /network-interfaces/n1 "$(iface n1 null "$lim")"
+  want patch_rl_faults_net 400 "(.fault_message | test(\"tx_rate_limiter|not valid JSON\")) and (.fault_message | test(\"$re\"))" ||
+    { ok=0; echo "  (tx_rate_limiter, $what)"; }
+done
+# the refused PUTs changed nothing
+api GET /vm/config
+want patch_rl_faults_net 200 '.drives[0].rate_limiter.ops.size == 100 and .["network-interfaces"][0].tx_rate_limiter.ops.size == 10' || ok=0
+vm_alive || { ok=0; fail patch_rl_faults_net "the VMM died: $(tail -c 300 "$LOG")"; }
+[ $ok = 1 ] && pass patch_rl_faults_net
+stop_vmm
+
+# --- a limit set with PUT is in force: 6 disk reads at 2 a second with a bucket of 2 wait for the
+# limiter's timer and cannot end in less than 2 s (a lower bound, as test_ratelimit.sh checks)
+start_vmm enforced --debug --rng
+api PUT /boot-source "{\"kernel_image_path\": \"$G/virtio_throttle.elf\", \"boot_args\": \"throttle.n=6 throttle.skip=2\"}"
+want patch_put_rl_enforced 204 &&
+  api PUT /drives/thr "$(drive thr '{"ops": {"size": 2, "refill_time": 1000}}')" && want patch_put_rl_enforced 204 &&
+  t0=$(date +%s%N) && api PUT /actions '{"action_type": "InstanceStart"}' && want patch_put_rl_enforced 204 &&
+  if wait_for 60 grep -q 'throttle: blk' "$CON"; then
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    res=$(grep -o 'throttle: blk [0-9]* errors [0-9]*' "$CON")
+    wait_for 10 bash -c "! kill -0 $VMPID 2>/dev/null"
+    lim=$(grep -o 'rate limiter: [0-9]* requests waited, [0-9]* resumes by its timer' "$LOG")
+    read -r _ _ waited _ _ resumes _ <<<"$lim"
+    echo "  patch_put_rl_enforced: $res in ${ms} ms; ${lim:-no limiter line}"
+    if [ "$res" != "throttle: blk 6 errors 0" ]; then
+      fail patch_put_rl_enforced "want 6 good reads: $res"
+    elif [ -z "$lim" ] || [ "$waited" -lt 1 ] || [ "$resumes" -lt 1 ]; then
+      fail patch_put_rl_enforced "want reads that waited for the limiter's timer: '${lim:-no limiter line}'"
+    elif [ "$ms" -lt 2000 ]; then
+      fail patch_put_rl_enforced "6 reads in $ms ms: faster than 2 a second with a bucket of 2 allows"
+    else
+      pass patch_put_rl_enforced
+    fi
+  else
+    fail patch_put_rl_enforced "the guest did not finish: $(tail -c 300 "$CON") $(tail -c 300 "$LOG")"
+  fi
+stop_vmm
