@@ -28,6 +28,13 @@ void oci_finish(const struct cli_args *a, int rc, const cap_err *err);
 cli_handler cli_image_build, cli_image_import, cli_image_export, cli_image_pull, cli_image_push, cli_image_unpack, cli_image_ls,
 	cli_image_inspect, cli_image_rm,
 	cli_image_tag, cli_image_prune;
+/* login.c: registry credentials in the auth file */
+cli_handler cli_image_login, cli_image_logout;
+struct registry_opts;
+/* registry_opts.c: --tls-verify and --authfile of the commands that reach a registry */
+int cli_registry_opts(const struct cli_args *a, struct registry_opts *o, cap_err *err);
+/* The store root the command names (--root, $CAPSULE_STORE_ROOT or the default). */
+const char *cli_store_root(void);
 
 /* store.c: which store the engine commands use (--root, global or the noun's) */
 struct store;

@@ -56,15 +56,11 @@ int cli_image_import(const struct cli_args *a, cap_err *err)
 	return 0;
 }
 
-/* --tls-verify=false: plain HTTP (podman's flag); the default verifies, but for loopback. */
-static bool tls_verify(const struct cli_args *a)
-{
-	const char *v = cli_str(a, "tls-verify");
-	return !v || strcmp(v, "false");
-}
-
 int cli_image_pull(const struct cli_args *a, cap_err *err)
 {
+	struct registry_opts o;
+	if (cli_registry_opts(a, &o, err) < 0)
+		return -1;
 	struct store s;
 	if (cli_store_open(&s, false, err) < 0)
 		return -1;
@@ -72,7 +68,7 @@ int cli_image_pull(const struct cli_args *a, cap_err *err)
 	progress_init(&pg);
 	s.progress = &pg;
 	char id[DIGEST_STR_LEN + 1];
-	int r = registry_pull(&s, a->argv[0], tls_verify(a), id, err);
+	int r = registry_pull(&s, a->argv[0], &o, id, err);
 	progress_end(&pg);
 	store_close(&s);
 	if (r < 0)
@@ -83,6 +79,9 @@ int cli_image_pull(const struct cli_args *a, cap_err *err)
 
 int cli_image_push(const struct cli_args *a, cap_err *err)
 {
+	struct registry_opts o;
+	if (cli_registry_opts(a, &o, err) < 0)
+		return -1;
 	struct store s;
 	if (cli_store_open(&s, false, err) < 0)
 		return -1;
@@ -90,7 +89,7 @@ int cli_image_push(const struct cli_args *a, cap_err *err)
 	progress_init(&pg);
 	s.progress = &pg;
 	char id[DIGEST_STR_LEN + 1];
-	int r = registry_push(&s, a->argv[0], a->argc > 1 ? a->argv[1] : NULL, tls_verify(a), id, err);
+	int r = registry_push(&s, a->argv[0], a->argc > 1 ? a->argv[1] : NULL, &o, id, err);
 	progress_end(&pg);
 	store_close(&s);
 	if (r < 0)

@@ -26,3 +26,8 @@ int cli_store_open(struct store *s, bool exclusive, cap_err *err)
 {
 	return store_open(s, store_root, exclusive, err);
 }
+
+const char *cli_store_root(void)
+{
+	return store_root ? store_root : store_default_root();
+}

@@ -49,7 +49,7 @@ const struct cli_noun cli_nouns[] = {
 		     "rm and prune take it alone, so concurrent commands are safe.",
 	  .prepare = cli_store_prepare,
 	  .top_verbs = true,
-	  .top_only = "build|pull|push" },
+	  .top_only = "build|pull|push|login|logout" },
 	{ .name = "container",
 	  .summary = "managed containers from the store's images: run, ps, logs, exec, stop, rm",
 	  .opts = OPTS(DIRV("root", 0, "DIR", "the image store (default " STORE_DEFAULT_ROOT
@@ -82,6 +82,13 @@ const struct cli_noun cli_nouns[] = {
 	      "after MS ms of running (or on SIGUSR1), pause, write a snapshot (diff: only the pages "     \
 	      "dirtied since the previous one), resume; the run ends after the last one (repeatable, in " \
 	      "order)")
+
+#define TLS_VERIFY_OPT                                                                               \
+	CHOICE("tls-verify", 0, "true|false",                                                        \
+	       "false: plain HTTP; true: HTTPS, verified, even on loopback (default: HTTPS, verified, "  \
+	       "but plain HTTP on loopback; $SSL_CERT_FILE names another CA file)")
+#define AUTHFILE_OPT                                                                                 \
+	PATHV("authfile", 0, "FILE", "the credentials (default $REGISTRY_AUTH_FILE, else ROOT/auth.json)")
 
 #define FORMAT_OPT CHOICE("format", 'f', "table|json", "output format (default table)")
 
@@ -291,17 +298,28 @@ const struct cli_cmd cli_commands[] = {
 	  "(else the names the archive carries). Prints the id (manifest digest) of each image imported." },
 	{ "image", "pull", cli_image_pull, "pull an image from a registry (OCI distribution API v2)",
 	  "[HOST[:PORT]/]REPO[:TAG][@DIGEST]",
-	  OPTS(CHOICE("tls-verify", 0, "true|false", "false: plain HTTP (default: HTTPS, verified; plain HTTP on loopback)")),
+	  OPTS(TLS_VERIFY_OPT, AUTHFILE_OPT),
 	  1, 1,
 	  "Manifests, manifest lists (the linux manifest of this host's architecture is picked), the config "
 	  "and every layer (three at a time), each verified against its digest; a broken layer download "
-	  "resumes where it stopped. A registry that asks for a bearer token gets an anonymous one. Nothing is named until "
-	  "the whole image is in. Prints the image id (its manifest digest)." },
+	  "resumes where it stopped. A registry that asks for a login gets the credentials capsule login stored "
+	  "(basic auth, or a bearer token from its token service; an anonymous token without a login). Nothing is "
+	  "named until the whole image is in. Prints the image id (its manifest digest)." },
 	{ "image", "push", cli_image_push, "push an image to a registry", "IMAGE [[HOST[:PORT]/]REPO[:TAG]]",
-	  OPTS(CHOICE("tls-verify", 0, "true|false", "false: plain HTTP (default: HTTPS, verified; plain HTTP on loopback)")),
+	  OPTS(TLS_VERIFY_OPT, AUTHFILE_OPT),
 	  1, 2,
 	  "Uploads the blobs the registry lacks, then the manifest under the tag (IMAGE itself when no "
 	  "destination is given). Prints the manifest digest, which the registry confirmed." },
+	{ "image", "login", cli_image_login, "log in to a registry: check the credentials and keep them", "REGISTRY",
+	  OPTS(VALUE("username", 'u', "USER", "the user name (default: asked on the terminal)"),
+	       VALUE("password", 'p', "PASSWORD", "the password (visible to other users: prefer --password-stdin)"),
+	       FLAG("password-stdin", 0, "read the password from stdin"), TLS_VERIFY_OPT, AUTHFILE_OPT),
+	  1, 1,
+	  "REGISTRY is HOST[:PORT] (docker.io for Docker Hub). The credentials are checked with GET /v2/ (basic "
+	  "auth, or a token from the registry's token service) and stored in the auth file (containers-auth.json "
+	  "format, as podman's, mode 0600) for pull, push and build. Prints Login Succeeded!" },
+	{ "image", "logout", cli_image_logout, "forget the credentials of a registry", "[REGISTRY]",
+	  OPTS(FLAG("all", 'a', "of every registry"), AUTHFILE_OPT), 0, 1, NULL },
 	{ "image", "export", cli_image_export, "write an image as an OCI layout or a docker-archive", "IMAGE PATH",
 	  OPTS(CHOICE("type", 't', "oci|docker-archive", "the format (default oci)")), 2, 2,
 	  "An OCI layout is a directory, or a tar when PATH ends in .tar; a docker-archive is a tar that "

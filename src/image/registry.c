@@ -10,7 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "../lib/log.h"
+#include "challenge.h"
 #include "fsutil.h"
 #include "http.h"
 #include "import.h"
@@ -70,12 +73,15 @@ int image_ref_parse(const char *in, struct image_ref *r, cap_err *err)
 	return 0;
 }
 
-/* ---- requests, with tokens and redirects ---- */
+/* ---- requests, with credentials, tokens and redirects ---- */
 
 struct reg {
 	struct image_ref ref;
 	bool tls_verify, plain;
-	char *auth;      /* "Authorization: Bearer ..." once a registry asked for a token */
+	struct reg_creds creds;   /* from the auth file (set: there are some) */
+	char *auth;      /* "Authorization: Basic|Bearer ..." once the registry asked for it */
+	bool basic;      /* auth is our basic credentials (not a token) */
+	bool login;      /* capsule login's check: no "capsule login" hint in errors */
 	char what[1200]; /* the reference, for errors */
 };
 
@@ -131,74 +137,135 @@ static char *urlencode(const char *s)
 	return o;
 }
 
-/* WWW-Authenticate: Bearer realm="...",service="...",scope="..." -> an anonymous token. */
-static int get_token(struct reg *g, const char *challenge, cap_err *err)
+static int set_auth(struct reg *g, const char *scheme, const char *cred, bool basic)
 {
-	if (strncasecmp(challenge, "Bearer ", 7))
-		return cap_errf(err, 0, "%s: the registry wants '%.40s' authentication (capsule has no login yet)", g->what,
-				challenge);
-	char realm[1024] = "", service[256] = "", scope[512] = "";
-	for (const char *p = challenge + 7; *p;) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		const char *eq = strchr(p, '=');
-		if (!eq || eq[1] != '"')
-			break;
-		const char *end = strchr(eq + 2, '"');
-		if (!end)
-			break;
-		size_t kl = (size_t)(eq - p), vl = (size_t)(end - eq - 2);
-		char *dst = kl == 5 && !strncmp(p, "realm", 5) ? realm : kl == 7 && !strncmp(p, "service", 7) ? service
-			  : kl == 5 && !strncmp(p, "scope", 5) ? scope : NULL;
-		size_t cap = dst == realm ? sizeof(realm) : dst == service ? sizeof(service) : sizeof(scope);
-		if (dst && vl < cap) {
-			memcpy(dst, eq + 2, vl);
-			dst[vl] = 0;
-		}
-		p = end + 1;
+	char *a = NULL;
+	if (asprintf(&a, "Authorization: %s %s", scheme, cred) < 0)
+		return -ENOMEM;
+	if (g->auth) {
+		OPENSSL_cleanse(g->auth, strlen(g->auth));
+		free(g->auth);
 	}
-	if (!*realm)
+	g->auth = a;
+	g->basic = basic;
+	return 0;
+}
+
+/* "capsule login HOST" is the way out of a missing or refused login. */
+static int login_error(struct reg *g, const char *why, cap_err *err)
+{
+	const char *hint = g->login ? "" : ": capsule login ", *h = g->login ? "" : g->ref.host;
+	if (g->creds.set)
+		return cap_errf(err, 0, "%s: %s refused the login of '%s' (%s)%s%s", g->what, g->ref.host, g->creds.user,
+				why, hint, h);
+	return cap_errf(err, 0, "%s: %s wants a login (%s)%s%s", g->what, g->ref.host, why, hint, h);
+}
+
+/* Bearer realm="...",service="...",scope="..." -> a token from the realm, asked for with our
+ * basic credentials when we have some. */
+static int get_token(struct reg *g, const struct auth_challenge *ch, cap_err *err)
+{
+	if (!*ch->realm)
 		return cap_errf(err, 0, "%s: a bearer challenge without a realm", g->what);
-	char *es = urlencode(service), *esc = urlencode(scope), url[2600];
-	snprintf(url, sizeof(url), "%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es ? es : "",
-		 *scope ? "&scope=" : "", *scope && esc ? esc : "");
+	char *es = urlencode(ch->service), *esc = urlencode(ch->scope), url[4200];
+	int n = snprintf(url, sizeof(url), "%s%sservice=%s%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
+			 es ? es : "", *ch->scope ? "&scope=" : "", *ch->scope && esc ? esc : "");
 	free(es);
 	free(esc);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return cap_errf(err, 0, "%s: the token realm is too long", g->what);
 	struct http_url u;
 	int r = http_url_parse(url, &u, err);
 	if (r < 0)
 		return r;
 	if (!u.tls && !loopback(u.host) && g->tls_verify)
 		return cap_errf(err, 0, "%s: the token service %s is plain HTTP: refused", g->what, u.host);
-	struct http_req rq = { .method = "GET", .url = &u, .body_fd = -1, .tls_verify = g->tls_verify, .body_max = 65536 };
+	char *basic = NULL;
+	const char *hdrs[2] = { NULL, NULL };
+	if (g->creds.set) {
+		char *b64 = authfile_encode(g->creds.user, g->creds.pass);
+		if (!b64 || asprintf(&basic, "Authorization: Basic %s", b64) < 0)
+			basic = NULL;
+		if (b64) {
+			OPENSSL_cleanse(b64, strlen(b64));
+			free(b64);
+		}
+		if (!basic)
+			return cap_errf(err, ENOMEM, "%s", g->what);
+		hdrs[0] = basic;
+	}
+	struct http_req rq = { .method = "GET", .url = &u, .headers = hdrs, .body_fd = -1, .tls_verify = g->tls_verify,
+			       .body_max = 65536 };
 	struct http_resp rs;
-	if ((r = http_do(&rq, &rs, err)) < 0)
+	r = http_do(&rq, &rs, err);
+	if (basic) {
+		OPENSSL_cleanse(basic, strlen(basic));
+		free(basic);
+	}
+	if (r < 0)
 		return r;
+	if (rs.status == 401 || rs.status == 403) {
+		char why[300];
+		snprintf(why, sizeof(why), "the token service %.200s: HTTP %d", u.host, rs.status);
+		http_resp_free(&rs);
+		return login_error(g, why, err);
+	}
 	json_t *j = rs.status == 200 ? json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL) : NULL;
 	const char *tok = json_string_value(json_object_get(j, "token"));
-	if (!tok)
+	if (!tok || !*tok)
 		tok = json_string_value(json_object_get(j, "access_token"));
-	if (!tok || strpbrk(tok, "\r\n")) {
-		r = cap_errf(err, 0, "%s: no token from %s (HTTP %d)", g->what, u.host, rs.status);
-	} else {
-		free(g->auth);
-		if (asprintf(&g->auth, "Authorization: Bearer %s", tok) < 0)
-			g->auth = NULL;
-		r = g->auth ? 0 : -ENOMEM;
-	}
+	/* a token goes into a header line: nothing that could end or bend it */
+	if (!tok || !*tok || strlen(tok) > 16384 || tok[strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+							     "0123456789-._~+/=")])
+		r = cap_errf(err, 0, "%s: no usable token from %s (HTTP %d)", g->what, u.host, rs.status);
+	else
+		r = set_auth(g, "Bearer", tok, false) < 0 ? cap_errf(err, ENOMEM, "%s", g->what) : 0;
 	json_decref(j);
 	http_resp_free(&rs);
 	return r;
 }
 
-/* One request to the registry: the token added once it asked for one (retried once after a
- * 401), redirects followed (to another host without our Authorization). */
+/* A 401: do what its challenge asks (basic credentials, or a token for the scope it names).
+ * again: the request was already sent with what an earlier 401 asked for. */
+static int answer_challenge(struct reg *g, const char *hdr, bool again, cap_err *err)
+{
+	struct auth_challenge ch;
+	if (!hdr)
+		return login_error(g, "HTTP 401 without a challenge", err);
+	if (auth_challenge_parse(hdr, strlen(hdr), &ch) < 0)
+		return cap_errf(err, 0, "%s: %s sent a malformed WWW-Authenticate header", g->what, g->ref.host);
+	if (ch.scheme == AUTH_SCHEME_BASIC) {
+		if (!g->creds.set || again)
+			return login_error(g, "HTTP 401", err);
+		char *b64 = authfile_encode(g->creds.user, g->creds.pass);
+		int r = b64 ? set_auth(g, "Basic", b64, true) : -ENOMEM;
+		if (b64) {
+			OPENSSL_cleanse(b64, strlen(b64));
+			free(b64);
+		}
+		return r < 0 ? cap_errf(err, ENOMEM, "%s", g->what) : 0;
+	}
+	if (ch.scheme == AUTH_SCHEME_BEARER) {
+		if (again) {
+			char why[1200];
+			snprintf(why, sizeof(why), "HTTP 401%s%s%s%s", *ch.error ? ", " : "", ch.error,
+				 *ch.scope ? " for " : "", ch.scope);
+			return login_error(g, why, err);
+		}
+		return get_token(g, &ch, err);
+	}
+	return cap_errf(err, 0, "%s: %s wants '%s' authentication, which capsule does not speak", g->what,
+			g->ref.host, ch.other);
+}
+
+/* One request to the registry: what a 401 asks for is answered and the request sent again
+ * (once), redirects followed (to another host without our Authorization). */
 static int reg_do(struct reg *g, struct http_req *rq, const char *const *extra, struct http_resp *rs, cap_err *err)
 {
 	const char *hdrs[12];
 	struct http_url cur = *rq->url;
 	bool same_host = true, retried = false;
-	for (int hop = 0; hop < 6; hop++) {
+	for (int hop = 0; hop < 7; hop++) {
 		size_t n = 0;
 		for (const char *const *h = extra; h && *h && n < 9; h++)
 			hdrs[n++] = *h;
@@ -210,10 +277,11 @@ static int reg_do(struct reg *g, struct http_req *rq, const char *const *extra, 
 		int r = http_do(rq, rs, err);
 		if (r < 0)
 			return r;
-		if (rs->status == 401 && same_host && !retried && http_header(rs, "WWW-Authenticate")) {
-			char *ch = strdup(http_header(rs, "WWW-Authenticate"));
+		if (rs->status == 401 && same_host) {
+			/* sent with a token for another scope (or none): that is a new challenge, not a refusal */
+			char *ch = http_header(rs, "WWW-Authenticate") ? strdup(http_header(rs, "WWW-Authenticate")) : NULL;
 			http_resp_free(rs);
-			r = ch ? get_token(g, ch, err) : -ENOMEM;
+			r = answer_challenge(g, ch, retried, err);
 			free(ch);
 			if (r < 0)
 				return r;
@@ -240,22 +308,63 @@ static int reg_do(struct reg *g, struct http_req *rq, const char *const *extra, 
 	return cap_errf(err, 0, "%s: too many redirects", g->what);
 }
 
-static int reg_open(struct reg *g, const char *ref, bool tls_verify, cap_err *err)
+static void reg_setup(struct reg *g, const struct registry_opts *o)
+{
+	g->tls_verify = o->tls_verify;
+	g->plain = !o->tls_required && (loopback(g->ref.api_host) || !o->tls_verify);
+}
+
+static int reg_open(struct reg *g, const char *ref, const struct registry_opts *o, cap_err *err)
 {
 	memset(g, 0, sizeof(*g));
 	int r = image_ref_parse(ref, &g->ref, err);
 	if (r < 0)
 		return r;
-	g->tls_verify = tls_verify;
-	g->plain = loopback(g->ref.api_host) || !tls_verify;
+	reg_setup(g, o);
 	snprintf(g->what, sizeof(g->what), "%s", ref);
+	if (*o->authfile && (r = authfile_get(o->authfile, g->ref.host, g->ref.repo, &g->creds, err)) < 0)
+		return r;
 	return 0;
 }
 
 static void reg_close(struct reg *g)
 {
-	free(g->auth);
+	if (g->auth) {
+		OPENSSL_cleanse(g->auth, strlen(g->auth));
+		free(g->auth);
+	}
 	g->auth = NULL;
+	OPENSSL_cleanse(&g->creds, sizeof(g->creds));
+}
+
+int registry_login(const char *host, const struct registry_opts *o, const struct reg_creds *creds, cap_err *err)
+{
+	struct reg g;
+	memset(&g, 0, sizeof(g));
+	char ref[600];
+	snprintf(ref, sizeof(ref), "%.256s/x", host);
+	if (image_ref_parse(ref, &g.ref, err) < 0 || strcmp(g.ref.host, host))
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "login: '%.200s' is not a registry HOST[:PORT]", host);
+	reg_setup(&g, o);
+	snprintf(g.what, sizeof(g.what), "login %s", host);
+	g.login = true;
+	if (creds)
+		g.creds = *creds;
+	char url[600];
+	snprintf(url, sizeof(url), "%s://%s/v2/", g.plain ? "http" : "https", g.ref.api_host);
+	struct http_url u;
+	int r = http_url_parse(url, &u, err);
+	struct http_req rq = { .method = "GET", .url = &u, .body_fd = -1, .tls_verify = g.tls_verify, .body_max = 65536 };
+	struct http_resp rs;
+	if (r == 0 && (r = reg_do(&g, &rq, NULL, &rs, err)) == 0) {
+		if (rs.status != 200) {
+			status_error(&g, "GET /v2/", &rs, err);
+			r = -EIO;
+		}
+		http_resp_free(&rs);
+	}
+	reg_close(&g);
+	return r;
 }
 
 /* ---- pull ---- */
@@ -520,10 +629,11 @@ static int fetch_layers(struct store *s, struct reg *g, json_t *layers, char (*d
 	return 0;
 }
 
-int registry_pull(struct store *s, const char *ref, bool tls_verify, char id[DIGEST_STR_LEN + 1], cap_err *err)
+int registry_pull(struct store *s, const char *ref, const struct registry_opts *o, char id[DIGEST_STR_LEN + 1],
+		  cap_err *err)
 {
 	struct reg g;
-	int r = reg_open(&g, ref, tls_verify, err);
+	int r = reg_open(&g, ref, o, err);
 	if (r < 0)
 		return r;
 	char mdig[DIGEST_STR_LEN + 1], mt[128];
@@ -662,8 +772,8 @@ static int push_blob(struct store *s, struct reg *g, const char *digest, cap_err
 	return r;
 }
 
-int registry_push(struct store *s, const char *image, const char *dest, bool tls_verify, char id[DIGEST_STR_LEN + 1],
-		  cap_err *err)
+int registry_push(struct store *s, const char *image, const char *dest, const struct registry_opts *o,
+		  char id[DIGEST_STR_LEN + 1], cap_err *err)
 {
 	json_t *images = store_images_load(s, err), *img = images ? store_images_find(images, image, err) : NULL;
 	if (!img) {
@@ -677,7 +787,7 @@ int registry_push(struct store *s, const char *image, const char *dest, bool tls
 		return r;
 	struct reg g;
 	char *body = NULL;
-	if ((r = reg_open(&g, dest ? dest : image, tls_verify, err)) < 0)
+	if ((r = reg_open(&g, dest ? dest : image, o, err)) < 0)
 		goto out;
 	if (*g.ref.digest) {
 		r = cap_errf(err, 0, "push %s: give a tag, not a digest", dest ? dest : image);
