@@ -99,15 +99,15 @@ int cli_image_logout(const struct cli_args *a, cap_err *err)
 	bool all = cli_flag(a, "all");
 	if (all == (a->argc == 1))
 		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "logout: give a REGISTRY or --all");
-	struct registry_opts o;
-	if (cli_registry_opts(a, &o, err) < 0)
-		return -1;
+	char path[4096];
+	if (authfile_path(path, sizeof(path), cli_str(a, "authfile"), cli_store_root()) < 0)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "--authfile: the path is too long");
 	const char *host = all ? NULL : a->argv[0];
-	int r = authfile_remove(o.authfile, host, err);
+	int r = authfile_remove(path, host, err);
 	if (r < 0)
 		return -1;
 	if (r == 0 && host)
-		return cap_errf(err, 0, "logout %s: not logged in (no credentials for it in %s)", host, o.authfile);
+		return cap_errf(err, 0, "logout %s: not logged in (no credentials for it in %s)", host, path);
 	if (host)
 		printf("Removed login credentials for %s\n", host);
 	else

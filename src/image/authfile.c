@@ -151,9 +151,27 @@ int authfile_get(const char *path, const char *host, const char *repo, struct re
 	return found;
 }
 
+/* The directories above path, made where missing (the store root may not exist yet). */
+static int make_parents(const char *path)
+{
+	char d[4096];
+	if (snprintf(d, sizeof(d), "%s", path) >= (int)sizeof(d))
+		return -ENAMETOOLONG;
+	for (char *p = d + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		if (mkdir(d, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
 static int lock_file(const char *path, cap_err *err)
 {
 	char lp[4200];
+	int r = make_parents(path);
+	if (r < 0)
+		return cap_errf(err, -r, "auth file %s", path);
 	if (snprintf(lp, sizeof(lp), "%s.lock", path) >= (int)sizeof(lp))
 		return cap_errf(err, ENAMETOOLONG, "auth file %s", path);
 	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -206,7 +206,7 @@ static int get_token(struct reg *g, const struct auth_challenge *ch, cap_err *er
 		return r;
 	if (rs.status == 401 || rs.status == 403) {
 		char why[300];
-		snprintf(why, sizeof(why), "the token service %.200s: HTTP %d", u.host, rs.status);
+		snprintf(why, sizeof(why), "the token service %.200s:%s: HTTP %d", u.host, u.port, rs.status);
 		http_resp_free(&rs);
 		return login_error(g, why, err);
 	}
@@ -275,8 +275,10 @@ static int reg_do(struct reg *g, struct http_req *rq, const char *const *extra, 
 		rq->headers = hdrs;
 		rq->url = &cur;
 		int r = http_do(rq, rs, err);
-		if (r < 0)
+		if (r < 0) {
+			cap_err_prefix(err, "%s", g->what);
 			return r;
+		}
 		if (rs->status == 401 && same_host) {
 			/* sent with a token for another scope (or none): that is a new challenge, not a refusal */
 			char *ch = http_header(rs, "WWW-Authenticate") ? strdup(http_header(rs, "WWW-Authenticate")) : NULL;
