@@ -8,7 +8,11 @@
  *   ticker.rng   each tick also takes 64 bytes from the virtio-rng device (--rng)
  *   ticker.poke  poke the boot timer first (bench/vm_snapshot.sh: a boot of the same guest)
  *   ticker.blk   each tick also writes "tick N" to sector N % 64 of the first virtio-blk disk
- *                and reads it back (the queues' positions must survive a snapshot) */
+ *                and reads it back (the queues' positions must survive a snapshot)
+ *   dirty=MIB    the spin loop writes one byte to a page of the MIB MiB of RAM from 64 MiB up,
+ *                sweeping it page by page without pause, so that a live migration
+ *                (bench/vm_migrate.sh) faces a guest that keeps dirtying memory; refused (exit 11)
+ *                unless the e820 map has RAM there */
 #include "virtio.h"
 
 #define TICKER_MAGIC 0x314b434954535043ULL	/* "CPSTICK1" */
@@ -20,7 +24,13 @@ struct ticker {
 	volatile uint64_t spins;
 } rt_ticker __attribute__((aligned(64))) = { .magic = TICKER_MAGIC };
 
+#define DIRTY_BASE (64ULL << 20)	/* far above the image, below the smallest RAM it is run with */
+#define PTE_USER 4ULL
+#define PTE_ADDR 0x000ffffffffff000ULL
+
 static volatile uint8_t pages[PAGES][4096] __attribute__((aligned(4096)));
+static volatile uint8_t *dirty_mem;
+static uint64_t dirty_pages, dirty_pos;
 static struct vio_dev rng, blk;
 static uint8_t rbuf[64], sector[512], status;
 static struct {
@@ -30,8 +40,17 @@ static struct {
 
 static long spin(long n)
 {
-	for (long i = 0; i < n; i++)
-		rt_ticker.spins++;
+	if (dirty_pages) {
+		for (long i = 0; i < n; i++) {
+			dirty_mem[dirty_pos << 12 | (rt_ticker.spins & 0xff8)] = (uint8_t)rt_ticker.spins;
+			rt_ticker.spins++;
+			if (++dirty_pos == dirty_pages)
+				dirty_pos = 0;
+		}
+	} else {
+		for (long i = 0; i < n; i++)
+			rt_ticker.spins++;
+	}
 	pages[rt_ticker.tick % PAGES][rt_ticker.tick / PAGES % 4096] = (uint8_t)(rt_ticker.tick | 1);
 	return 0;
 }
@@ -76,6 +95,47 @@ static const char *blk_tick(uint64_t t)
 	return "ok";
 }
 
+/* Whether one e820 RAM entry of the zero page covers [a, a + n). */
+static int ram_covers(uint64_t a, uint64_t n)
+{
+	const uint8_t *bp = rt_boot_params();
+	unsigned count = bp[0x1e8];
+
+	for (unsigned i = 0; i < count && i < 128; i++) {
+		const uint8_t *e = bp + 0x2d0 + 20 * i;
+		uint64_t addr = rt_rd64(e), size = rt_rd64(e + 8);
+		if (rt_rd32(e + 16) == 1 && addr <= a && a + n <= addr + size)
+			return 1;
+	}
+	return 0;
+}
+
+/* The VMM identity-maps the first 4 GiB with 2 MiB pages, supervisor-only; ring 3 needs the
+ * U/S bit on the PDPT and PD entries of the region (the PML4 entry is opened with the image). */
+static int dirty_setup(uint64_t mib)
+{
+	uint64_t cr3, *pml4, *pdpt, a, end = DIRTY_BASE + (mib << 20);
+
+	if (!mib)
+		return 0;
+	if (end > (4ULL << 30) || !ram_covers(DIRTY_BASE, mib << 20))
+		return -1;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	pml4 = (uint64_t *)(cr3 & ~0xfffULL);
+	pml4[0] |= PTE_USER;
+	pdpt = (uint64_t *)(pml4[0] & PTE_ADDR);
+	for (a = DIRTY_BASE; a < end; a += 0x200000) {
+		uint64_t *pd;
+		pdpt[a >> 30] |= PTE_USER;
+		pd = (uint64_t *)(pdpt[a >> 30] & PTE_ADDR);
+		pd[(a >> 21) & 511] |= PTE_USER;
+	}
+	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+	dirty_mem = (volatile uint8_t *)DIRTY_BASE;
+	dirty_pages = mib << 8;
+	return 0;
+}
+
 int guest_main(void)
 {
 	if (rt_cmdline_flag("ticker.poke"))
@@ -90,7 +150,16 @@ int guest_main(void)
 		rt_puts("ticker: no usable virtio-blk device\n");
 		return RT_EXIT_FAIL;
 	}
-	rt_printf("ticker: %llu ticks%s%s\n", (unsigned long long)n, use_rng ? ", rng" : "", use_blk ? ", blk" : "");
+	uint64_t dirty = rt_cmdline_num("dirty", 0);
+	if (dirty_setup(dirty) < 0) {
+		rt_printf("ticker: dirty=%llu: no RAM from 64 MiB to %llu MiB\n", (unsigned long long)dirty,
+			  (unsigned long long)(64 + dirty));
+		return RT_EXIT_FAIL;
+	}
+	rt_printf("ticker: %llu ticks%s%s", (unsigned long long)n, use_rng ? ", rng" : "", use_blk ? ", blk" : "");
+	if (dirty)
+		rt_printf(", dirtying %llu MiB", (unsigned long long)dirty);
+	rt_putc('\n');
 	for (; rt_ticker.tick < n; rt_ticker.tick++) {
 		uint64_t t = rt_ticker.tick;
 		rt_printf("tick %llu", (unsigned long long)t);

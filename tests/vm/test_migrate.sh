@@ -6,7 +6,7 @@
 # running, which finishes its ticks. Needs /dev/kvm.
 source "$CAPSULE_ROOT/tests/lib.sh"
 G=$(dirname "$CAPSULE")/guest
-CHECKS="migrate_unix migrate_unix_source_exit migrate_tcp migrate_json migrate_cut_keeps_source
+CHECKS="migrate_unix migrate_unix_source_exit migrate_tcp migrate_json migrate_dirty migrate_cut_keeps_source
 migrate_refused_keeps_source err_migrate_no_to err_migrate_bad_addr err_migrate_nothing_listens"
 skip_all() { for c in $CHECKS; do skip "$c" "$1"; done; exit 0; }
 have_kvm || skip_all "/dev/kvm is missing or not usable by $(id -un)"
@@ -24,9 +24,9 @@ cleanup() {
 trap cleanup EXIT
 [ -n "${MIGRATE_KEEP:-}" ] && trap - EXIT
 
-# source NAME TICKS: a ticker VM named NAME with its console in $TMPD/NAME.log
+# source NAME TICKS [MEMORY CMDLINE]: a ticker VM named NAME with its console in $TMPD/NAME.log
 source_vm() {
-  "$CAPSULE" vm run --kernel "$G/ticker.elf" --memory 128 --cmdline "ticks=$2 spin=3000000" --id "$1" \
+  "$CAPSULE" vm run --kernel "$G/ticker.elf" --memory "${3:-128}" --cmdline "ticks=$2 ${4:-spin=3000000}" --id "$1" \
     --console "file:$TMPD/$1.log" >"$TMPD/$1.out" 2>&1 &
   SRC=$!
   PIDS+=("$SRC")
@@ -78,6 +78,25 @@ wait $DST; dst_rc=$?
   fail migrate_tcp "migrate exit $rc, destination exit $dst_rc: $json $(tail -c 200 "$TMPD/dst2.out")"
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["bytes"] > 0 and j["rounds"] >= 0 and 0 < j["downtime_ms"] <= j["total_ms"]' "$json" 2>/dev/null &&
   pass migrate_json || fail migrate_json "$json"
+
+# --- a guest that keeps rewriting 64 MiB (ticker dirty=64) while it moves: the first round
+# alone carries those 64 MiB, the pages it dirties meanwhile follow, and it goes on from the next tick
+source_vm ${ID}d 1500 256 "spin=200000 dirty=64"
+"$CAPSULE" vm receive --listen "unix:$TMPD/d.sock" --console "file:$TMPD/dst3.log" >"$TMPD/dst3.out" 2>&1 &
+DST=$!
+PIDS+=("$DST")
+for _ in $(seq 100); do [ -S "$TMPD/d.sock" ] && break; sleep 0.02; done
+json=$(timeout 60 "$CAPSULE" vm migrate ${ID}d --to "unix:$TMPD/d.sock" --format json 2>&1)
+rc=$?
+wait $SRC
+wait $DST; dst_rc=$?
+if [ $rc -eq 0 ] && [ $dst_rc -eq 0 ] && continuous "$TMPD/${ID}d.log" "$TMPD/dst3.log" 1500 &&
+   grep -q '^ticker: 1500 ticks, dirtying 64 MiB' "$TMPD/${ID}d.log" &&
+   python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["bytes"] >= 64 << 20 and j["rounds"] >= 1' "$json" 2>/dev/null; then
+  pass migrate_dirty
+else
+  fail migrate_dirty "migrate exit $rc ($json), destination exit $dst_rc ($(tail -c 200 "$TMPD/dst3.out")), source log: $(head -n1 "$TMPD/${ID}d.log") ... $(tail -n1 "$TMPD/${ID}d.log")"
+fi
 
 # --- a destination that takes some of the stream and goes: the source goes on
 cat >"$TMPD/cut.py" <<'EOF'
