@@ -332,9 +332,10 @@ const struct cli_cmd cli_commands[] = {
 	  OPTS(PATHV("file", 'f', "FILE", "the recipe (default CONTEXT/Capsulefile, else CONTEXT/Dockerfile)"),
 	       VALUE("tag", 't', "NAME[:TAG]", "name the image"),
 	       VALUE("build-arg", 0, "KEY=VALUE", "a value for an ARG of the recipe (repeatable)"),
-	       FLAG("no-cache", 0, "run every step again"), FLAG("quiet", 'q', "no step lines, only the id")),
+	       FLAG("no-cache", 0, "run every step again"), FLAG("quiet", 'q', "no step lines, only the id"),
+	       TLS_VERIFY_OPT, AUTHFILE_OPT),
 	  1, 1,
-	  "Dockerfile syntax: FROM (an image of the store, an earlier stage, or scratch; AS NAME), RUN, COPY "
+	  "Dockerfile syntax: FROM (an image of the store, pulled when the store lacks it, an earlier stage, or scratch; AS NAME), RUN, COPY "
 	  "(--chown, --from=STAGE), ADD (local tar archives are unpacked), ENV, ARG, WORKDIR, USER, ENTRYPOINT, CMD, "
 	  "LABEL, EXPOSE, VOLUME. RUN runs through the runtime library; each RUN, COPY and ADD is a layer, cached: "
 	  "a rebuild reuses every step whose instruction, config and sources did not change. .capsuleignore (or "

@@ -16,6 +16,8 @@
 
 #include "../image/fsutil.h"
 #include "../image/layer.h"
+#include "../image/progress.h"
+#include "../image/registry.h"
 #include "../lib/json.h"
 #include "../oci/oci.h"
 #include "../oci/spec_builder.h"
@@ -461,13 +463,34 @@ static int stage_from(struct build *b, struct stage *st, const struct recipe_ins
 		}
 	json_t *images = store_images_load(b->s, b->err), *e;
 	struct store_image img;
-	if (!images || !(e = store_images_find(images, ref, b->err))) {
+	if (!images) {
+		free(ref);
+		return -EIO;
+	}
+	cap_err fe = { 0 };
+	char id[DIGEST_STR_LEN + 1];
+	if ((e = store_images_find(images, ref, &fe))) {
+		snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(e, "id")) ?: "");
+	} else if (b->a->pull) {
+		/* as podman does: an image the store lacks is pulled, with the build's registry options */
+		cap_err pe = { 0 };
+		if (!b->a->quiet)
+			fprintf(stderr, "FROM %s: not in the store: pulling it\n", ref);
+		r = registry_pull(b->s, ref, b->a->pull, id, &pe);
+		progress_end(b->s->progress);
+		if (r < 0) {
+			json_decref(images);
+			r = fail_at(b, in, "FROM %s: not in the store, and the pull failed: %s", ref, pe.msg);
+			free(ref);
+			return r;
+		}
+	} else {
 		json_decref(images);
 		r = fail_at(b, in, "FROM %s: no such image in the store (capsule image import or pull it first)", ref);
 		free(ref);
 		return r;
 	}
-	r = store_image_load(b->s, json_string_value(json_object_get(e, "id")), &img, b->err);
+	r = store_image_load(b->s, id, &img, b->err);
 	json_decref(images);
 	free(ref);
 	if (r < 0)
@@ -1215,6 +1238,7 @@ int engine_build(struct store *s, const struct engine_build_args *a, char id[DIG
 	struct stage *st = NULL;
 	for (size_t i = 0; i < rc.n && r == 0; i++) {
 		const struct recipe_insn *in = &rc.v[i];
+		progress_end(s->progress);   /* a line that shows a pull or an unpack is erased first */
 		if (!a->quiet)
 			fprintf(stderr, "STEP %zu/%zu: %s\n", i + 1, rc.n, in->text);
 		if (in->op == RECIPE_ARG && !st) {

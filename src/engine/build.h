@@ -1,6 +1,6 @@
 /* capsule build: a recipe (recipe.h) and a context directory become an image in the store.
  *
- * Each stage starts from its FROM image (in the store) or scratch. RUN runs in a container of
+ * Each stage starts from its FROM image (in the store, else pulled) or scratch. RUN runs in a container of
  * the runtime library on an overlay of the stage's layers with a fresh upper directory; COPY and
  * ADD write into such an overlay (paths resolved inside the root, never through one of its
  * symlinks to the host; the context's .capsuleignore or .dockerignore honoured); the upper
@@ -21,6 +21,8 @@
 #include "../image/store.h"
 #include "../lib/error.h"
 
+struct registry_opts;
+
 struct engine_build_args {
 	const char *context;               /* a directory */
 	const char *file;                  /* NULL: CONTEXT/Capsulefile, else CONTEXT/Dockerfile */
@@ -29,6 +31,7 @@ struct engine_build_args {
 	size_t n_build_args;
 	bool no_cache;
 	bool quiet;                        /* no step lines on stderr */
+	const struct registry_opts *pull;  /* a FROM image the store lacks is pulled with these; NULL: refused */
 };
 
 int engine_build(struct store *s, const struct engine_build_args *a, char id[DIGEST_STR_LEN + 1], cap_err *err);

@@ -4,7 +4,7 @@
 # the digest skopeo reports and it unpacks to umoci's tree; a manifest list picks this host's
 # platform; a blob changed in the registry's storage is refused; a pushed image is what skopeo
 # reads back; a cut download resumes; layers download in parallel; an interrupted pull leaves
-# nothing prune does not remove.
+# nothing prune does not remove; build pulls a FROM image the store lacks.
 source "$(dirname "$0")/common.bash"
 engine_require umoci skopeo docker-registry python3 jq
 C=("$CAPSULE" --root "$STORE")
@@ -175,6 +175,28 @@ elif ! "$CAPSULE" --root "$KS" image prune >/dev/null ||
 else
 	pass engine-pull-killed
 fi
+
+# --- build: a FROM image the store lacks is pulled (as podman does), with the registry options
+BS=$TMPD/store-build
+mkdir -p "$TMPD/ctx"
+printf 'FROM %s/test/base:1\nRUN cat /etc/hello /etc/two > /from-pull\n' "$R" >"$TMPD/ctx/Capsulefile"
+bid=$("$CAPSULE" --root "$BS" build --tls-verify=false -q -t built:1 "$TMPD/ctx" 2>"$TMPD/err")
+if [ $? -ne 0 ]; then
+	fail engine-build-from-pull "$(cat "$TMPD/err")"
+elif [ "$("$CAPSULE" --root "$BS" image inspect "$R/test/base:1" 2>/dev/null | jq -r '.[0].Id')" != "$want" ]; then
+	fail engine-build-from-pull "the base is not in the store as $R/test/base:1 with id $want"
+elif ! "$CAPSULE" --root "$BS" image unpack built:1 "$TMPD/bu" 2>"$TMPD/err" || [ "$(cat "$TMPD/bu/from-pull" 2>&1)" != "$(printf 'hello\ntwo')" ]; then
+	fail engine-build-from-pull "the built image lacks the RUN's file: $(cat "$TMPD/err")"
+else
+	pass engine-build-from-pull
+fi
+printf 'FROM 127.0.0.1:1/test/base:1\nRUN true\n' >"$TMPD/ctx/Capsulefile"
+expect_error engine-build-from-pull-fails 1 \
+	"Capsulefile:1: FROM 127.0.0.1:1/test/base:1: not in the store, and the pull failed: 127.0.0.1:1/test/base:1: 127.0.0.1:1: Connection refused$" \
+	"$CAPSULE" --root "$BS" build -q "$TMPD/ctx"
+printf 'FROM %s/test/nope:1\n' "$R" >"$TMPD/ctx/Capsulefile"
+expect_error engine-build-from-pull-unknown 1 "Capsulefile:1: FROM $R/test/nope:1: not in the store, and the pull failed: .*HTTP 404 \(MANIFEST_UNKNOWN" \
+	"$CAPSULE" --root "$BS" build -q "$TMPD/ctx"
 
 # --- a layer changed in the registry's own storage: the pull is refused by its digest
 STORE=$TMPD/store-tampered
