@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../engine/envfile.h"
 #include "../engine/run.h"
 #include "../image/store.h"
 #include "../oci/oci.h"
@@ -72,8 +73,23 @@ int cli_container_run(const struct cli_args *a, cap_err *err)
 	r.proc.cmd = (const char *const *)a->argv + 1;
 	r.proc.n_cmd = (size_t)a->argc - 1;
 	r.proc.entrypoint = cli_str(a, "entrypoint");
-	r.proc.env = env;
-	r.proc.n_env = ne;
+	/* docker's order: the env files first, then -e; a later entry for a key wins. */
+	size_t nf = 0;
+	const char **files = cli_all(a, "env-file", &nf);
+	struct envlist el = { 0 };
+	for (size_t i = 0; i < nf; i++)
+		if (engine_env_file_read(files[i], &el, err) < 0) {
+			free(files);
+			goto out;
+		}
+	free(files);
+	for (size_t i = 0; i < ne; i++)
+		if (envlist_add(&el, env[i], strlen(env[i])) < 0) {
+			cap_errf(err, ENOMEM, "run: environment");
+			goto out;
+		}
+	r.proc.env = (const char *const *)el.v;
+	r.proc.n_env = el.n;
 	r.proc.workdir = cli_str(a, "workdir");
 	r.proc.user = cli_str(a, "user");
 	r.proc.hostname = cli_str(a, "hostname");
@@ -126,6 +142,7 @@ int cli_container_run(const struct cli_args *a, cap_err *err)
 		printf("%s\n", id);
 	store_close(&s);
 out:
+	envlist_free(&el);
 	free(v);
 	free(env);
 	return rc;

@@ -365,6 +365,8 @@ const struct cli_cmd cli_commands[] = {
 	       FLAG("interactive", 'i', "keep stdin open (the foreground container reads the caller's stdin)"),
 	       VALUE("name", 0, "NAME", "the container's name (default capsule-<id>)"),
 	       VALUE("env", 'e', "KEY[=VALUE]", "an environment variable; KEY alone takes the caller's (repeatable)"),
+	       VALUE("env-file", 0, "FILE",
+		     "KEY=VALUE lines (KEY alone: the caller's value; # comments); -e wins (repeatable)"),
 	       VALUE("volume", 'v', "HOST:CTR[:ro]", "bind-mount a host path into the container (repeatable)"),
 	       VALUE("workdir", 'w', "DIR", "working directory (default the image's, else /)"),
 	       VALUE("user", 'u', "USER[:GROUP]", "user and group, names or numbers (default the image's)"),

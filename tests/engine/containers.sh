@@ -64,6 +64,24 @@ else
 	for c in engine-run-image-config engine-run-overrides engine-run-bad-user; do fail $c "the app image was not made"; done
 fi
 
+# --- --env-file: docker's format (KEY=VALUE, KEY from the caller, comments, blanks), -e wins
+printf '# settings\nA=from-file\n\n  B=two words\nFROMCALLER\nUNSETVAR\nC=x=y\n' >"$TMPD/a.env"
+printf 'B=second-file\nD=d\n' >"$TMPD/b.env"
+out=$(FROMCALLER=caller-value; export FROMCALLER; unset UNSETVAR
+	cap run --rm --env-file "$TMPD/a.env" --env-file "$TMPD/b.env" -e D=from-e localhost/base:1 \
+	/bin/sh -c 'echo "$A|$B|$FROMCALLER|${UNSETVAR-unset}|$C|$D|$FOO"' 2>&1)
+[ "$out" = "from-file|second-file|caller-value|unset|x=y|from-e|bar" ] && pass engine-run-env-file ||
+	fail engine-run-env-file "got '$out'"
+printf 'A=1\n# fine\nBAD KEY=1\n' >"$TMPD/bad.env"
+out=$(cap run --rm --env-file "$TMPD/bad.env" localhost/base:1 true 2>&1)
+rc=$?
+[ $rc -eq 2 ] && [ "$out" = "capsule: $TMPD/bad.env:3: variable 'BAD KEY' contains a blank" ] && [ -z "$(leftovers)" ] &&
+	pass engine-run-env-file-bad || fail engine-run-env-file-bad "exit $rc: '$out'; left:$(leftovers)"
+out=$(cap run --rm --env-file "$TMPD/none.env" localhost/base:1 true 2>&1)
+rc=$?
+[ $rc -eq 2 ] && [ "$out" = "capsule: env file $TMPD/none.env: No such file or directory" ] && pass engine-run-env-file-missing ||
+	fail engine-run-env-file-missing "exit $rc: '$out'"
+
 # --- a kept container: ps -a shows it exited with its code; names are unique; rm removes it
 cap run --name kept localhost/base:1 /bin/sh -c 'exit 5' >/dev/null 2>&1
 line=$(cap ps -a | grep ' kept$')
