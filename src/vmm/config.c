@@ -30,8 +30,10 @@ void vm_config_free(struct vm_config *c)
 		free(c->disks[i].path);
 		free(c->disks[i].id);
 	}
-	for (int i = 0; i < c->nnets && i < VM_MAX_NETS; i++)
+	for (int i = 0; i < c->nnets && i < VM_MAX_NETS; i++) {
 		free(c->nets[i].tap);
+		free(c->nets[i].id);
+	}
 	free(c->vsock_uds);
 	memset(c, 0, sizeof(*c));
 }
@@ -52,14 +54,14 @@ int vm_config_copy(struct vm_config *dst, const struct vm_config *src)
 	for (int i = 0; i < VM_MAX_DISKS; i++)
 		dst->disks[i].path = dst->disks[i].id = NULL;
 	for (int i = 0; i < VM_MAX_NETS; i++)
-		dst->nets[i].tap = NULL;
+		dst->nets[i].tap = dst->nets[i].id = NULL;
 	int r = dup_str(&dst->kernel, src->kernel) | dup_str(&dst->initrd, src->initrd) |
 		dup_str(&dst->cmdline, src->cmdline) | dup_str(&dst->console_path, src->console_path) |
 		dup_str(&dst->vsock_uds, src->vsock_uds);
 	for (int i = 0; i < src->ndisks && i < VM_MAX_DISKS; i++)
 		r |= dup_str(&dst->disks[i].path, src->disks[i].path) | dup_str(&dst->disks[i].id, src->disks[i].id);
 	for (int i = 0; i < src->nnets && i < VM_MAX_NETS; i++)
-		r |= dup_str(&dst->nets[i].tap, src->nets[i].tap);
+		r |= dup_str(&dst->nets[i].tap, src->nets[i].tap) | dup_str(&dst->nets[i].id, src->nets[i].id);
 	if (r) {
 		vm_config_free(dst);
 		return -ENOMEM;
@@ -417,6 +419,40 @@ int vm_config_virtio_count(const struct vm_config *c)
 static bool empty(const char *s)
 {
 	return s && !*s;
+}
+
+const char *vm_config_disk_id(const struct vm_config *c, int i, char *buf, size_t len)
+{
+	if (c->disks[i].id)
+		return c->disks[i].id;
+	snprintf(buf, len, "disk%d", i);
+	return buf;
+}
+
+const char *vm_config_net_id(const struct vm_config *c, int i, char *buf, size_t len)
+{
+	if (c->nets[i].id)
+		return c->nets[i].id;
+	snprintf(buf, len, "eth%d", i);
+	return buf;
+}
+
+int vm_config_find_disk(const struct vm_config *c, const char *id)
+{
+	char buf[16];
+	for (int i = 0; i < c->ndisks; i++)
+		if (!strcmp(vm_config_disk_id(c, i, buf, sizeof(buf)), id))
+			return i;
+	return -1;
+}
+
+int vm_config_find_net(const struct vm_config *c, const char *id)
+{
+	char buf[16];
+	for (int i = 0; i < c->nnets; i++)
+		if (!strcmp(vm_config_net_id(c, i, buf, sizeof(buf)), id))
+			return i;
+	return -1;
 }
 
 int vm_config_validate(const struct vm_config *c, cap_err *err)

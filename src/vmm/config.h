@@ -10,6 +10,7 @@
 #define CAPSULE_VMM_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../lib/error.h"
@@ -36,6 +37,7 @@ struct vm_net_config {
 	uint8_t mac[6];
 	bool has_mac;
 	struct rl_config rx, tx;        /* rx-bw=, rx-ops=, tx-bw=, tx-ops= (and -burst) */
+	char *id;       /* the API's iface_id; NULL: none given */
 };
 
 enum vm_console { VM_CONSOLE_STDIO, VM_CONSOLE_NONE, VM_CONSOLE_FILE };
@@ -88,6 +90,13 @@ int vm_config_set_vsock(struct vm_config *c, const char *spec, cap_err *err); /*
 /* The whole configuration: memory, vCPUs, device counts, console, paths present and sane.
  * Host limits (RAM, KVM's vCPU limit) are checked when the VM is created. */
 int vm_config_validate(const struct vm_config *c, cap_err *err);
+/* The id the API knows disk / interface i by: the one given (drive_id, iface_id, --disk id=),
+ * else "disk<i>" / "eth<i>" (what GET /vm/config shows); buf holds the made-up one. */
+const char *vm_config_disk_id(const struct vm_config *c, int i, char *buf, size_t len);
+const char *vm_config_net_id(const struct vm_config *c, int i, char *buf, size_t len);
+/* The index of the disk / interface with that API id, or -1. */
+int vm_config_find_disk(const struct vm_config *c, const char *id);
+int vm_config_find_net(const struct vm_config *c, const char *id);
 /* Number of virtio devices c asks for. */
 int vm_config_virtio_count(const struct vm_config *c);
 

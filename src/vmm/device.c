@@ -18,6 +18,8 @@ int vm_device_register(struct vm_devices *ds, const char *name, const struct vm_
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->ops = ops;
 	d->opaque = opaque;
+	d->id_kind = NULL;
+	d->id[0] = 0;
 	return 0;
 }
 
@@ -25,6 +27,29 @@ struct vm_device *vm_device_find(struct vm_devices *ds, const char *name)
 {
 	for (int i = 0; i < ds->n; i++)
 		if (!strcmp(ds->dev[i].name, name))
+			return &ds->dev[i];
+	return NULL;
+}
+
+int vm_device_set_id(struct vm_devices *ds, const char *name, const char *kind, const char *id)
+{
+	struct vm_device *d = vm_device_find(ds, name);
+	if (!d)
+		return -ENOENT;
+	if (strlen(id) >= VM_DEVICE_ID_MAX)
+		return -ENAMETOOLONG;
+	struct vm_device *o = vm_device_find_id(ds, kind, id);
+	if (o && o != d)
+		return -EEXIST;
+	d->id_kind = kind;
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	return 0;
+}
+
+struct vm_device *vm_device_find_id(struct vm_devices *ds, const char *kind, const char *id)
+{
+	for (int i = 0; i < ds->n; i++)
+		if (ds->dev[i].id_kind && !strcmp(ds->dev[i].id_kind, kind) && !strcmp(ds->dev[i].id, id))
 			return &ds->dev[i];
 	return NULL;
 }

@@ -16,6 +16,11 @@
 
 #define VM_MAX_DEVICES 64
 #define VM_DEVICE_NAME_MAX 32
+#define VM_DEVICE_ID_MAX 65		/* the API's ids: 1..64 bytes */
+
+/* The namespaces of the ids users give devices (the API's drive_id and iface_id). */
+#define VM_ID_DRIVE "drive"
+#define VM_ID_IFACE "network-interface"
 
 struct vm_device_ops {
 	const char *type;		/* "serial", "virtio-blk", ... */
@@ -38,6 +43,8 @@ struct vm_device {
 	char name[VM_DEVICE_NAME_MAX];	/* instance: the type, numbered when there are several */
 	const struct vm_device_ops *ops;
 	void *opaque;
+	const char *id_kind;		/* VM_ID_DRIVE...; NULL: the user named it nothing */
+	char id[VM_DEVICE_ID_MAX];
 };
 
 struct vm_devices {
@@ -50,6 +57,10 @@ struct vm_devices {
 int vm_device_register(struct vm_devices *ds, const char *name, const struct vm_device_ops *ops, void *opaque,
 		       cap_err *err);
 struct vm_device *vm_device_find(struct vm_devices *ds, const char *name);
+/* Give the device called name the user's id in namespace kind (VM_ID_DRIVE...): what the API's
+ * PATCH finds it by. -ENOENT (no such device), -EEXIST (the id is taken), -ENAMETOOLONG. */
+int vm_device_set_id(struct vm_devices *ds, const char *name, const char *kind, const char *id);
+struct vm_device *vm_device_find_id(struct vm_devices *ds, const char *kind, const char *id);
 void vm_devices_reset(struct vm_devices *ds);
 void vm_devices_pause(struct vm_devices *ds);
 void vm_devices_resume(struct vm_devices *ds);

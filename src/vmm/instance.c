@@ -33,8 +33,6 @@ void vmm_instance_free(struct vmm_instance *in)
 	if (in->ops && in->ops->teardown)
 		in->ops->teardown(in);
 	vm_config_free(&in->cfg);
-	for (int i = 0; i < VM_MAX_NETS; i++)
-		free(in->net_ids[i]);
 	free(in->vsock_id);
 	free(in->metrics_path);
 	if (in->metrics_fd >= 0)

@@ -37,6 +37,12 @@ struct vmm_ops {
 	int (*migrate)(struct vmm_instance *in, const char *dest, unsigned max_downtime_ms, struct vm_migrate_stats *st,
 		       cap_err *err);
 	void (*teardown)(struct vmm_instance *in);                      /* the VM and its console */
+	/* PATCH /drives/{id}, /network-interfaces/{id} on the running VM (the device found by its API
+	 * id): a new backing file (path, or NULL) and / or new limits (NULL: unchanged), in full. */
+	int (*drive_update)(struct vmm_instance *in, const char *id, const char *path, const struct rl_config *rl,
+			    cap_err *err);
+	int (*net_update)(struct vmm_instance *in, const char *id, const struct rl_config *rx,
+			  const struct rl_config *tx, cap_err *err);
 	/* PUT /metrics: open the (existing) file or FIFO for appending; an fd or -errno. */
 	int (*open_metrics)(struct vmm_instance *in, const char *path);
 };
@@ -49,9 +55,7 @@ struct vmm_instance {
 	const struct vmm_ops *ops;
 	struct vm_config cfg;          /* before boot; once booted, vm.cfg is the VM's own copy */
 	bool track_dirty_pages;        /* machine-config: let snapshots be diffs */
-	/* Device ids the API named (drive_id is the disk's own id; interfaces have none there). */
-	char *net_ids[VM_MAX_NETS];
-	char *vsock_id;
+	char *vsock_id;                /* PUT /vsock's, kept for GET /vm/config (drives' and interfaces' are in cfg) */
 	uint64_t balloon_mib;          /* PUT/PATCH /balloon: the target */
 	unsigned balloon_interval_s;
 

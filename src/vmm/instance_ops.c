@@ -16,6 +16,7 @@
 #include "machine.h"
 #include "snapshot.h"
 #include "virtio/balloon.h"
+#include "virtio/devices.h"
 #include "sandbox/seccomp.h"
 
 /* The VM wants to stop (poweroff, fault, signal): the main loop ends, and with it the process. */
@@ -187,6 +188,59 @@ static int real_ctrl_alt_del(struct vmm_instance *in, cap_err *err)
 	return r < 0 ? r : i8042_send_ctrl_alt_del(&in->vm, err);
 }
 
+/* The running VM's disk or interface by its API id, with its entry in the VM's configuration. */
+static struct vm_device *find_device(struct vmm_instance *in, const char *what, const char *kind, const char *id,
+				     int *index, cap_err *err)
+{
+	if (need_booted(in, what, err) < 0)
+		return NULL;
+	if (vmm_instance_state(in) == VMM_STOPPED) {
+		cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: the VM is stopping", what);
+		return NULL;
+	}
+	struct vm_device *d = vm_device_find_id(&in->vm.devices, kind, id);
+	*index = !strcmp(kind, VM_ID_DRIVE) ? vm_config_find_disk(&in->vm.cfg, id) : vm_config_find_net(&in->vm.cfg, id);
+	if (!d || *index < 0) {
+		cap_errf_code(err, CAP_EXIT_USAGE, 0, "%s: no such %s '%s'", what, kind, id);
+		return NULL;
+	}
+	return d;
+}
+
+static int real_drive_update(struct vmm_instance *in, const char *id, const char *path, const struct rl_config *rl,
+			     cap_err *err)
+{
+	int i;
+	struct vm_device *d = find_device(in, "PATCH /drives", VM_ID_DRIVE, id, &i, err);
+	if (!d)
+		return -EINVAL;
+	if (path)
+		return cap_errf_code(err, CAP_EXIT_USAGE, 0, "drive %s: path_on_host: swapping the backing file is not supported yet",
+				     id);
+	if (rl) {
+		int r = virtio_blk_set_rate_limit(d->opaque, rl, err);
+		if (r < 0)
+			return r;
+		in->vm.cfg.disks[i].rl = *rl;
+	}
+	return 0;
+}
+
+static int real_net_update(struct vmm_instance *in, const char *id, const struct rl_config *rx,
+			   const struct rl_config *tx, cap_err *err)
+{
+	int i;
+	struct vm_device *d = find_device(in, "PATCH /network-interfaces", VM_ID_IFACE, id, &i, err);
+	if (!d)
+		return -EINVAL;
+	int r = virtio_net_set_rate_limits(d->opaque, rx, tx, err);
+	if (r < 0)
+		return r;
+	in->vm.cfg.nets[i].rx = *rx;
+	in->vm.cfg.nets[i].tx = *tx;
+	return 0;
+}
+
 static void real_teardown(struct vmm_instance *in)
 {
 	if (in->con_attached) {
@@ -218,4 +272,6 @@ const struct vmm_ops vmm_real_ops = {
 	.snapshot_create = real_snapshot_create,
 	.snapshot_load = real_snapshot_load,
 	.migrate = real_migrate,
+	.drive_update = real_drive_update,
+	.net_update = real_net_update,
 };

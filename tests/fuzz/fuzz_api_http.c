@@ -26,6 +26,20 @@ static int refuse_snap(struct vmm_instance *in, const struct vm_snapshot_params 
 	return refuse(in, err);
 }
 
+static int refuse_drive(struct vmm_instance *in, const char *id, const char *path, const struct rl_config *rl,
+			cap_err *err)
+{
+	(void)id, (void)path, (void)rl;
+	return refuse(in, err);
+}
+
+static int refuse_net(struct vmm_instance *in, const char *id, const struct rl_config *rx, const struct rl_config *tx,
+		      cap_err *err)
+{
+	(void)id, (void)rx, (void)tx;
+	return refuse(in, err);
+}
+
 static int no_files(struct vmm_instance *in, const char *path)
 {
 	(void)in, (void)path;
@@ -39,6 +53,8 @@ static const struct vmm_ops fuzz_ops = {
 	.ctrl_alt_del = refuse,
 	.snapshot_create = refuse_snap,
 	.snapshot_load = refuse_snap,
+	.drive_update = refuse_drive,
+	.net_update = refuse_net,
 	.open_metrics = no_files,
 };
 

@@ -2,12 +2,17 @@
 # The API's device settings that change (docs/api.md): Firecracker's rate_limiter objects on
 # PUT /drives and PUT /network-interfaces (read back by GET /vm/config, refused field by field
 # when malformed, in force once the VM boots: the throttle guest's disk reads wait for the
-# limiter's timer). Driven with curl --unix-socket as Firecracker's scripts are. Needs /dev/kvm,
-# curl and jq.
+# limiter's timer), and PATCH /drives, PATCH /network-interfaces on the running VM: refused
+# before boot and for unknown ids; new limits in force within one refill period, measured as
+# the reads the blkpatch guest completes in windows of host time (bytes per window against the
+# limit, with generous bounds: never a wall-clock pass/fail). Driven with curl --unix-socket as
+# Firecracker's scripts are. Needs /dev/kvm, curl and jq.
 source "$CAPSULE_ROOT/tests/lib.sh"
 
 G=$(dirname "$CAPSULE")/guest
-ALL_CHECKS="patch_put_drive_rl patch_put_net_rl patch_rl_faults patch_rl_faults_net patch_put_rl_enforced"
+ALL_CHECKS="patch_put_drive_rl patch_put_net_rl patch_rl_faults patch_rl_faults_net patch_put_rl_enforced
+patch_before_boot patch_faults patch_rl_old_limit patch_rl_within_refill patch_rl_bandwidth patch_rl_lowered
+patch_rl_config patch_still_running"
 
 skip_all() {
   local c
@@ -19,7 +24,7 @@ have_kvm || skip_all "/dev/kvm is missing or not usable by $(id -un)"
 for t in curl jq; do
   command -v $t >/dev/null || skip_all "$t is not installed (scripts/deps)"
 done
-for g in virtio_throttle; do
+for g in virtio_throttle virtio_blkpatch; do
   [ -f "$G/$g.elf" ] || skip_all "$G/$g.elf is missing (make guests)"
 done
 
@@ -175,4 +180,116 @@ want patch_put_rl_enforced 204 &&
   else
     fail patch_put_rl_enforced "the guest did not finish: $(tail -c 300 "$CON") $(tail -c 300 "$LOG")"
   fi
+stop_vmm
+
+# --- PATCH on a running VM. reads_at: $READS, the blkpatch guest's completed reads now (its
+# last "blkpatch: reads N" line; every=1), and $NOW_NS, the host time.
+reads_at() {
+  NOW_NS=$(date +%s%N)
+  local t l
+  t=$(tail -c 1024 "$CON"; echo x)
+  t=${t%x}
+  [ "${t: -1}" = $'\n' ] || t=${t%$'\n'*} # the line being written is not complete yet
+  l=$(grep -a '^blkpatch: reads [0-9]*$' <<<"$t" | tail -n1)
+  READS=${l##* }
+  READS=${READS:-0}
+}
+# window SECONDS: $WIN_READS in a window of about SECONDS from now, $WIN_MS its measured length.
+window() {
+  local r0 t0
+  reads_at; r0=$READS; t0=$NOW_NS
+  sleep "$1"
+  reads_at
+  WIN_READS=$(( READS - r0 ))
+  WIN_MS=$(( (NOW_NS - t0) / 1000000 ))
+}
+# within CHECK MIN_PER_S MAX_PER_S BUCKET: the last window's reads between MIN_PER_S and
+# MAX_PER_S times its length (plus the bucket and the read in flight at its start).
+within() {
+  local check=$1 lo=$2 hi=$3 bucket=$4
+  local min=$(( lo * WIN_MS / 1000 )) max=$(( hi * WIN_MS / 1000 + bucket + 1 ))
+  echo "  $check: $WIN_READS reads of 4 KiB in $WIN_MS ms (want $min to $max)"
+  if [ "$WIN_READS" -lt "$min" ] || [ "$WIN_READS" -gt "$max" ]; then
+    fail "$check" "$WIN_READS reads in $WIN_MS ms, want $min to $max"
+    return 1
+  fi
+}
+
+start_vmm running
+api PATCH /drives/d1 '{"drive_id": "d1", "rate_limiter": {"ops": {"size": 1, "refill_time": 1000}}}'
+want patch_before_boot 400 '.fault_message | test("before the VM has started")' &&
+  api PATCH /network-interfaces/n1 '{"iface_id": "n1", "tx_rate_limiter": {"ops": {"size": 1, "refill_time": 1000}}}' &&
+  want patch_before_boot 400 '.fault_message | test("before the VM has started")' && pass patch_before_boot
+api PUT /boot-source "{\"kernel_image_path\": \"$G/virtio_blkpatch.elf\", \"boot_args\": \"blkpatch.every=1\"}"
+want patch_rl_old_limit 204
+# one read per 5 s: after the first, every read waits for the limiter's timer
+api PUT /drives/d1 "$(drive d1 '{"ops": {"size": 1, "refill_time": 5000}}')"
+want patch_rl_old_limit 204
+api PUT /actions '{"action_type": "InstanceStart"}'
+want patch_rl_old_limit 204
+if ! wait_for 30 grep -q '^blkpatch: reads 1$' "$CON"; then
+  for c in patch_faults patch_rl_old_limit patch_rl_within_refill patch_rl_bandwidth patch_rl_lowered patch_rl_config patch_still_running; do
+    fail $c "the blkpatch guest did not start reading: $(tail -c 300 "$CON") $(tail -c 300 "$LOG")"
+  done
+else
+  ok=1
+  api PATCH /drives/nope '{"drive_id": "nope", "rate_limiter": {"ops": {"size": 1, "refill_time": 1}}}'
+  want patch_faults 400 '.fault_message | test("no such drive")' || ok=0
+  api PATCH /drives/d1 '{"drive_id": "d2", "rate_limiter": {"ops": {"size": 1, "refill_time": 1}}}'
+  want patch_faults 400 '.fault_message | test("differs")' || ok=0
+  api PATCH /drives/d1 '{"drive_id": "d1"}'
+  want patch_faults 400 '.fault_message | test("nothing to change")' || ok=0
+  api PATCH /drives/d1 '{"drive_id": "d1", "is_read_only": true}'
+  want patch_faults 400 '.fault_message | test("unknown field .is_read_only")' || ok=0
+  api PATCH /drives/d1 '{"drive_id": "d1", "rate_limiter": {"ops": {"size": 10, "refill_time": 0}}}'
+  want patch_faults 400 '.fault_message | test("refill_time: 0 with a size")' || ok=0
+  api PATCH /drives/d1 '{"drive_id": "d1", "rate_limiter": {"ops": {"size": "10", "refill_time": 10}}}'
+  want patch_faults 400 '.fault_message | test("must be a non-negative integer")' || ok=0
+  api PATCH /drives/d1 '{"drive_id": 7}'
+  want patch_faults 400 '.fault_message | test("drive_id: must be a string")' || ok=0
+  api PATCH /drives/d1
+  want patch_faults 400 '.fault_message | test("needs a JSON body")' || ok=0
+  api PATCH /network-interfaces/eth0 '{"iface_id": "eth0", "rx_rate_limiter": {"ops": {"size": 1, "refill_time": 1}}}'
+  want patch_faults 400 '.fault_message | test("no such network interface")' || ok=0
+  api PATCH /network-interfaces/eth0 '{"iface_id": "eth0", "host_dev_name": "tap0"}'
+  want patch_faults 400 '.fault_message | test("unknown field .host_dev_name")' || ok=0
+  api PUT /drives/d1 "$(drive d1 null)"
+  want patch_faults 400 '.fault_message | test("after the VM has started")' || ok=0
+  [ $ok = 1 ] && pass patch_faults
+
+  # the old limit holds: at most 1 read per 5 s (+1 for the bucket)
+  window 2
+  within patch_rl_old_limit 0 1 1 && pass patch_rl_old_limit
+  # 100 reads a second (10 per 100 ms) while a read waits for the old limit's timer (seconds
+  # away): from one refill period (100 ms) after the answer, the new rate is reached
+  api PATCH /drives/d1 '{"drive_id": "d1", "rate_limiter": {"ops": {"size": 10, "refill_time": 100}}}'
+  if want patch_rl_within_refill 204; then
+    sleep 0.1
+    window 1
+    within patch_rl_within_refill 50 110 10 && pass patch_rl_within_refill
+  fi
+  # the bandwidth bucket instead (400 KiB/s = 100 reads of 4 KiB), ops removed ("size": 0)
+  api PATCH /drives/d1 '{"drive_id": "d1", "rate_limiter": {"bandwidth": {"size": 40960, "refill_time": 100}, "ops": {"size": 0, "refill_time": 0}}}'
+  if want patch_rl_bandwidth 204; then
+    sleep 0.1
+    window 1
+    within patch_rl_bandwidth 50 110 10 && pass patch_rl_bandwidth
+  fi
+  # and down again: 5 reads a second, the bucket emptied by the faster rate first
+  api PATCH /drives/d1 '{"drive_id": "d1", "rate_limiter": {"bandwidth": {"size": 4096, "refill_time": 200}}}'
+  if want patch_rl_lowered 204; then
+    sleep 0.2
+    window 2
+    within patch_rl_lowered 2 6 1 && pass patch_rl_lowered
+  fi
+  api GET /vm/config
+  want patch_rl_config 200 '.drives[0].rate_limiter == {"bandwidth": {"size": 4096, "one_time_burst": 0, "refill_time": 200}}' &&
+    pass patch_rl_config
+  api GET /
+  if want patch_still_running 200 '.state == "Running"' && vm_alive; then
+    pass patch_still_running
+  else
+    fail patch_still_running "the VM is not running: $RESP $(tail -c 300 "$LOG")"
+  fi
+fi
 stop_vmm

@@ -139,3 +139,53 @@ free:
 out:
 	json_decref(o);
 }
+
+/* PATCH /drives/{id} on the running VM: a new backing file (path_on_host: opened before the old
+ * one is let go; the guest is told when the size changed) and / or new limits. A bucket the
+ * rate_limiter leaves out stays as it is; "size": 0 removes that limit. */
+void api_patch_drive(struct vmm_instance *in, const struct api_request *req, const char *id, struct api_response *resp)
+{
+	static const char *const fields[] = { "drive_id", "path_on_host", "rate_limiter", NULL };
+	const char *drive_id, *path = NULL;
+	struct api_rate_limiter rl;
+	cap_err err = { 0 };
+
+	if (api_refuse_before_boot(in, "PATCH /drives", "PUT /drives sets the drive", resp))
+		return;
+	json_t *o = api_body_object(req, fields, resp);
+	if (!o)
+		return;
+	int has_rl;
+	if (api_need_str(o, "drive_id", &drive_id, resp) < 0 || api_get_str(o, "path_on_host", &path, resp) < 0 ||
+	    (has_rl = api_get_rate_limiter(o, "rate_limiter", &rl, resp)) < 0)
+		goto out;
+	if (strcmp(drive_id, id)) {
+		api_fault(resp, 400, "drive_id '%.80s' differs from the id in the path ('%s')", drive_id, id);
+		goto out;
+	}
+	if (!path && !has_rl) {
+		api_fault(resp, 400, "drive %s: nothing to change (give path_on_host, rate_limiter or both)", id);
+		goto out;
+	}
+	if (path && !*path) {
+		api_fault(resp, 400, "drive %s: path_on_host is empty", id);
+		goto out;
+	}
+	const struct vm_config *c = vmm_instance_config(in);
+	int i = vm_config_find_disk(c, id);
+	if (i < 0) {
+		api_fault(resp, 400, "drive %s: no such drive", id);
+		goto out;
+	}
+	struct rl_config lim = c->disks[i].rl;
+	api_rate_limiter_apply(&rl, &lim);
+	if (!in->ops->drive_update)
+		cap_errf_code(&err, CAP_EXIT_USAGE, 0, "drive %s: cannot change here", id);
+	if (!in->ops->drive_update || in->ops->drive_update(in, id, path, has_rl ? &lim : NULL, &err) < 0) {
+		api_fault_err(resp, &err);
+		goto out;
+	}
+	api_no_content(resp);
+out:
+	json_decref(o);
+}

@@ -24,8 +24,8 @@ static const struct route routes[] = {
 	{ "/actions", false, NULL, api_put_actions, NULL },
 	{ "/boot-source", false, NULL, api_put_boot_source, NULL },
 	{ "/machine-config", false, api_get_machine_config, api_put_machine_config, api_patch_machine_config },
-	{ "/drives/", true, NULL, api_put_drive, NULL },
-	{ "/network-interfaces/", true, NULL, api_put_network_interface, NULL },
+	{ "/drives/", true, NULL, api_put_drive, api_patch_drive },
+	{ "/network-interfaces/", true, NULL, api_put_network_interface, api_patch_network_interface },
 	{ "/vsock", false, NULL, api_put_vsock, NULL },
 	{ "/balloon", false, api_get_balloon, api_put_balloon, api_patch_balloon },
 	{ "/balloon/statistics", false, api_get_balloon_statistics, NULL, NULL },
@@ -242,5 +242,13 @@ bool api_refuse_after_boot(struct vmm_instance *in, const char *what, struct api
 	if (!in->booted && !in->created)
 		return false;
 	api_fault(resp, 400, "%s: not possible after the VM has started", what);
+	return true;
+}
+
+bool api_refuse_before_boot(struct vmm_instance *in, const char *what, const char *hint, struct api_response *resp)
+{
+	if (in->booted)
+		return false;
+	api_fault(resp, 400, "%s: not possible before the VM has started (%s)", what, hint);
 	return true;
 }

@@ -70,8 +70,8 @@ api_handler api_get_instance, api_patch_vm, api_put_actions;             /* inst
 api_handler api_get_vm_config;                                           /* vm_config.c */
 api_handler api_put_boot_source;                                         /* boot_source.c */
 api_handler api_get_machine_config, api_put_machine_config, api_patch_machine_config; /* machine_config.c */
-api_handler api_put_drive;                                               /* drives.c */
-api_handler api_put_network_interface;                                   /* network.c */
+api_handler api_put_drive, api_patch_drive;                              /* drives.c */
+api_handler api_put_network_interface, api_patch_network_interface;      /* network.c */
 api_handler api_put_vsock;                                               /* vsock.c */
 api_handler api_put_metrics, api_get_metrics;                            /* metrics.c */
 api_handler api_put_snapshot_create, api_put_snapshot_load;              /* snapshot.c */
@@ -80,5 +80,8 @@ api_handler api_put_balloon, api_patch_balloon, api_get_balloon, api_get_balloon
 
 /* Pre-boot only: a 400 fault (and true) once the VM has started. */
 bool api_refuse_after_boot(struct vmm_instance *in, const char *what, struct api_response *resp);
+/* Post-boot only (Firecracker's PATCH of devices): a 400 fault (and true) before; hint says
+ * what to do instead. */
+bool api_refuse_before_boot(struct vmm_instance *in, const char *what, const char *hint, struct api_response *resp);
 
 #endif

@@ -14,9 +14,8 @@ static json_t *drives_json(const struct vm_config *c)
 	json_t *a = json_array();
 	for (int i = 0; i < c->ndisks; i++) {
 		char name[32];
-		snprintf(name, sizeof(name), "disk%d", i);
 		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:b, s:n, s:s, s:o, s:s}", "drive_id",
-						   c->disks[i].id ? c->disks[i].id : name, "path_on_host", c->disks[i].path,
+						   vm_config_disk_id(c, i, name, sizeof(name)), "path_on_host", c->disks[i].path,
 						   "is_root_device", c->root_disk && i == 0, "is_read_only",
 						   c->disks[i].readonly, "partuuid", "cache_type", "Unsafe", "rate_limiter",
 						   api_rate_limiter_json(&c->disks[i].rl), "io_engine", "Async"));
@@ -24,16 +23,15 @@ static json_t *drives_json(const struct vm_config *c)
 	return a;
 }
 
-static json_t *nets_json(const struct vmm_instance *in, const struct vm_config *c)
+static json_t *nets_json(const struct vm_config *c)
 {
 	json_t *a = json_array();
 	for (int i = 0; i < c->nnets; i++) {
 		char name[32], mac[18];
-		snprintf(name, sizeof(name), "eth%d", i);
 		const uint8_t *m = c->nets[i].mac;
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "iface_id",
-						   in->net_ids[i] ? in->net_ids[i] : name, "host_dev_name",
+						   vm_config_net_id(c, i, name, sizeof(name)), "host_dev_name",
 						   c->nets[i].tap, "guest_mac", c->nets[i].has_mac ? json_string(mac) : json_null(),
 						   "rx_rate_limiter", api_rate_limiter_json(&c->nets[i].rx), "tx_rate_limiter",
 						   api_rate_limiter_json(&c->nets[i].tx)));
@@ -55,7 +53,7 @@ void api_get_vm_config(struct vmm_instance *in, const struct api_request *req, c
 			      str_or_null(c->cmdline), "initrd_path", str_or_null(c->initrd), "machine-config",
 			      "vcpu_count", c->ncpus, "mem_size_mib", (json_int_t)c->memory_mib, "smt", 0,
 			      "track_dirty_pages", in->track_dirty_pages, "drives", drives_json(c),
-			      "network-interfaces", nets_json(in, c), "vsock", vsock, "balloon",
+			      "network-interfaces", nets_json(c), "vsock", vsock, "balloon",
 			      c->balloon ? json_pack("{s:I, s:b, s:i}", "amount_mib", (json_int_t)in->balloon_mib, "deflate_on_oom", 0,
 						     "stats_polling_interval_s", (int)in->balloon_interval_s)
 				 : json_null(),

@@ -58,8 +58,10 @@ static const struct vm_device_ops virtio_ops = {
 	.destroy = destroy_cb,
 };
 
-/* index >= 0: one of several of its kind ("virtio-blk1"); -1: the only one ("virtio-rng"). */
-static int add_device(struct vm *vm, struct virtio_mmio *t, int index, cap_err *err)
+/* index >= 0: one of several of its kind ("virtio-blk1"); -1: the only one ("virtio-rng").
+ * id_kind and id: what the API's PATCH finds the device by (vm_device_find_id), or NULL. */
+static int add_device(struct vm *vm, struct virtio_mmio *t, int index, const char *id_kind, const char *id,
+		      cap_err *err)
 {
 	const char *name = t->ops->name;
 	char dev_name[VM_DEVICE_NAME_MAX];
@@ -72,6 +74,10 @@ static int add_device(struct vm *vm, struct virtio_mmio *t, int index, cap_err *
 	/* From here on vm_destroy frees the device, whatever fails below. */
 	if (vm_add_device(vm, dev_name, &virtio_ops, t, NULL) < 0)
 		return cap_errf(err, ENOSPC, "virtio-%s: too many devices", name);
+	/* A made-up id ("disk1") another device was given on purpose keeps the first one: the
+	 * config's lookup (vm_config_find_disk) finds that one too. */
+	if (id && (r = vm_device_set_id(&vm->devices, dev_name, id_kind, id)) < 0)
+		cap_debug("%s: API id '%s': %s", dev_name, id, strerror(-r));
 	uint64_t base = vm_alloc_mmio(vm, VIRTIO_MMIO_WINDOW);
 	if (!base)
 		return cap_errf(err, ENOSPC, "virtio-%s: no MMIO space left", name);
@@ -126,33 +132,35 @@ int virtio_devices_create(struct vm *vm, const struct vm_config *cfg, cap_err *e
 
 	/* Disks first, in command-line order: the first one is /dev/vda. */
 	for (int i = 0; i < cfg->ndisks; i++) {
+		char buf[16];
 		if (!(t = virtio_blk_create(&vm->mem, &cfg->disks[i], err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, i, err)) < 0)
+		if ((r = add_device(vm, t, i, VM_ID_DRIVE, vm_config_disk_id(cfg, i, buf, sizeof(buf)), err)) < 0)
 			return r;
 	}
 	for (int i = 0; i < cfg->nnets; i++) {
+		char buf[16];
 		if (!(t = virtio_net_create(&vm->mem, &cfg->nets[i], err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, i, err)) < 0)
+		if ((r = add_device(vm, t, i, VM_ID_IFACE, vm_config_net_id(cfg, i, buf, sizeof(buf)), err)) < 0)
 			return r;
 	}
 	if (cfg->vsock_uds) {
 		if (!(t = virtio_vsock_create(&vm->mem, cfg->vsock_cid, cfg->vsock_uds, err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, -1, err)) < 0)
+		if ((r = add_device(vm, t, -1, NULL, NULL, err)) < 0)
 			return r;
 	}
 	if (cfg->rng) {
 		if (!(t = virtio_rng_create(&vm->mem, err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, -1, err)) < 0)
+		if ((r = add_device(vm, t, -1, NULL, NULL, err)) < 0)
 			return r;
 	}
 	if (cfg->balloon) {
 		if (!(t = virtio_balloon_create(&vm->mem, err)))
 			return create_failed(err);
-		if ((r = add_device(vm, t, -1, err)) < 0)
+		if ((r = add_device(vm, t, -1, NULL, NULL, err)) < 0)
 			return r;
 	}
 	return 0;
