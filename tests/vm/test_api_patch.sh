@@ -12,7 +12,7 @@ source "$CAPSULE_ROOT/tests/lib.sh"
 G=$(dirname "$CAPSULE")/guest
 ALL_CHECKS="patch_put_drive_rl patch_put_net_rl patch_rl_faults patch_rl_faults_net patch_put_rl_enforced
 patch_before_boot patch_faults patch_rl_old_limit patch_rl_within_refill patch_rl_bandwidth patch_rl_lowered
-patch_rl_config patch_still_running"
+patch_rl_config patch_still_running patch_net_rl"
 
 skip_all() {
   local c
@@ -24,7 +24,7 @@ have_kvm || skip_all "/dev/kvm is missing or not usable by $(id -un)"
 for t in curl jq; do
   command -v $t >/dev/null || skip_all "$t is not installed (scripts/deps)"
 done
-for g in virtio_throttle virtio_blkpatch; do
+for g in virtio_throttle virtio_blkpatch virtio_net; do
   [ -f "$G/$g.elf" ] || skip_all "$G/$g.elf is missing (make guests)"
 done
 
@@ -293,3 +293,73 @@ else
   fi
 fi
 stop_vmm
+
+# --- PATCH /network-interfaces on a running VM: the virtio_net guest answers every UDP datagram
+# the host sends (10 a second); with tx_rate_limiter 1 frame a second at most 1 answer a second
+# (+ the bucket and the frame in flight) reaches the host, after a PATCH to 100 a second, from one
+# refill period after the answer, nearly every datagram is answered.
+why=
+tap=capvp$$
+if [ "$(id -u)" -ne 0 ]; then why="needs root to create a TAP device"
+elif [ ! -c /dev/net/tun ]; then why="/dev/net/tun is missing"
+elif ! command -v ip >/dev/null || ! command -v socat >/dev/null; then why="needs ip and socat"
+elif ! ip tuntap add dev "$tap" mode tap 2>"$TMPD/tap.err"; then why="cannot create a TAP: $(head -c 200 "$TMPD/tap.err")"
+else
+  trap 'ip link del "$tap" 2>/dev/null; cleanup' EXIT
+  sub=
+  routed() {
+    { ip -4 route show table all root "$1"; ip -4 route show table all match "$1"; } |
+      grep -v '^default' | grep -v " dev ${2:-/nodev/} " | grep -q .
+  }
+  for i in $(seq 0 249); do
+    n=$(( ($$ + 31 + i) % 250 + 1 ))
+    routed "10.214.$n.0/24" && continue
+    ip addr add "10.214.$n.1/24" dev "$tap" 2>/dev/null || continue
+    if routed "10.214.$n.0/24" "$tap"; then ip addr del "10.214.$n.1/24" dev "$tap" 2>/dev/null; continue; fi
+    sub=10.214.$n
+    break
+  done
+  [ -z "$sub" ] && why="every 10.214.N.0/24 is already routed on this host"
+  ip link set "$tap" up
+fi
+answers() { grep -c 'hello host over udp' "$TMPD/net.udp" 2>/dev/null || true; }
+if [ -n "$why" ]; then
+  skip patch_net_rl "$why"
+else
+  start_vmm net
+  socat -u UDP-RECV:7778,bind="$sub.1" - >"$TMPD/net.udp" 2>/dev/null </dev/null &
+  spid=$!
+  api PUT /boot-source "{\"kernel_image_path\": \"$G/virtio_net.elf\", \"boot_args\": \"net.ip=$sub.2 net.replies=100000\"}"
+  want patch_net_rl 204 &&
+    api PUT /network-interfaces/n1 "{\"iface_id\": \"n1\", \"host_dev_name\": \"$tap\", \"tx_rate_limiter\": {\"ops\": {\"size\": 1, \"refill_time\": 1000}}}" &&
+    want patch_net_rl 204 && api PUT /actions '{"action_type": "InstanceStart"}' && want patch_net_rl 204 &&
+    {
+      ( while kill -0 "$VMPID" 2>/dev/null; do echo "hello guest over udp" 2>/dev/null >"/dev/udp/$sub.2/7777"; sleep 0.1; done ) &
+      spam=$!
+      if ! wait_for 30 bash -c "[ \$(grep -c 'hello host over udp' '$TMPD/net.udp') -ge 1 ]"; then
+        fail patch_net_rl "no answer reached the host: $(tail -c 300 "$CON") $(tail -c 300 "$LOG")"
+      else
+        a0=$(answers); t0=$(date +%s%N); sleep 3; a1=$(answers); t1=$(date +%s%N)
+        slow=$((a1 - a0)) slow_ms=$(( (t1 - t0) / 1000000 ))
+        api PATCH /network-interfaces/n1 '{"iface_id": "n1", "tx_rate_limiter": {"ops": {"size": 100, "refill_time": 100}}}'
+        if want patch_net_rl 204; then
+          sleep 0.1
+          b0=$(answers); t0=$(date +%s%N); sleep 2; b1=$(answers); t1=$(date +%s%N)
+          fast=$((b1 - b0)) fast_ms=$(( (t1 - t0) / 1000000 ))
+          max_slow=$(( slow_ms / 1000 + 2 ))
+          echo "  patch_net_rl: $slow answers in $slow_ms ms at 1 frame/s (want at most $max_slow), $fast in $fast_ms ms after the PATCH to 100/s (want at least 10)"
+          api GET /vm/config
+          if [ "$slow" -gt "$max_slow" ]; then
+            fail patch_net_rl "$slow answers in $slow_ms ms: more than 1 frame a second passed"
+          elif [ "$fast" -lt 10 ]; then
+            fail patch_net_rl "$fast answers in $fast_ms ms after the PATCH: the new limit is not in force"
+          elif want patch_net_rl 200 '.["network-interfaces"][0].tx_rate_limiter.ops == {"size": 100, "one_time_burst": 0, "refill_time": 100}'; then
+            pass patch_net_rl
+          fi
+        fi
+      fi
+      kill $spam 2>/dev/null; wait $spam 2>/dev/null || true
+    }
+  stop_vmm
+  kill $spid 2>/dev/null; wait $spid 2>/dev/null || true
+fi
