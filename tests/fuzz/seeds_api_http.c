@@ -15,6 +15,8 @@ static const struct { const char *head, *body; } seeds[] = {
 	{ "PUT /network-interfaces/eth0 HTTP/1.1\r\n", "{\"iface_id\": \"eth0\", \"guest_mac\": \"AA:FC:00:00:00:01\", \"host_dev_name\": \"tap0\"}" },
 	{ "PUT /drives/scratch HTTP/1.1\r\n", "{\"drive_id\": \"scratch\", \"path_on_host\": \"/dev/null\", \"is_root_device\": false, \"is_read_only\": true, \"rate_limiter\": {\"bandwidth\": {\"size\": 1048576, \"one_time_burst\": 4096, \"refill_time\": 100}, \"ops\": {\"size\": 100, \"refill_time\": 1000}}}" },
 	{ "PUT /network-interfaces/eth1 HTTP/1.1\r\n", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 65536, \"refill_time\": 10}}, \"tx_rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}}" },
+	{ "PATCH /drives/scratch HTTP/1.1\r\n", "{\"drive_id\": \"scratch\", \"path_on_host\": \"/dev/zero\", \"rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": 100}}}" },
+	{ "PATCH /network-interfaces/eth1 HTTP/1.1\r\n", "{\"iface_id\": \"eth1\", \"tx_rate_limiter\": {\"bandwidth\": {\"size\": 1000, \"one_time_burst\": 10, \"refill_time\": 1}}}" },
 	{ "PUT /vsock HTTP/1.1\r\n", "{\"guest_cid\": 3, \"uds_path\": \"/tmp/v.sock\"}" },
 	{ "PUT /actions HTTP/1.1\r\n", "{\"action_type\": \"InstanceStart\"}" },
 	{ "PUT /actions HTTP/1.1\r\n", "{\"action_type\": \"FlushMetrics\"}" },
